@@ -1,0 +1,59 @@
+// `npx helsebro <command>`: operator tools that run without a server.
+import { ConfigError, loadConfig, type Config } from './config.ts';
+
+type Command = (args: string[], config: Config) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; run: Command }> = {
+  migrate: {
+    summary: 'apply pending database migrations and exit',
+    run: async (_args, config) => {
+      const { openStore } = await import('./store/open.ts');
+      const db = await openStore(config);
+      await db.close();
+      process.stdout.write(`migrations applied (${config.databaseUrl ? 'postgres' : 'pglite'})\n`);
+      return 0;
+    },
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'usage: npx helsebro <command> [options]',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`helsebro: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`helsebro: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  return command.run(args, config);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`helsebro: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

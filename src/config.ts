@@ -1,0 +1,98 @@
+// Configuration: environment variables parsed once into a typed object. A bad value stops start-up
+// with a message naming the variable; defaults serve the embedded demo.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const ms = z.coerce.number().int().min(1).max(600_000);
+const bytes = z.coerce.number().int().min(1024).max(512 * 1024 * 1024);
+const url = z.string().url();
+
+const schema = z
+  .object({
+    HELSEBRO_MODE: z.enum(['demo', 'production']).default('demo'),
+    PORT: port.default(8080),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PUBLIC_BASE_URL: url.optional(),
+    HELSEBRO_DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: url.optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    MAX_BODY_BYTES_JSON: bytes.default(2 * 1024 * 1024),
+    MAX_BODY_BYTES_XML: bytes.default(5 * 1024 * 1024),
+    DEMO_POPULATION_SIZE: z.coerce.number().int().min(0).max(100_000).default(60),
+    SUMMARY_SOURCE_TIMEOUT_MS: ms.default(2000),
+    AUTH_JWKS_URL: url.optional(),
+    AUTH_ISSUER: z.string().min(1).optional(),
+    AUTH_AUDIENCE: z.string().min(1).optional(),
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    KJERNEJOURNAL_BASE_URL: url.optional(),
+    MEDICATION_LIST_BASE_URL: url.optional(),
+    M10_DELIVERY_URL: url.optional(),
+    NCP_DELIVERY_URL: url.optional(),
+    OPERATOR_NAME: z.string().min(1).default('Norsk helsenett SF (Helsebro demo)'),
+    OPERATOR_ORGNR: z.string().regex(/^\d{9}$/, 'must be a 9-digit organisasjonsnummer').default('994598759'),
+    NCP_HER_ID: z.string().regex(/^\d{1,9}$/, 'must be a HER-id').default('8142520'),
+    NCP_ORGNR: z.string().regex(/^\d{9}$/, 'must be a 9-digit organisasjonsnummer').default('994598759'),
+    NCP_NAME: z.string().min(1).default('NCP Norge (Helsebro)'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.HELSEBRO_MODE !== 'production') return;
+    for (const key of ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {
+      if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when HELSEBRO_MODE=production' });
+    }
+  });
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  mode: 'demo' | 'production';
+  port: number;
+  host: string;
+  publicBaseUrl: string | undefined;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  logLevel: Env['LOG_LEVEL'];
+  maxBodyBytes: { json: number; xml: number };
+  demoPopulationSize: number;
+  summarySourceTimeoutMs: number;
+  auth: { jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined };
+  rateLimitPerMinute: number;
+  sources: { kjernejournalBaseUrl: string | undefined; medicationListBaseUrl: string | undefined };
+  delivery: { m10Url: string | undefined; ncpUrl: string | undefined };
+  operator: { name: string; orgnr: string };
+  ncp: { herId: string; orgnr: string; name: string };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment (process.env by default); throws ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, so `FOO= npm start` behaves like not setting FOO.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    mode: e.HELSEBRO_MODE,
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/$/, ''),
+    dataDir: resolve(e.HELSEBRO_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    logLevel: e.LOG_LEVEL,
+    maxBodyBytes: { json: e.MAX_BODY_BYTES_JSON, xml: e.MAX_BODY_BYTES_XML },
+    demoPopulationSize: e.DEMO_POPULATION_SIZE,
+    summarySourceTimeoutMs: e.SUMMARY_SOURCE_TIMEOUT_MS,
+    auth: { jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE },
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    sources: { kjernejournalBaseUrl: e.KJERNEJOURNAL_BASE_URL, medicationListBaseUrl: e.MEDICATION_LIST_BASE_URL },
+    delivery: { m10Url: e.M10_DELIVERY_URL, ncpUrl: e.NCP_DELIVERY_URL },
+    operator: { name: e.OPERATOR_NAME, orgnr: e.OPERATOR_ORGNR },
+    ncp: { herId: e.NCP_HER_ID, orgnr: e.NCP_ORGNR, name: e.NCP_NAME },
+  };
+}

@@ -1,0 +1,58 @@
+// Request bodies: size limits per kind, strict UTF-8, and JSON without prototype-pollution keys.
+import { badRequest, fail, ok, payloadTooLarge, unsupportedMediaType, type Result } from '../fhir/outcomes.ts';
+import { charsetOf } from './negotiate.ts';
+import type { BodyKind } from './types.ts';
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export interface BodyLimits {
+  json: number;
+  xml: number;
+}
+
+const limitOf = (limits: BodyLimits, kind: BodyKind): number => (kind === 'xml' ? limits.xml : limits.json);
+
+/** Decodes and parses a raw body already classified as JSON or XML (XML stays text for its own parser). */
+export function readBody(raw: Buffer, kind: BodyKind, contentType: string | undefined, limits: BodyLimits): Result<unknown> {
+  const limit = limitOf(limits, kind);
+  if (raw.length > limit) {
+    return fail(payloadTooLarge(`Body of ${raw.length} bytes exceeds the ${limit}-byte limit for ${kind}`));
+  }
+  const charset = charsetOf(contentType);
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    return fail(unsupportedMediaType(`charset=${charset} is not supported; send UTF-8`));
+  }
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    return fail(badRequest('Body is not valid UTF-8'));
+  }
+  if (kind === 'form') return ok(new URLSearchParams(text));
+  if (!text.trim()) return fail(badRequest(`Body is empty; ${kind === 'json' ? 'a JSON resource' : 'an XML document'} was expected`));
+  return kind === 'xml' ? ok(text) : parseJsonSafely(text);
+}
+
+/** JSON.parse that refuses keys able to pollute prototypes when a parsed object is later merged or copied. */
+export function parseJsonSafely(text: string): Result<unknown> {
+  try {
+    return ok(
+      JSON.parse(text, (key, value: unknown) => {
+        if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKey(key);
+        return value;
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ForbiddenKey) return fail(badRequest(`JSON key '${err.key}' is not allowed`));
+    return fail(badRequest(`Body is not valid JSON: ${(err as Error).message.slice(0, 200)}`));
+  }
+}
+
+class ForbiddenKey extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(key);
+    this.key = key;
+  }
+}

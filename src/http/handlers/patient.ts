@@ -1,0 +1,75 @@
+// Patient read and search.
+import type { Bundle } from '@medplum/fhirtypes';
+import { searchsetBundle } from '../../fhir/bundle.ts';
+import { parseToken } from '../../fhir/identifiers.ts';
+import { isProblem, notFound } from '../../fhir/outcomes.ts';
+import { readPatient, searchPatients } from '../../store/patients.ts';
+import { checkKnownParams, parsePaging } from '../search-params.ts';
+import type { FhirRequest, HandlerResult, RouteContext, RouteDef } from '../types.ts';
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export const patientRoutes: RouteDef[] = [
+  {
+    method: 'GET',
+    path: '/Patient/:id',
+    resourceType: 'Patient',
+    interaction: 'read',
+    documentation: 'Read a patient by Helsebro id.',
+    async handler(req, ctx) {
+      const id = req.params.id!;
+      if (!FHIR_ID.test(id)) return notFound(`Patient/${id} is not a valid id`, { expression: ['Patient.id'] });
+      const patient = await readPatient(ctx.db, id);
+      return patient ? { status: 200, resource: patient } : notFound(`Patient/${id} not found`);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/Patient',
+    resourceType: 'Patient',
+    interaction: 'search-type',
+    searchParams: [
+      { name: 'identifier', type: 'token', documentation: 'system|value, e.g. urn:oid:2.16.578.1.12.4.1.4.1|<fødselsnummer>' },
+      { name: '_id', type: 'token', documentation: 'Helsebro patient id' },
+    ],
+    documentation: 'Search patients by identifier (token semantics) with _count/_offset paging and _summary=count.',
+    handler: searchPatientHandler,
+  },
+  {
+    method: 'POST',
+    path: '/Patient/_search',
+    resourceType: 'Patient',
+    interaction: 'search-type',
+    accepts: ['form'],
+    documentation: 'The same search with parameters in a form body, so a fødselsnummer need not travel in a URL.',
+    handler: searchPatientHandler,
+  },
+];
+
+async function searchPatientHandler(req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
+  const query = new URLSearchParams(req.query);
+  if (req.body instanceof URLSearchParams) for (const [k, v] of req.body) query.append(k, v);
+  const unknown = checkKnownParams(query, 'Patient', ['identifier', '_id']);
+  if (unknown) return unknown;
+  const paging = parsePaging(query);
+  if (isProblem(paging)) return paging;
+  const rawIdentifier = query.get('identifier');
+  const token = rawIdentifier === null ? undefined : parseToken(rawIdentifier);
+  if (isProblem(token)) return token;
+  const page = await searchPatients(ctx.db, {
+    identifier: token && { system: token.system, value: token.value },
+    id: query.get('_id') ?? undefined,
+    count: paging.summaryCount ? 0 : paging.count,
+    offset: paging.offset,
+  });
+  if (paging.summaryCount) {
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', total: page.total };
+    return { status: 200, resource: bundle };
+  }
+  const selfUrl = new URL(`${req.baseUrl}/Patient`);
+  for (const [k, v] of query) if (!k.startsWith('_') || k === '_id') selfUrl.searchParams.append(k, v);
+  return {
+    status: 200,
+    resource: searchsetBundle({ selfUrl, total: page.total, baseUrl: req.baseUrl, resources: page.patients, ...paging }),
+  };
+}

@@ -1,0 +1,8 @@
+// The route table: every FHIR endpoint Helsebro serves, in one list. The CapabilityStatement and the
+// README's endpoint table are generated from it.
+import { patientRoutes } from './handlers/patient.ts';
+import type { RouteDef } from './types.ts';
+
+export function fhirRoutes(): RouteDef[] {
+  return [...patientRoutes];
+}

@@ -1,0 +1,55 @@
+// Starting and stopping the whole service: configuration -> store (+ migrations) -> demo data -> HTTP.
+// main.ts calls this for `npm start`; tests call it to get a real server on a free port.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { seedDemo } from './demo/seed.ts';
+import { createApp } from './http/app.ts';
+import { fhirRoutes } from './http/routes.ts';
+import type { Logger } from './log.ts';
+import type { Db } from './store/db.ts';
+import { openStore } from './store/open.ts';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface RunningServer {
+  url: string;
+  db: Db;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  /** Use an already-open store (tests share one per worker); otherwise open one from the config. */
+  db?: Db;
+}
+
+export async function startServer({ config, log, db: given }: StartOptions): Promise<RunningServer> {
+  const db = given ?? (await openStore(config));
+  if (config.mode === 'demo') await seedDemo(db, config.demoPopulationSize);
+  const app = createApp({ config, db, log, routes: fhirRoutes(), version: VERSION });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  // Slow-loris protection and bounded keep-alive; requests themselves are short.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    db,
+    server,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      if (!given) await db.close();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// Patient repository: the Patient resource plus its identifiers as token-searchable rows.
+import type { Patient } from '@medplum/fhirtypes';
+import type { Queryable } from './db.ts';
+
+export async function upsertPatient(q: Queryable, patient: Patient & { id: string }): Promise<void> {
+  await q.query(
+    `insert into patient (id, resource, updated_at) values ($1, $2::jsonb, now())
+     on conflict (id) do update set resource = excluded.resource, updated_at = now()`,
+    [patient.id, JSON.stringify(patient)],
+  );
+  await q.query('delete from patient_identifier where patient_id = $1', [patient.id]);
+  for (const ident of patient.identifier ?? []) {
+    if (!ident.system || !ident.value) continue;
+    await q.query(
+      `insert into patient_identifier (system, value, patient_id) values ($1, $2, $3)
+       on conflict (system, value) do update set patient_id = excluded.patient_id`,
+      [ident.system, ident.value, patient.id],
+    );
+  }
+}
+
+/** jsonb stores keys in its own order; put resourceType and id first again for readable output. */
+const ordered = (p: Patient): Patient => ({ resourceType: 'Patient', id: p.id, ...p });
+
+export async function readPatient(q: Queryable, id: string): Promise<Patient | undefined> {
+  const r = await q.query<{ resource: Patient }>('select resource from patient where id = $1', [id]);
+  const row = r.rows[0];
+  return row && ordered(row.resource);
+}
+
+export async function findPatientByIdentifier(q: Queryable, system: string, value: string): Promise<Patient | undefined> {
+  const r = await q.query<{ resource: Patient }>(
+    `select p.resource from patient_identifier i join patient p on p.id = i.patient_id
+     where i.system = $1 and i.value = $2`,
+    [system, value],
+  );
+  const row = r.rows[0];
+  return row && ordered(row.resource);
+}
+
+export interface PatientQuery {
+  /** Token: system and/or value; undefined system matches any system. */
+  identifier?: { system?: string | undefined; value?: string | undefined } | undefined;
+  id?: string | undefined;
+  count: number;
+  offset: number;
+}
+
+export interface PatientPage {
+  total: number;
+  patients: Patient[];
+}
+
+export async function searchPatients(q: Queryable, query: PatientQuery): Promise<PatientPage> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (query.id !== undefined) {
+    params.push(query.id);
+    where.push(`p.id = $${params.length}`);
+  }
+  if (query.identifier) {
+    const cond: string[] = [];
+    if (query.identifier.system !== undefined) {
+      params.push(query.identifier.system);
+      cond.push(`i.system = $${params.length}`);
+    }
+    if (query.identifier.value !== undefined) {
+      params.push(query.identifier.value);
+      cond.push(`i.value = $${params.length}`);
+    }
+    where.push(`exists (select 1 from patient_identifier i where i.patient_id = p.id and ${cond.join(' and ')})`);
+  }
+  const clause = where.length ? `where ${where.join(' and ')}` : '';
+  const total = await q.query<{ n: number }>(`select count(*)::int as n from patient p ${clause}`, params);
+  const page = await q.query<{ resource: Patient }>(
+    `select p.resource from patient p ${clause} order by p.id limit $${params.length + 1} offset $${params.length + 2}`,
+    [...params, query.count, query.offset],
+  );
+  return { total: total.rows[0]?.n ?? 0, patients: page.rows.map((r) => ordered(r.resource)) };
+}
