@@ -20,7 +20,10 @@ export async function upsertPatient(q: Queryable, patient: Patient & { id: strin
 }
 
 /** jsonb stores keys in its own order; put resourceType and id first again for readable output. */
-const ordered = (p: Patient): Patient => ({ resourceType: 'Patient', id: p.id, ...p });
+function ordered(p: Patient): Patient {
+  const { resourceType, id, ...rest } = p;
+  return { resourceType, id, ...rest };
+}
 
 export async function readPatient(q: Queryable, id: string): Promise<Patient | undefined> {
   const r = await q.query<{ resource: Patient }>('select resource from patient where id = $1', [id]);
