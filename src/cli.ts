@@ -4,6 +4,13 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 type Command = (args: string[], config: Config) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
+  token: {
+    summary: 'print an access token from the demo issuer (--help for options)',
+    run: async (args, config) => {
+      const { runTokenCommand } = await import('./auth/token-cli.ts');
+      return runTokenCommand(args, { dataDir: config.dataDir, mode: config.mode });
+    },
+  },
   migrate: {
     summary: 'apply pending database migrations and exit',
     run: async (_args, config) => {

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { PatientFacts } from './auth/access-rules.ts';
+import { createAuth, type AuthSetup } from './auth/setup.ts';
 import type { Config } from './config.ts';
 import { seedDemo } from './demo/seed.ts';
 import { createApp } from './http/app.ts';
@@ -18,6 +20,7 @@ export const VERSION: string = (
 export interface RunningServer {
   url: string;
   db: Db;
+  auth: AuthSetup;
   server: Server;
   close(): Promise<void>;
 }
@@ -30,9 +33,11 @@ export interface StartOptions {
 }
 
 export async function startServer({ config, log, db: given }: StartOptions): Promise<RunningServer> {
+  // Auth first: production without its settings must refuse to start before touching anything else.
+  const auth = await createAuth(config, { onReject: (reason) => log.info({ reason }, 'token refused') });
   const db = given ?? (await openStore(config));
   if (config.mode === 'demo') await seedDemo(db, config.demoPopulationSize);
-  const app = createApp({ config, db, log, routes: fhirRoutes(), version: VERSION });
+  const app = createApp({ config, db, log, routes: fhirRoutes(), version: VERSION, auth, patientFacts: basicPatientFacts });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -45,6 +50,7 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
   return {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     db,
+    auth,
     server,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -52,4 +58,9 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
       if (!given) await db.close();
     },
   };
+}
+
+/** Facts with no reservation or restriction known: the default until a source reports them. */
+async function basicPatientFacts(_db: Db, patient: { id: string; fnr: string }): Promise<PatientFacts> {
+  return { id: patient.id, fnr: patient.fnr, kjernejournalReserved: false, guardianAccessReserved: false, restrictions: [] };
 }

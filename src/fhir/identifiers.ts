@@ -129,3 +129,9 @@ export function parseToken(raw: string, param = 'identifier'): TokenParam | Prob
 }
 
 export const identifier = (system: string, value: string): Identifier => ({ system, value });
+
+/** The fødselsnummer (or else D-nummer) of a Patient, if it has one. */
+export function personNumberOf(patient: { identifier?: Identifier[] | undefined }): string | undefined {
+  const ids = patient.identifier ?? [];
+  return (ids.find((i) => i.system === OID.fnr) ?? ids.find((i) => i.system === OID.dnr))?.value;
+}

@@ -1,6 +1,7 @@
 // The express application: request ids and logging, security headers, health probes, and the FHIR API.
-// Read top-down, a FHIR request goes: request id -> raw body (size-capped) -> route match -> negotiate and
-// parse (router.ts) -> handler -> sendResult (respond.ts). Any throw lands in the error boundary at the end.
+// Read top-down, a FHIR request goes: request id -> raw body (size-capped) -> route match -> token ->
+// rate limit -> negotiate and parse (router.ts) -> scope -> handler -> audit -> sendResult (respond.ts).
+// Any throw outside a handler lands in the error boundary at the end.
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config.ts';
@@ -16,10 +17,13 @@ import {
 } from '../fhir/outcomes.ts';
 import { loggableUrl, type Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
-import { buildCapabilityStatement } from './capability.ts';
+import { decideAccess, type PatientFacts } from '../auth/access-rules.ts';
+import type { AuthSetup } from '../auth/setup.ts';
+import { auditCall, authenticate, checkScope, limitPerClient, matchOf } from './auth.ts';
+import { buildCapabilityStatement, securityDescription } from './capability.ts';
 import { sendProblem, sendResult } from './respond.ts';
 import { buildFhirRequest, RouteTable } from './router.ts';
-import type { RouteContext, RouteDef } from './types.ts';
+import type { AuditNotes, FhirRequest, HandlerResult, RouteContext, RouteDef } from './types.ts';
 
 export interface AppDeps {
   config: Config;
@@ -27,6 +31,9 @@ export interface AppDeps {
   log: Logger;
   routes: RouteDef[];
   version: string;
+  auth: AuthSetup;
+  /** Reservation and restriction facts for the access rules (Kjernejournal's status call in practice). */
+  patientFacts: (db: Db, patient: { id: string; fnr: string }) => Promise<PatientFacts>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -78,30 +85,71 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
+  if (deps.auth.jwks) {
+    const jwks = deps.auth.jwks;
+    app.get('/.well-known/jwks.json', (_req, res) => {
+      res.setHeader('Cache-Control', 'public, max-age=300');
+      res.json(jwks());
+    });
+  }
+
   const routes = withMetadata(deps);
   const table = new RouteTable(routes);
   const limits = config.maxBodyBytes;
-  const rawBody = express.raw({ type: () => true, limit: Math.max(limits.json, limits.xml) });
-
-  app.use('/fhir', rawBody, async (req, res) => {
-    const pretty = /^(true|1)$/.test(String(req.query._pretty ?? ''));
+  const fhir = express.Router();
+  fhir.use(express.raw({ type: () => true, limit: Math.max(limits.json, limits.xml) }));
+  fhir.use((req, res, next) => {
     const match = table.match(req.method, req.path);
-    if (isProblem(match)) return sendProblem(res, match, pretty);
-    const baseUrl = `${publicBase(config, req)}/fhir`;
+    if (isProblem(match)) return sendProblem(res, match, isPretty(req));
+    res.locals.match = match;
+    next();
+  });
+  fhir.use(authenticate(deps.auth));
+  fhir.use(limitPerClient(config));
+  fhir.use(async (req, res) => {
+    const { route, params } = matchOf(res);
+    const pretty = isPretty(req);
+    const principal = req.principal;
+    const notes: AuditNotes = {};
+    const ctx: RouteContext = {
+      db,
+      config,
+      log: req.log,
+      principal,
+      audit: notes,
+      patientFacts: (patient) => deps.patientFacts(db, patient),
+      decide: (patient, target) => {
+        if (!principal) throw new Error('access decided on a public route');
+        return decideAccess(principal, patient, target);
+      },
+    };
     const fhirReq = buildFhirRequest({
-      route: match.route,
-      params: match.params,
+      route,
+      params,
       req,
       rawBody: Buffer.isBuffer(req.body) ? req.body : undefined,
       limits,
-      baseUrl,
+      baseUrl: `${publicBase(config, req)}/fhir`,
       requestId: req.id,
     });
-    if (isProblem(fhirReq)) return sendProblem(res, fhirReq, pretty);
-    const ctx: RouteContext = { db, config, log: req.log };
-    const result = await match.route.handler(fhirReq, ctx);
+    let result: HandlerResult;
+    if (isProblem(fhirReq)) result = fhirReq;
+    else result = checkScope(route, principal) ?? (await runHandler(route, fhirReq, ctx));
+    // The audit record is written before any byte of the answer leaves; if it cannot be written, the
+    // answer is not given either.
+    await auditCall({
+      db,
+      config,
+      route,
+      principal,
+      request: isProblem(fhirReq) ? undefined : fhirReq,
+      requestId: req.id,
+      notes,
+      result,
+    });
     sendResult(res, result, pretty);
   });
+  app.use('/fhir', fhir);
 
   // The error boundary: body-parser failures keep their 4xx meaning; anything else is a 500 without internals.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -114,16 +162,34 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
+async function runHandler(route: RouteDef, req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
+  try {
+    return await route.handler(req, ctx);
+  } catch (err) {
+    // Still audited (as a serious failure) by the caller; the detail goes to the log only.
+    if (err instanceof ProblemError) return err.problem;
+    ctx.log.error({ err: describeError(err) }, 'handler failed');
+    return serverError();
+  }
+}
+
+const isPretty = (req: Request): boolean => /^(true|1)$/.test(String(req.query._pretty ?? ''));
+
 function withMetadata(deps: AppDeps): RouteDef[] {
   const metadata: RouteDef = {
     method: 'GET',
     path: '/metadata',
     resourceType: 'CapabilityStatement',
     interaction: 'operation',
+    access: 'public',
     documentation: 'The CapabilityStatement of this server, generated from its route table.',
     handler: async (req) => ({
       status: 200,
-      resource: buildCapabilityStatement(routes, { baseUrl: req.baseUrl, version: deps.version }),
+      resource: buildCapabilityStatement(routes, {
+        baseUrl: req.baseUrl,
+        version: deps.version,
+        securityDescription: securityDescription(deps.auth),
+      }),
     }),
   };
   const routes = [metadata, ...deps.routes];

@@ -4,7 +4,23 @@ import type {
   CapabilityStatementRestResource,
   CapabilityStatementRestResourceOperation,
 } from '@medplum/fhirtypes';
+import type { AuthSetup } from '../auth/setup.ts';
+import { requiredScope } from '../auth/scopes.ts';
 import type { RouteDef } from './types.ts';
+
+/** Who may call what, in words: the CapabilityStatement's security section. */
+export function securityDescription(auth: Pick<AuthSetup, 'mode' | 'issuer' | 'audience'>): string {
+  return [
+    `OAuth 2.0 bearer tokens (JWT) from ${auth.mode === 'demo' ? 'the embedded demo issuer' : 'HelseID'} (issuer ${auth.issuer}, audience ${auth.audience}),`,
+    'verified against the issuer\'s JWKS. Scopes follow SMART on FHIR v2 (user/, system/ and patient/ contexts with cruds letters);',
+    'each interaction and operation below names the scope it needs. Only /metadata is public.',
+    'Every read or write of personal data is recorded as an AuditEvent; citizens read their own log at AuditEvent?patient=.',
+  ].join(' ');
+}
+
+function scopeText(r: RouteDef): string {
+  return r.access === 'public' ? 'Public.' : `Scope: ${requiredScope(r.access.scope)}.`;
+}
 
 const INTERACTION_CODE: Partial<Record<RouteDef['interaction'], string>> = {
   read: 'read',
@@ -35,14 +51,17 @@ export function buildCapabilityStatement(routes: readonly RouteDef[], info: Capa
         .map((r) => ({
           name: r.operation!.name,
           definition: r.operation!.definition ?? `${info.baseUrl}/OperationDefinition/${type}-${r.operation!.name}`,
-          documentation: `${r.method} ${r.path}: ${r.documentation}`,
+          documentation: `${r.method} ${r.path}: ${r.documentation} ${scopeText(r)}`,
         }));
       const searchParams = rs.flatMap((r) => r.searchParams ?? []);
       const res: CapabilityStatementRestResource = {
         type: type as CapabilityStatementRestResource['type'],
         interaction: interactions.map((code) => ({
           code: code as 'read',
-          documentation: rs.filter((r) => INTERACTION_CODE[r.interaction] === code).map((r) => r.documentation).join(' '),
+          documentation: rs
+            .filter((r) => INTERACTION_CODE[r.interaction] === code)
+            .map((r) => `${r.method} ${r.path}: ${r.documentation} ${scopeText(r)}`)
+            .join(' '),
         })),
       };
       if (searchParams.length) res.searchParam = dedupeByName(searchParams);
@@ -62,7 +81,14 @@ export function buildCapabilityStatement(routes: readonly RouteDef[], info: Capa
     rest: [
       {
         mode: 'server',
-        ...(info.securityDescription ? { security: { description: info.securityDescription } } : {}),
+        ...(info.securityDescription
+          ? {
+              security: {
+                service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' }] }],
+                description: info.securityDescription,
+              },
+            }
+          : {}),
         resource: resources,
       },
     ],

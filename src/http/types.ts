@@ -2,6 +2,10 @@
 // context, and return a response or a Problem. They never touch express objects.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Resource } from '@medplum/fhirtypes';
+import type { AccessDecision, AccessTarget, PatientFacts } from '../auth/access-rules.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { ScopeNeed } from '../auth/scopes.ts';
+import type { AuditAction } from '../audit/build.ts';
 import type { Config } from '../config.ts';
 import type { Problem } from '../fhir/outcomes.ts';
 import type { Logger } from '../log.ts';
@@ -31,11 +35,28 @@ export type FhirResponse =
 
 export type HandlerResult = FhirResponse | Problem;
 
+/** What a handler tells the audit trail about the request it served (filled as it learns it). */
+export interface AuditNotes {
+  patient?: { id?: string | undefined; fnr?: string | undefined } | undefined;
+  resourceId?: string | undefined;
+  /** Access-rule codes that withheld content from the response. */
+  withheld?: string[] | undefined;
+  /** Set by handlers that wrote their AuditEvent inside their own write transaction. */
+  recorded?: boolean | undefined;
+}
+
 /** Everything a handler may use; the app builds one per request. */
 export interface RouteContext {
   db: Db;
   config: Config;
   log: Logger;
+  /** The authenticated caller; undefined only on public routes. */
+  principal: Principal | undefined;
+  audit: AuditNotes;
+  /** The access-rule facts about a patient (reservations, restrictions) from the national sources. */
+  patientFacts(patient: { id: string; fnr: string }): Promise<PatientFacts>;
+  /** Runs the access rules for the caller (accessProblem turns a deny into the 403 to return). */
+  decide(patient: PatientFacts | undefined, target: AccessTarget): AccessDecision;
 }
 
 export type Handler = (req: FhirRequest, ctx: RouteContext) => Promise<HandlerResult>;
@@ -51,6 +72,12 @@ export interface SearchParamDoc {
   documentation: string;
 }
 
+/**
+ * Who may call a route. `public`: anyone (metadata). Otherwise a valid token whose scopes grant `scope`;
+ * `audit` names the action recorded as an AuditEvent for every call (routes touching personal data).
+ */
+export type RouteAccess = 'public' | { scope: ScopeNeed; audit: AuditAction | false };
+
 export interface RouteDef {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Relative to /fhir, with `:name` parameters, e.g. `/Patient/:id/$summary`. */
@@ -64,5 +91,6 @@ export interface RouteDef {
   produces?: Produces;
   searchParams?: SearchParamDoc[];
   documentation: string;
+  access: RouteAccess;
   handler: Handler;
 }

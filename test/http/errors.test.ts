@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OperationOutcome } from '@medplum/fhirtypes';
+import { createAuth } from '../../src/auth/setup.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createApp } from '../../src/http/app.ts';
 import type { RouteDef } from '../../src/http/types.ts';
@@ -25,6 +26,7 @@ const explodingRoute: RouteDef = {
   path: '/Patient/:id',
   resourceType: 'Patient',
   interaction: 'read',
+  access: 'public',
   documentation: 'test route that throws',
   handler: async (_req, ctx) => {
     await ctx.db.query('select * from patient where fnr = $1', ['05886610019']);
@@ -42,7 +44,16 @@ async function serve(routes: RouteDef[], lines: string[]): Promise<string> {
       cb();
     },
   });
-  const app = createApp({ config: loadConfig({}), db: brokenDb, log: createLogger('info', sink), routes, version: 'test' });
+  const config = loadConfig({ HELSEBRO_DATA_DIR: '/tmp/helsebro-test-data' });
+  const app = createApp({
+    config,
+    db: brokenDb,
+    log: createLogger('info', sink),
+    routes,
+    version: 'test',
+    auth: await createAuth(config),
+    patientFacts: () => Promise.reject(new Error('unused')),
+  });
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server!.once('listening', r));
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;

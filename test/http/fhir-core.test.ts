@@ -8,11 +8,16 @@ import { startTestServer, type TestServer } from '../support/server.ts';
 
 describe.each(engines)('FHIR core over HTTP (%s)', (engine) => {
   let srv: TestServer;
-  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${srv.url}${path}`, { headers });
+  let bearer = '';
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${srv.url}${path}`, { headers: { authorization: `Bearer ${bearer}`, ...headers } });
+  const post = (path: string, init: RequestInit) =>
+    fetch(`${srv.url}${path}`, { ...init, headers: { authorization: `Bearer ${bearer}`, ...(init.headers as Record<string, string>) } });
   const outcome = async (res: Response) => (await res.json()) as OperationOutcome;
 
   beforeAll(async () => {
     srv = await startTestServer(engine, { MAX_BODY_BYTES_JSON: '4096' });
+    bearer = await srv.token({ scope: 'user/Patient.rs' });
   });
   afterAll(async () => {
     await srv.close();
@@ -58,7 +63,7 @@ describe.each(engines)('FHIR core over HTTP (%s)', (engine) => {
     });
 
     it('answers 405 with Allow for a known path and another method', async () => {
-      const res = await fetch(`${srv.url}/fhir/Patient/${PERSONAS.ms.id}`, { method: 'DELETE' });
+      const res = await post(`/fhir/Patient/${PERSONAS.ms.id}`, { method: 'DELETE' });
       expect(res.status).toBe(405);
       expect(res.headers.get('allow')).toContain('GET');
       expect((await outcome(res)).resourceType).toBe('OperationOutcome');
@@ -86,7 +91,7 @@ describe.each(engines)('FHIR core over HTTP (%s)', (engine) => {
     });
 
     it('searches with a POSTed form so the fødselsnummer stays out of the URL', async () => {
-      const res = await fetch(`${srv.url}/fhir/Patient/_search`, {
+      const res = await post(`/fhir/Patient/_search`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ identifier: `${OID.fnr}|${PERSONAS.addison.fnr}` }).toString(),
@@ -104,7 +109,7 @@ describe.each(engines)('FHIR core over HTTP (%s)', (engine) => {
       let url: string | undefined = `${srv.url}/fhir/Patient?${q}&_count=10`;
       let pages = 0;
       while (url) {
-        const b = (await (await fetch(url)).json()) as Bundle;
+        const b = (await (await fetch(url, { headers: { authorization: `Bearer ${bearer}` } })).json()) as Bundle;
         expect(b.entry!.length).toBeLessThanOrEqual(10);
         seen.push(...b.entry!.map((e) => e.resource!.id!));
         url = b.link?.find((l) => l.relation === 'next')?.url;
@@ -161,16 +166,16 @@ describe.each(engines)('FHIR core over HTTP (%s)', (engine) => {
     });
 
     it('answers 415 for a body of an unsupported media type and 400 for a malformed or empty form', async () => {
-      const wrongType = await fetch(`${srv.url}/fhir/Patient/_search`, {
+      const wrongType = await post(`/fhir/Patient/_search`, {
         method: 'POST',
         headers: { 'content-type': 'text/plain' },
         body: 'identifier=1',
       });
       expect(wrongType.status).toBe(415);
       expect((await outcome(wrongType)).issue[0]!.diagnostics).toContain('application/x-www-form-urlencoded');
-      const noType = await fetch(`${srv.url}/fhir/Patient/_search`, { method: 'POST', body: new Uint8Array([1, 2, 3]) });
+      const noType = await post(`/fhir/Patient/_search`, { method: 'POST', body: new Uint8Array([1, 2, 3]) });
       expect(noType.status).toBe(415);
-      const latin1 = await fetch(`${srv.url}/fhir/Patient/_search`, {
+      const latin1 = await post(`/fhir/Patient/_search`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded; charset=iso-8859-1' },
         body: 'identifier=1',
@@ -179,7 +184,7 @@ describe.each(engines)('FHIR core over HTTP (%s)', (engine) => {
     });
 
     it('answers 400 for a body that is not valid UTF-8', async () => {
-      const res = await fetch(`${srv.url}/fhir/Patient/_search`, {
+      const res = await post(`/fhir/Patient/_search`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new Uint8Array([0x69, 0x64, 0x3d, 0xc3, 0x28]),
@@ -188,7 +193,7 @@ describe.each(engines)('FHIR core over HTTP (%s)', (engine) => {
     });
 
     it('answers 413 for a body over the limit, with an OperationOutcome', async () => {
-      const res = await fetch(`${srv.url}/fhir/Patient/_search`, {
+      const res = await post(`/fhir/Patient/_search`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: `identifier=${'1'.repeat(10_000)}`,
@@ -225,7 +230,7 @@ describe.each(engines)('FHIR core over HTTP (%s)', (engine) => {
       const p = PERSONAS.hostile;
       await get(`/fhir/Patient?identifier=${encodeURIComponent(`${OID.fnr}|${p.fnr}`)}`, { 'x-request-id': 'log-check-0001' });
       await get(`/fhir/Patient/${p.fnr}`, { 'x-request-id': 'log-check-0002' });
-      await fetch(`${srv.url}/fhir/Patient/_search`, {
+      await post(`/fhir/Patient/_search`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': 'log-check-0003' },
         body: `identifier=${p.fnr}`,

@@ -3,13 +3,20 @@
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
+import type { DemoTokenOptions } from '../../src/auth/demo-issuer.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { getTestDb, type Engine } from './db.ts';
 
 export interface TestServer extends RunningServer {
   config: Config;
   logLines: string[];
+  /** A signed demo token (clinician by default: HPR 9144889, scopes as given). */
+  token(opts?: Partial<DemoTokenOptions>): Promise<string>;
+  /** fetch against the server with a bearer token for the given scopes (a clinician unless opts say otherwise). */
+  fetchAs(scope: string, path: string, init?: RequestInit, opts?: Partial<DemoTokenOptions>): Promise<Response>;
 }
+
+export const DEMO_HPR = '9144889';
 
 export async function startTestServer(engine: Engine, env: Record<string, string> = {}): Promise<TestServer> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', HELSEBRO_DATA_DIR: '/tmp/helsebro-test-data', ...env });
@@ -22,5 +29,16 @@ export async function startTestServer(engine: Engine, env: Record<string, string
   });
   const db = await getTestDb(engine);
   const running = await startServer({ config, log: createLogger(config.logLevel, sink), db });
-  return { ...running, config, logLines };
+  const issuer = running.auth.demoIssuer;
+  const token = async (opts: Partial<DemoTokenOptions> = {}): Promise<string> => {
+    if (!issuer) throw new Error('token() needs demo mode');
+    const who = opts.patient || opts.client ? {} : { hpr: DEMO_HPR };
+    return issuer.issueDemoToken({ scope: 'user/Patient.rs', ...who, ...opts });
+  };
+  const fetchAs = async (scope: string, path: string, init: RequestInit = {}, opts: Partial<DemoTokenOptions> = {}) => {
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${await token({ scope, ...opts })}`);
+    return fetch(`${running.url}${path}`, { ...init, headers });
+  };
+  return { ...running, config, logLines, token, fetchAs };
 }

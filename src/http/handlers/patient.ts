@@ -1,7 +1,8 @@
 // Patient read and search.
 import type { Bundle } from '@medplum/fhirtypes';
 import { searchsetBundle } from '../../fhir/bundle.ts';
-import { parseToken } from '../../fhir/identifiers.ts';
+import { accessProblem } from '../../auth/access-rules.ts';
+import { OID, parseToken, personNumberOf } from '../../fhir/identifiers.ts';
 import { isProblem, notFound } from '../../fhir/outcomes.ts';
 import { readPatient, searchPatients } from '../../store/patients.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
@@ -15,12 +16,24 @@ export const patientRoutes: RouteDef[] = [
     path: '/Patient/:id',
     resourceType: 'Patient',
     interaction: 'read',
+    access: { scope: { resourceType: 'Patient', interaction: 'r' }, audit: 'R' },
     documentation: 'Read a patient by Helsebro id.',
     async handler(req, ctx) {
       const id = req.params.id!;
       if (!FHIR_ID.test(id)) return notFound(`Patient/${id} is not a valid id`, { expression: ['Patient.id'] });
+      ctx.audit.resourceId = id;
       const patient = await readPatient(ctx.db, id);
-      return patient ? { status: 200, resource: patient } : notFound(`Patient/${id} not found`);
+      if (!patient) return notFound(`Patient/${id} not found`);
+      const fnr = personNumberOf(patient);
+      ctx.audit.patient = { id, fnr };
+      const decision = ctx.decide(fnr ? await ctx.patientFacts({ id, fnr }) : undefined, {
+        resourceType: 'Patient',
+        interaction: 'r',
+        level: 'request',
+        source: 'population-registry',
+      });
+      if (decision.effect === 'deny') return accessProblem(decision);
+      return { status: 200, resource: patient };
     },
   },
   {
@@ -28,6 +41,7 @@ export const patientRoutes: RouteDef[] = [
     path: '/Patient',
     resourceType: 'Patient',
     interaction: 'search-type',
+    access: { scope: { resourceType: 'Patient', interaction: 's' }, audit: 'E' },
     searchParams: [
       { name: 'identifier', type: 'token', documentation: 'system|value, e.g. urn:oid:2.16.578.1.12.4.1.4.1|<fødselsnummer>' },
       { name: '_id', type: 'token', documentation: 'Helsebro patient id' },
@@ -41,6 +55,7 @@ export const patientRoutes: RouteDef[] = [
     resourceType: 'Patient',
     interaction: 'search-type',
     accepts: ['form'],
+    access: { scope: { resourceType: 'Patient', interaction: 's' }, audit: 'E' },
     documentation: 'The same search with parameters in a form body, so a fødselsnummer need not travel in a URL.',
     handler: searchPatientHandler,
   },
@@ -56,12 +71,22 @@ async function searchPatientHandler(req: FhirRequest, ctx: RouteContext): Promis
   const rawIdentifier = query.get('identifier');
   const token = rawIdentifier === null ? undefined : parseToken(rawIdentifier);
   if (isProblem(token)) return token;
+  // A citizen's search is confined to themselves: the same search, with their own number as the identifier.
+  const principal = ctx.principal;
+  const own = principal?.kind === 'citizen' ? { system: OID.fnr, value: principal.fnr } : undefined;
+  if (own && token && (token.value !== own.value || (token.system && token.system !== own.system))) {
+    return accessProblem(ctx.decide(undefined, { resourceType: 'Patient', interaction: 's', level: 'request' }));
+  }
   const page = await searchPatients(ctx.db, {
-    identifier: token && { system: token.system, value: token.value },
+    identifier: own ?? (token && { system: token.system, value: token.value }),
     id: query.get('_id') ?? undefined,
     count: paging.summaryCount ? 0 : paging.count,
     offset: paging.offset,
   });
+  if (page.patients.length === 1) {
+    const only = page.patients[0]!;
+    ctx.audit.patient = { id: only.id, fnr: personNumberOf(only) };
+  }
   if (paging.summaryCount) {
     const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', total: page.total };
     return { status: 200, resource: bundle };

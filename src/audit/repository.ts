@@ -1,0 +1,83 @@
+// The audit_event table (migration 0010): insert and search, nothing else. There is deliberately no update
+// or delete function, and the table's triggers refuse both anyway.
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import type { Queryable } from '../store/db.ts';
+import { auditPatientKeys } from './build.ts';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Stores one AuditEvent. Pass the transaction's Queryable for a write, so the event commits or rolls back
+ * with the data; for a read, await it before sending the response. Returns the event with its id.
+ */
+export async function recordAudit(q: Queryable, event: AuditEvent): Promise<AuditEvent & { id: string }> {
+  const id = event.id && UUID_RE.test(event.id) ? event.id : randomUUID();
+  const stored = { ...event, id };
+  const recorded = new Date(stored.recorded);
+  if (Number.isNaN(recorded.getTime())) throw new Error('AuditEvent.recorded is not a valid instant');
+  if (!stored.action || !stored.outcome) throw new Error('AuditEvent needs action and outcome');
+  const requestId = stored.entity?.find((e) => e.type?.code === 'XrequestId')?.what?.identifier?.value;
+  if (!requestId) throw new Error('AuditEvent needs the request id entity');
+  const patient = auditPatientKeys(stored);
+  await q.query(
+    `insert into audit_event (id, recorded, patient_id, patient_fnr, action, outcome, request_id, resource)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+    [id, recorded.toISOString(), patient.id ?? null, patient.fnr ?? null, stored.action, stored.outcome, requestId, JSON.stringify(stored)],
+  );
+  return stored;
+}
+
+export interface AuditQuery {
+  /** Events about this patient, matched by fødselsnummer or by Helsebro id (either matches when both are given). */
+  patientFnr?: string | undefined;
+  patientId?: string | undefined;
+  /** Inclusive lower bound on `recorded`. */
+  since?: Date | undefined;
+  /** Exclusive upper bound on `recorded`. */
+  until?: Date | undefined;
+  count: number;
+  offset: number;
+}
+
+export interface AuditPage {
+  /** Number of matching events; only computed for a patient's log (counting the whole log is not cheap). */
+  total?: number;
+  events: AuditEvent[];
+}
+
+export const MAX_AUDIT_COUNT = 1000;
+
+/** Newest first. A patient's log uses the (patient, recorded) indexes; without a patient, the recorded index. */
+export async function searchAudit(q: Queryable, query: AuditQuery): Promise<AuditPage> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const byPatient = query.patientFnr !== undefined || query.patientId !== undefined;
+  if (query.patientFnr !== undefined && query.patientId !== undefined) {
+    where.push(`(patient_fnr = ${add(query.patientFnr)} or patient_id = ${add(query.patientId)})`);
+  } else if (query.patientFnr !== undefined) {
+    where.push(`patient_fnr = ${add(query.patientFnr)}`);
+  } else if (query.patientId !== undefined) {
+    where.push(`patient_id = ${add(query.patientId)}`);
+  }
+  if (query.since) where.push(`recorded >= ${add(query.since.toISOString())}`);
+  if (query.until) where.push(`recorded < ${add(query.until.toISOString())}`);
+  const clause = where.length ? `where ${where.join(' and ')}` : '';
+  const count = Math.max(0, Math.min(MAX_AUDIT_COUNT, Math.floor(query.count)));
+  const offset = Math.max(0, Math.floor(query.offset));
+
+  const rows = await q.query<{ resource: AuditEvent }>(
+    `select resource from audit_event ${clause} order by recorded desc, id desc limit ${add(count)} offset ${add(offset)}`,
+    params,
+  );
+  const page: AuditPage = { events: rows.rows.map((r) => r.resource) };
+  if (byPatient) {
+    const total = await q.query<{ n: number }>(`select count(*)::int as n from audit_event ${clause}`, params.slice(0, -2));
+    page.total = total.rows[0]?.n ?? 0;
+  }
+  return page;
+}

@@ -1,0 +1,234 @@
+// Access rules: pure functions over (who is asking, the patient, what is asked for). Each rule has a stable
+// code and says allow, deny (the request fails with 403) or withhold (the request succeeds, and the withheld
+// part is reported as withheld: a section emptyReason `withheld`, an OperationOutcome warning; never
+// silently dropped). decideAccess runs every rule and returns every outcome that applies.
+import type { Coding, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { HELSEBRO_NS } from '../fhir/identifiers.ts';
+import { forbidden, warning, type Problem } from '../fhir/outcomes.ts';
+import { CARE_PURPOSES } from './claims.ts';
+import type { Principal } from './principal.ts';
+import { hasScope, requiredScope, type Interaction, type ScopeContext } from './scopes.ts';
+
+export const ACCESS_RULE_SYSTEM = `${HELSEBRO_NS}/CodeSystem/access-rule`;
+
+/** Where data comes from; source-level rules key on it. */
+export type DataSource =
+  | 'kjernejournal'
+  | 'medication-list'
+  | 'npr'
+  | 'kpr'
+  | 'population-registry'
+  | 'eprescription'
+  | 'edispensation'
+  | 'audit';
+
+/** A restriction ('sperring') the patient has placed on their data. */
+export type Restriction =
+  /** Named health personnel blocked from a source (Kjernejournal lets a patient block individual HPR numbers). */
+  | { kind: 'hpr-block'; source: DataSource; hpr: readonly string[] }
+  /** A whole source closed to everyone but the patient (e.g. restricted medicines, 'sperrede legemidler'). */
+  | { kind: 'source-block'; source: DataSource }
+  /** Confidential address (strengt fortrolig / fortrolig adresse): address and contact details withheld. */
+  | { kind: 'confidential-address' };
+
+export interface PatientFacts {
+  /** Fødselsnummer or D-nummer. */
+  fnr: string;
+  id?: string | undefined;
+  /** The patient has reserved against Kjernejournal: it holds nothing to show. */
+  kjernejournalReserved: boolean;
+  /** A child aged 12-16 has reserved against guardian access (vergeinnsynsreservasjon). */
+  guardianAccessReserved: boolean;
+  restrictions: readonly Restriction[];
+}
+
+export interface AccessTarget {
+  /** The resource type the data is, or is expressed as (Patient, AllergyIntolerance, AuditEvent ...). */
+  resourceType: string;
+  interaction: Interaction;
+  /**
+   * `request`: what the route itself reads or writes; a failing scope refuses the request.
+   * `content`: one part of a larger answer (a summary section, one source's records); a failing scope
+   * withholds that part.
+   */
+  level: 'request' | 'content';
+  source?: DataSource | undefined;
+  /** IPS section LOINC code when the target is a section; carried so the caller can set its emptyReason. */
+  section?: string | undefined;
+  /** A part of a resource with a restriction of its own. */
+  element?: 'address' | undefined;
+  /** The record is flagged restricted by the patient (a locked prescription, a restricted medicine). */
+  restricted?: boolean | undefined;
+}
+
+export type AccessEffect = 'allow' | 'deny' | 'withhold';
+
+export const ACCESS_RULES = {
+  'ACCESS-SCOPE': 'The token\'s scopes must name the resource type and interaction; system clients see only what their scopes name',
+  'ACCESS-CITIZEN-OWN-ONLY': 'A citizen sees only their own data, or that of a person they represent',
+  'ACCESS-GUARDIAN-RESERVED': 'A guardian does not see the data of a child who has reserved against guardian access',
+  'ACCESS-KJ-RESERVED': 'A patient reserved against Kjernejournal has no Kjernejournal content to show',
+  'ACCESS-RESTRICTED': 'Content the patient has restricted (blocked personnel, restricted sources or records, confidential address) is withheld',
+  'ACCESS-PURPOSE': 'A clinician reads and writes patient data only for a care purpose (TREAT, ETREAT, COC, CAREMGT)',
+} as const;
+
+export type AccessRuleCode = keyof typeof ACCESS_RULES;
+
+export interface AccessOutcome {
+  rule: AccessRuleCode;
+  effect: AccessEffect;
+  /** English, free of personal data: safe for an OperationOutcome and a log line. */
+  reason: string;
+  target: AccessTarget;
+}
+
+export interface AccessDecision {
+  /** The strongest outcome: deny over withhold over allow. */
+  effect: AccessEffect;
+  outcomes: AccessOutcome[];
+}
+
+type Rule = (who: Principal, patient: PatientFacts | undefined, what: AccessTarget) => AccessOutcome[];
+
+const out = (rule: AccessRuleCode, effect: AccessEffect, reason: string, target: AccessTarget): AccessOutcome[] => [
+  { rule, effect, reason, target },
+];
+
+/** True when the principal is the patient (not a representative of them). */
+const isPatientThemself = (who: Principal, patient: PatientFacts | undefined): boolean =>
+  who.kind === 'citizen' && patient !== undefined && who.fnr === patient.fnr;
+
+const CONTEXT_OF: Record<Principal['kind'], ScopeContext> = { clinician: 'user', system: 'system', citizen: 'patient' };
+
+export const scopeRule: Rule = (who, _patient, what) => {
+  if (hasScope(who, { resourceType: what.resourceType, interaction: what.interaction })) {
+    return out('ACCESS-SCOPE', 'allow', 'Scope granted', what);
+  }
+  const needed = requiredScope({ resourceType: what.resourceType, interaction: what.interaction }, [CONTEXT_OF[who.kind]]);
+  return what.level === 'request'
+    ? out('ACCESS-SCOPE', 'deny', `The access token lacks the scope ${needed}`, what)
+    : out('ACCESS-SCOPE', 'withhold', `Withheld: the access token lacks the scope ${needed}`, what);
+};
+
+export const citizenOwnOnlyRule: Rule = (who, patient, what) => {
+  if (who.kind !== 'citizen') return [];
+  if (patient && (patient.fnr === who.fnr || patient.fnr === who.actingFor?.fnr)) {
+    return out('ACCESS-CITIZEN-OWN-ONLY', 'allow', 'The citizen\'s own data or that of a represented person', what);
+  }
+  return out('ACCESS-CITIZEN-OWN-ONLY', 'deny', 'A citizen may access only their own data', what);
+};
+
+export const guardianReservedRule: Rule = (who, patient, what) => {
+  if (who.kind !== 'citizen' || !patient || who.actingFor?.relation !== 'guardian') return [];
+  if (who.actingFor.fnr !== patient.fnr || who.fnr === patient.fnr) return [];
+  return patient.guardianAccessReserved
+    ? out('ACCESS-GUARDIAN-RESERVED', 'deny', 'The patient has reserved against access by guardians', what)
+    : [];
+};
+
+export const kjernejournalReservedRule: Rule = (_who, patient, what) =>
+  patient?.kjernejournalReserved && what.source === 'kjernejournal'
+    ? out('ACCESS-KJ-RESERVED', 'withhold', 'Withheld: the patient has reserved against Kjernejournal', what)
+    : [];
+
+export const restrictionRule: Rule = (who, patient, what) => {
+  if (!patient || isPatientThemself(who, patient)) return [];
+  const found: AccessOutcome[] = [];
+  for (const r of patient.restrictions) {
+    if (r.kind === 'hpr-block' && what.source === r.source && who.kind === 'clinician' && r.hpr.includes(who.hpr)) {
+      found.push(...out('ACCESS-RESTRICTED', 'withhold', `Withheld: the patient has blocked this health professional from ${r.source}`, what));
+    } else if (r.kind === 'source-block' && what.source === r.source) {
+      found.push(...out('ACCESS-RESTRICTED', 'withhold', `Withheld: the patient has restricted ${r.source}`, what));
+    } else if (r.kind === 'confidential-address' && what.element === 'address') {
+      found.push(...out('ACCESS-RESTRICTED', 'withhold', 'Withheld: the patient has a confidential address', what));
+    }
+  }
+  if (what.restricted) {
+    found.push(...out('ACCESS-RESTRICTED', 'withhold', 'Withheld: the patient has restricted this record', what));
+  }
+  return found;
+};
+
+export const purposeRule: Rule = (who, patient, what) => {
+  // The audit log is read for oversight, not care; the purpose rule covers patient data only.
+  if (who.kind !== 'clinician' || !patient || what.resourceType === 'AuditEvent') return [];
+  return CARE_PURPOSES.includes(who.purposeOfUse)
+    ? []
+    : out('ACCESS-PURPOSE', 'deny', 'The purpose of use in the access token is not a care purpose', what);
+};
+
+export const RULES: readonly Rule[] = [
+  scopeRule,
+  citizenOwnOnlyRule,
+  guardianReservedRule,
+  purposeRule,
+  kjernejournalReservedRule,
+  restrictionRule,
+];
+
+const strongest = (outcomes: readonly AccessOutcome[]): AccessEffect =>
+  outcomes.some((o) => o.effect === 'deny') ? 'deny' : outcomes.some((o) => o.effect === 'withhold') ? 'withhold' : 'allow';
+
+/**
+ * Runs every rule for one target. `patient` is undefined for requests that concern no single patient
+ * (an auditor listing the whole audit log); a citizen is then denied, as citizens reach only their own data.
+ */
+export function decideAccess(who: Principal, patient: PatientFacts | undefined, what: AccessTarget): AccessDecision {
+  const outcomes = RULES.flatMap((rule) => rule(who, patient, what));
+  return { effect: strongest(outcomes), outcomes };
+}
+
+/** Decides several targets (the sections or sources of one summary) and merges the outcomes. */
+export function decideAccessAll(
+  who: Principal,
+  patient: PatientFacts | undefined,
+  targets: readonly AccessTarget[],
+): AccessDecision {
+  const outcomes = targets.flatMap((t) => decideAccess(who, patient, t).outcomes);
+  return { effect: strongest(outcomes), outcomes };
+}
+
+export const accessRuleCoding = (rule: AccessRuleCode): Coding => ({
+  system: ACCESS_RULE_SYSTEM,
+  code: rule,
+  display: ACCESS_RULES[rule],
+});
+
+/** The 403 for a denied decision: every denying rule's code in issue.details; scope refusals per RFC 6750. */
+export function accessProblem(decision: AccessDecision): Problem {
+  const denials = decision.outcomes.filter((o) => o.effect === 'deny');
+  const first = denials[0];
+  if (!first) return forbidden('Access denied');
+  const base = forbidden(denials.map((d) => d.reason).join('; '), {
+    details: [...new Set(denials.map((d) => d.rule))].map(accessRuleCoding),
+  });
+  const scope = denials.find((d) => d.rule === 'ACCESS-SCOPE');
+  if (!scope) return base;
+  const need = { resourceType: scope.target.resourceType, interaction: scope.target.interaction };
+  return {
+    ...base,
+    headers: {
+      'WWW-Authenticate': `Bearer realm="helsebro", error="insufficient_scope", scope="${requiredScope(need).replaceAll(' | ', ' ')}"`,
+    },
+  };
+}
+
+/**
+ * One warning per withheld part (issue code `suppressed`, the rule code in details), for the response's
+ * OperationOutcome; the section code, when given, goes into expression.
+ */
+export function withheldIssues(decision: AccessDecision): OperationOutcomeIssue[] {
+  return decision.outcomes
+    .filter((o) => o.effect === 'withhold')
+    .map((o) =>
+      warning('suppressed', o.reason, {
+        details: [accessRuleCoding(o.rule)],
+        ...(o.target.section ? { expression: [`Composition.section.where(code.coding.code='${o.target.section}')`] } : {}),
+      }),
+    );
+}
+
+/** Rule codes that withheld something: recorded in the AuditEvent so the log shows what was not shown. */
+export const withheldRules = (decision: AccessDecision): AccessRuleCode[] => [
+  ...new Set(decision.outcomes.filter((o) => o.effect === 'withhold').map((o) => o.rule)),
+];
