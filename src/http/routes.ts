@@ -7,3 +7,17 @@ import type { RouteDef } from './types.ts';
 export function fhirRoutes(): RouteDef[] {
   return [...patientRoutes, ...auditRoutes];
 }
+
+/** Every route including the CapabilityStatement, as the app serves them (for docs). */
+export function allDocumentedRoutes(): RouteDef[] {
+  const metadata: RouteDef = {
+    method: 'GET',
+    path: '/metadata',
+    resourceType: 'CapabilityStatement',
+    interaction: 'operation',
+    access: 'public',
+    documentation: 'The CapabilityStatement, generated from this route table.',
+    handler: () => Promise.reject(new Error('documentation only')),
+  };
+  return [metadata, ...fhirRoutes()];
+}
