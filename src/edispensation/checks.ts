@@ -1,0 +1,194 @@
+// Business checks of an incoming dispensation against the stored prescription (and, for a discard,
+// against the dispensation it withdraws). Pure: the caller reads the facts from the store inside its
+// transaction and passes them in. Every refusal is a 422 whose issue carries a stable code in
+// details.coding (system DISPENSE_CHECK_SYSTEM), so the NCP and pharmacy systems can act on it.
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { fail, issue, ok, warning, type Result } from '../fhir/outcomes.ts';
+import { checkCoding, DISPENSE_CHECK, type DispenseCheckCode } from './codes.ts';
+import { isRetraction, type Dispensation, type IdentifierValue, type Quantity } from './model.ts';
+import { instantOf, norwegianDate, stripDateZone } from './values.ts';
+
+export { dispensationFingerprint, idempotencyKey, classifyRepeat } from './identity.ts';
+
+/** What the store knows about the referenced prescription. */
+export interface PrescriptionFacts {
+  exists: boolean;
+  /** Norway as country A: the prescription passed the export rules and was made available to the NCP. */
+  exportable: boolean;
+  /** The prescription came from abroad (Norway as country B). */
+  isEuPrescription: boolean;
+  /** `active` is the only dispensable state; anything else (completed, cancelled, recalled, expired) is not. */
+  status: string;
+  /** ISO date: the prescription may not be dispensed after this day (Utloper / validityPeriod.end). */
+  validUntil?: string;
+  /** ISO date: not to be dispensed before (TidligsteUtlevering / validityPeriod.start). */
+  earliestDispense?: string;
+  /** ISO date or dateTime the prescription was issued. */
+  issuedOn?: string;
+  /** Dispensings still allowed before this one (Reiterasjon + 1 minus dispensings so far). */
+  remainingDispensings: number;
+  /** Quantity still dispensable in total (number of packs unless the unit says otherwise), when tracked. */
+  remainingQuantity?: Quantity;
+  /** Identifiers of the prescription's patient, for the cross-check with the dispensation's subject. */
+  patientIdentifiers?: IdentifierValue[];
+}
+
+/** What the store knows about the dispensation a discard withdraws. */
+export interface OriginalDispensationFacts {
+  exists: boolean;
+  /** When Helsebro stored it (and so when its M10 left); the 24-hour discard window runs from here. */
+  recordedAt: string;
+  discarded: boolean;
+  /** The prescription it fulfilled, to refuse a discard that names another one. */
+  prescriptionKey?: string;
+}
+
+/**
+ * `ncp`: a foreign pharmacy dispensed a Norwegian prescription (Norway as country A).
+ * `pharmacy`: a Norwegian pharmacy dispensed an EU prescription (Norway as country B).
+ */
+export type DispenseChannel = 'ncp' | 'pharmacy';
+
+export interface CheckInput {
+  dispensation: Dispensation;
+  channel: DispenseChannel;
+  prescription: PrescriptionFacts;
+  /** Required for a discard (status discarded / entered-in-error). */
+  original?: OriginalDispensationFacts;
+  now: Date;
+}
+
+export interface CheckPassed {
+  /** Dispensings left after this one (0 = the prescription is finished): `remainingAfter` of buildM10. */
+  remainingAfter: number;
+  /** Quantity left after this one, when the prescription tracks quantity. */
+  remainingQuantityAfter?: Quantity;
+}
+
+export const DISCARD_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Clocks of foreign pharmacy systems drift; a dispensing a few minutes "in the future" is not an error. */
+const CLOCK_SKEW_MS = 10 * 60 * 1000;
+
+const refusal = (code: DispenseCheckCode, diagnostics: string, expression: string): OperationOutcomeIssue =>
+  issue('business-rule', diagnostics, { expression: [expression], details: [checkCoding(code)] });
+
+/** Stable prescription key for comparing a discard with its original. */
+export function prescriptionKey(d: Pick<Dispensation, 'prescription'>): string {
+  const p = d.prescription;
+  return p.identifier ? `${p.identifier.system ?? ''}|${p.identifier.value}` : `ref|${p.reference ?? ''}`;
+}
+
+export function checkDispensation(input: CheckInput): Result<CheckPassed> {
+  const { dispensation: d, prescription: p, channel, now } = input;
+  const where = 'MedicationDispense.authorizingPrescription';
+
+  if (!p.exists) {
+    return fail({ status: 422, issues: [refusal('DISP-PRESCRIPTION-UNKNOWN', DISPENSE_CHECK['DISP-PRESCRIPTION-UNKNOWN'], where)] });
+  }
+  if (channel === 'ncp' && p.isEuPrescription) {
+    return fail({ status: 422, issues: [refusal('DISP-WRONG-DIRECTION', 'The prescription is a foreign (EU) prescription; its dispensing is reported by the Norwegian pharmacy, not through the NCP', where)] });
+  }
+  if (channel === 'pharmacy' && !p.isEuPrescription) {
+    return fail({ status: 422, issues: [refusal('DISP-WRONG-DIRECTION', 'The prescription is Norwegian; report its dispensing to Reseptformidleren directly, not to Helsebro', where)] });
+  }
+
+  return isRetraction(d) ? checkDiscard(input) : checkDispense(d, p, channel, now);
+}
+
+function checkDispense(d: Dispensation, p: PrescriptionFacts, channel: DispenseChannel, now: Date): Result<CheckPassed> {
+  const issues: OperationOutcomeIssue[] = [];
+  const warnings: OperationOutcomeIssue[] = [];
+  const where = 'MedicationDispense.authorizingPrescription';
+
+  if (channel === 'ncp' && !p.exportable) issues.push(refusal('DISP-NOT-EXPORTABLE', DISPENSE_CHECK['DISP-NOT-EXPORTABLE'], where));
+
+  const handedOver = instantOf(d.whenHandedOver);
+  const day = norwegianDate(d.whenHandedOver);
+  if (handedOver > now.getTime() + CLOCK_SKEW_MS) {
+    issues.push(refusal('DISP-DATE-INVALID', `The dispensing time ${d.whenHandedOver} is in the future`, 'MedicationDispense.whenHandedOver'));
+  } else if (p.issuedOn && day < stripDateZone(p.issuedOn).slice(0, 10)) {
+    issues.push(refusal('DISP-DATE-INVALID', `The dispensing day ${day} is before the prescription was issued (${p.issuedOn.slice(0, 10)})`, 'MedicationDispense.whenHandedOver'));
+  }
+
+  if (p.status !== 'active') {
+    issues.push(refusal('DISP-NOT-DISPENSABLE', `The prescription is ${p.status}, not active`, where));
+  } else if (p.remainingDispensings <= 0) {
+    issues.push(refusal('DISP-NOT-DISPENSABLE', 'The prescription has no dispensings left', where));
+  } else if (p.validUntil && day > stripDateZone(p.validUntil)) {
+    issues.push(refusal('DISP-NOT-DISPENSABLE', `The prescription expired on ${stripDateZone(p.validUntil)}`, where));
+  } else if (p.earliestDispense && day < stripDateZone(p.earliestDispense)) {
+    issues.push(refusal('DISP-NOT-DISPENSABLE', `The prescription may not be dispensed before ${stripDateZone(p.earliestDispense)}`, where));
+  }
+
+  let remainingQuantityAfter: Quantity | undefined;
+  if (!(d.quantity.value > 0)) {
+    issues.push(refusal('DISP-QUANTITY-INVALID', DISPENSE_CHECK['DISP-QUANTITY-INVALID'], 'MedicationDispense.quantity'));
+  } else if (p.remainingQuantity) {
+    if (!sameUnit(d.quantity, p.remainingQuantity)) {
+      issues.push(refusal('DISP-QUANTITY-UNIT', `The dispensed quantity is in '${d.quantity.unit || d.quantity.code}', the prescription counts in '${p.remainingQuantity.unit}'`, 'MedicationDispense.quantity'));
+    } else if (d.quantity.value > p.remainingQuantity.value + 1e-9) {
+      issues.push(refusal('DISP-QUANTITY-EXCEEDED', `${d.quantity.value} dispensed, but only ${p.remainingQuantity.value} remain on the prescription`, 'MedicationDispense.quantity'));
+    } else {
+      remainingQuantityAfter = { ...p.remainingQuantity, value: round(p.remainingQuantity.value - d.quantity.value) };
+    }
+  }
+
+  const mismatch = patientMismatch(d, p, warnings);
+  if (mismatch) issues.push(mismatch);
+
+  if (issues.length) return fail({ status: 422, issues });
+  const finished = p.remainingDispensings - 1 <= 0 || (remainingQuantityAfter !== undefined && remainingQuantityAfter.value <= 0);
+  const passed: CheckPassed = { remainingAfter: finished ? 0 : p.remainingDispensings - 1 };
+  if (remainingQuantityAfter) passed.remainingQuantityAfter = remainingQuantityAfter;
+  return ok(passed, warnings);
+}
+
+function checkDiscard(input: CheckInput): Result<CheckPassed> {
+  const { dispensation: d, original, prescription: p, now } = input;
+  const where = 'MedicationDispense.identifier';
+  if (!original?.exists) {
+    return fail({ status: 422, issues: [refusal('DISP-DISCARD-UNKNOWN', DISPENSE_CHECK['DISP-DISCARD-UNKNOWN'], where)] });
+  }
+  const issues: OperationOutcomeIssue[] = [];
+  if (original.discarded) issues.push(refusal('DISP-ALREADY-DISCARDED', DISPENSE_CHECK['DISP-ALREADY-DISCARDED'], where));
+  const age = now.getTime() - Date.parse(original.recordedAt);
+  if (!(age <= DISCARD_WINDOW_MS)) {
+    issues.push(refusal('DISP-DISCARD-TOO-LATE', `The dispensation was recorded at ${original.recordedAt}, more than 24 hours ago; it can no longer be discarded`, where));
+  }
+  if (original.prescriptionKey && original.prescriptionKey !== prescriptionKey(d)) {
+    issues.push(refusal('DISP-DISCARD-MISMATCH', DISPENSE_CHECK['DISP-DISCARD-MISMATCH'], 'MedicationDispense.authorizingPrescription'));
+  }
+  if (issues.length) return fail({ status: 422, issues });
+  // The withdrawn dispensing is given back, so the prescription is open again.
+  const passed: CheckPassed = { remainingAfter: Math.max(0, p.remainingDispensings) + 1 };
+  if (p.remainingQuantity) passed.remainingQuantityAfter = { ...p.remainingQuantity, value: round(p.remainingQuantity.value + d.quantity.value) };
+  return ok(passed);
+}
+
+// ---- helpers ----
+
+/** Units that all mean "number of packs" across the formats Helsebro receives. */
+const PACK_UNITS = new Set(['', '1', '{pack}', '{package}', '{packages}', 'pack', 'package', 'packages', 'pk', 'pkn', 'pakning', 'pakninger', 'box', '{box}']);
+
+function sameUnit(a: Quantity, b: Quantity): boolean {
+  const norm = (q: Quantity) => (q.code ?? q.unit).trim().toLowerCase();
+  const ua = norm(a);
+  const ub = norm(b);
+  if (PACK_UNITS.has(ua) && PACK_UNITS.has(ub)) return true;
+  return ua === ub;
+}
+
+const round = (n: number): number => Math.round(n * 1e6) / 1e6;
+
+/** A mismatch needs an identifier in a system both sides use; no shared system is only a warning. */
+function patientMismatch(d: Dispensation, p: PrescriptionFacts, warnings: OperationOutcomeIssue[]): OperationOutcomeIssue | undefined {
+  const theirs = d.patient?.identifiers.filter((i) => i.system) ?? [];
+  const ours = p.patientIdentifiers ?? [];
+  const shared = theirs.filter((t) => ours.some((o) => o.system === t.system));
+  if (!shared.length) {
+    if (ours.length) warnings.push(warning('informational', 'The patient of the dispensation could not be cross-checked: no identifier in a shared system', { expression: ['MedicationDispense.subject'] }));
+    return undefined;
+  }
+  const match = shared.some((t) => ours.some((o) => o.system === t.system && o.value.trim() === t.value.trim()));
+  return match ? undefined : refusal('DISP-PATIENT-MISMATCH', DISPENSE_CHECK['DISP-PATIENT-MISMATCH'], 'MedicationDispense.subject');
+}

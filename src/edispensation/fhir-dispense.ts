@@ -1,0 +1,167 @@
+// Dispensation -> HL7 Europe MPD MedicationDispense (MedicationDispense-eu-mpd), with the dispensed
+// Medication, the pharmacist, the pharmacy and (when the reader cannot resolve it) the patient contained.
+// Used for the MedicationDispense Helsebro serves at /fhir/MedicationDispense/{id} (both directions) and
+// for the EU eDispensation it sends to the NCP (Norway as country B). Pure.
+import type {
+  CodeableConcept,
+  Coding,
+  Extension,
+  Identifier,
+  Medication,
+  MedicationDispense,
+  Organization,
+  Patient,
+  Practitioner,
+  PractitionerRole,
+  Reference,
+  Resource,
+} from '@medplum/fhirtypes';
+import { CODE_SYSTEM } from '../fhir/identifiers.ts';
+import { escapeXml, xhtmlDiv } from '../fhir/xhtml.ts';
+import type { Coded, Dispensation, DispensedProduct, IdentifierValue, Organisation, Person, Quantity } from './model.ts';
+
+export const MPD = {
+  dispense: 'http://hl7.eu/fhir/mpd/StructureDefinition/MedicationDispense-eu-mpd',
+  medication: 'http://hl7.eu/fhir/mpd/StructureDefinition/Medication-eu-mpd',
+  request: 'http://hl7.eu/fhir/mpd/StructureDefinition/MedicationRequest-eu-mpd',
+} as const;
+
+export const EXT = {
+  recorded: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-MedicationDispense.recorded',
+  productName: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-productname',
+  classification: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-classification',
+} as const;
+
+export interface DispenseResourceInput {
+  id?: string;
+  dispensation: Dispensation;
+  status: 'completed' | 'entered-in-error';
+  /** authorizingPrescription: a reference the reader can resolve and/or the prescription identifier. */
+  prescription: { reference?: string; identifier?: IdentifierValue; display?: string };
+  /** A resolvable Patient reference, or a Patient to contain. */
+  subject: { reference: string; identifier?: IdentifierValue } | { patient: Patient };
+  /** Replaces the Medication built from the dispensation's product (an enriched one, for the EU). */
+  medication?: Medication;
+  /** Replace the pharmacy and pharmacist built from the dispensation (enriched from the registries). */
+  pharmacy?: Organization;
+  pharmacist?: Practitioner;
+}
+
+export function medicationDispenseResource(input: DispenseResourceInput): MedicationDispense {
+  const d = input.dispensation;
+  const contained: Resource[] = [];
+  const medication: Medication = { ...(input.medication ?? medicationOf(d.product)), id: 'med' };
+  contained.push(medication);
+
+  const pharmacy = input.pharmacy ? { ...input.pharmacy, id: 'pharmacy' } : organizationOf(d.pharmacy);
+  const pharmacist = input.pharmacist ? { ...input.pharmacist, id: 'pharmacist' } : d.pharmacist && practitionerOf(d.pharmacist);
+  let actor: Reference;
+  if (pharmacist) {
+    const role: PractitionerRole = { resourceType: 'PractitionerRole', id: 'role', practitioner: { reference: '#pharmacist' } };
+    if (pharmacy) role.organization = { reference: '#pharmacy' };
+    contained.push(pharmacist, ...(pharmacy ? [pharmacy] : []), role);
+    actor = { reference: '#role' };
+  } else if (pharmacy) {
+    contained.push(pharmacy);
+    actor = { reference: '#pharmacy' };
+  } else {
+    actor = { display: 'Unknown pharmacy' };
+  }
+
+  let subject: Reference;
+  if ('patient' in input.subject) {
+    contained.push({ ...input.subject.patient, id: 'patient' });
+    subject = { reference: '#patient' };
+  } else {
+    subject = { reference: input.subject.reference, ...(input.subject.identifier ? { identifier: identifierOf(input.subject.identifier) } : {}) };
+  }
+
+  const prescription: Reference = {};
+  if (input.prescription.reference) prescription.reference = input.prescription.reference;
+  if (input.prescription.identifier) prescription.identifier = identifierOf(input.prescription.identifier);
+  if (input.prescription.display) prescription.display = input.prescription.display;
+
+  const resource: MedicationDispense = {
+    resourceType: 'MedicationDispense',
+    ...(input.id ? { id: input.id } : {}),
+    meta: { profile: [MPD.dispense] },
+    text: { status: 'generated', div: narrative(d, input.status, medication) },
+    contained,
+    extension: [{ url: EXT.recorded, valueDateTime: d.recorded ?? d.whenHandedOver }],
+    identifier: [identifierOf(d.identifier)],
+    status: input.status,
+    medicationReference: { reference: '#med', display: medicationName(medication) ?? d.product.name },
+    subject,
+    performer: [{ actor }],
+    authorizingPrescription: [prescription],
+    quantity: quantityOf(d.quantity),
+    whenHandedOver: d.whenHandedOver,
+  };
+  if (d.dosageText) resource.dosageInstruction = [{ text: d.dosageText }];
+  resource.substitution = { wasSubstituted: d.substitution.substituted };
+  if (d.substitution.reason) resource.substitution.reason = [{ text: d.substitution.reason }];
+  return resource;
+}
+
+// ---- parts ----
+
+export const identifierOf = (i: IdentifierValue): Identifier => (i.system ? { system: i.system, value: i.value } : { value: i.value });
+
+export const codingOf = (c: Coded): Coding => (c.display ? { system: c.system, code: c.code, display: c.display } : { system: c.system, code: c.code });
+
+export function quantityOf(q: Quantity): MedicationDispense['quantity'] {
+  const out: NonNullable<MedicationDispense['quantity']> = { value: q.value };
+  if (q.unit) out.unit = q.unit;
+  if (q.system) out.system = q.system;
+  if (q.code) out.code = q.code;
+  return out;
+}
+
+/** The Medication the dispensation itself describes (no registry lookups). */
+export function medicationOf(p: DispensedProduct): Medication {
+  const extension: Extension[] = [{ url: EXT.productName, valueString: p.name }];
+  if (p.atc) extension.push({ url: EXT.classification, valueCodeableConcept: { coding: [codingOf(p.atc)] } });
+  const m: Medication = { resourceType: 'Medication', meta: { profile: [MPD.medication] }, extension };
+  const ids = p.codes.filter((c) => c.system !== CODE_SYSTEM.atc);
+  if (ids.length) m.identifier = ids.map((c) => ({ system: c.system, value: c.code }));
+  const code: CodeableConcept = { text: [p.name, p.strength].filter(Boolean).join(' ') };
+  if (ids.length) code.coding = ids.map(codingOf);
+  m.code = code;
+  if (p.form) m.form = { coding: [codingOf(p.form)], ...(p.form.display ? { text: p.form.display } : {}) };
+  if (p.package?.size) {
+    const n = quantityOf(p.package.size)!;
+    m.amount = { numerator: n, denominator: { value: 1 } };
+  }
+  return m;
+}
+
+function organizationOf(o: Organisation): Organization | undefined {
+  if (!o.name && !o.identifiers.length) return undefined;
+  const org: Organization = { resourceType: 'Organization', id: 'pharmacy' };
+  if (o.identifiers.length) org.identifier = o.identifiers.map(identifierOf);
+  if (o.name) org.name = o.name;
+  if (o.country) org.address = [{ country: o.country }];
+  return org;
+}
+
+function practitionerOf(p: Person): Practitioner {
+  const pr: Practitioner = { resourceType: 'Practitioner', id: 'pharmacist' };
+  if (p.identifiers.length) pr.identifier = p.identifiers.map(identifierOf);
+  if (p.family || p.given.length) pr.name = [{ ...(p.family ? { family: p.family } : {}), ...(p.given.length ? { given: p.given } : {}) }];
+  return pr;
+}
+
+const medicationName = (m: Medication): string | undefined =>
+  m.extension?.find((e) => e.url === EXT.productName)?.valueString ?? m.code?.text ?? m.code?.coding?.[0]?.display;
+
+function narrative(d: Dispensation, status: string, m: Medication): string {
+  const where = [d.pharmacy.name, d.pharmacy.country].filter(Boolean).join(', ');
+  const unit = d.quantity.unit && d.quantity.unit !== '1' ? ` ${d.quantity.unit}` : '';
+  const parts = [
+    `<p><b>${escapeXml(medicationName(m) ?? d.product.name)}</b>: ${escapeXml(String(d.quantity.value))}${escapeXml(unit)}</p>`,
+    `<p>${escapeXml(d.whenHandedOver)}${where ? ` &#8212; ${escapeXml(where)}` : ''}</p>`,
+  ];
+  if (d.substitution.substituted) parts.push(`<p>Substituted${d.substitution.reason ? `: ${escapeXml(d.substitution.reason)}` : ''}</p>`);
+  if (status === 'entered-in-error') parts.push('<p>Withdrawn (discarded)</p>');
+  return xhtmlDiv(parts.join(''));
+}

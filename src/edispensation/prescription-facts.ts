@@ -1,0 +1,77 @@
+// What the checks need to know about a stored prescription, derived from its row (pure), and the counter
+// changes an accepted dispensation or discard makes to it.
+import type { Patient } from '@medplum/fhirtypes';
+import { OID, parsePersonNumber } from '../fhir/identifiers.ts';
+import type { PrescriptionFacts } from './checks.ts';
+import type { IdentifierValue, Quantity } from './model.ts';
+import { medicationRequestOf, type CounterUpdate, type PrescriptionRow } from './store/prescriptions.ts';
+
+/** A prescription that does not limit the number of dispensings is limited by its quantity alone. */
+export const UNCOUNTED_DISPENSINGS = 1_000_000;
+
+const PACK_WORDS = new Set(['', '1', '{pack}', '{package}', 'pack', 'package', 'pakning', 'pakninger', 'pk']);
+
+export const isPackUnit = (unit: string | undefined): boolean => PACK_WORDS.has((unit ?? '').trim().toLowerCase());
+
+export function prescriptionFacts(row: PrescriptionRow | undefined): PrescriptionFacts {
+  if (!row) return { exists: false, exportable: false, isEuPrescription: false, status: 'unknown', remainingDispensings: 0 };
+  const request = medicationRequestOf(row.fhir);
+  const facts: PrescriptionFacts = {
+    exists: true,
+    exportable: row.exportable,
+    isEuPrescription: row.origin === 'EU',
+    status: row.status,
+    remainingDispensings: row.dispensingsAllowed === undefined ? UNCOUNTED_DISPENSINGS : row.dispensingsAllowed - row.dispensingsDone,
+    patientIdentifiers: patientIdentifiers(row),
+  };
+  if (row.validUntil) facts.validUntil = row.validUntil;
+  if (row.earliestDispense) facts.earliestDispense = row.earliestDispense;
+  if (request?.authoredOn) facts.issuedOn = request.authoredOn;
+  if (row.quantityPrescribed !== undefined) facts.remainingQuantity = remainingQuantity(row);
+  return facts;
+}
+
+function remainingQuantity(row: PrescriptionRow): Quantity {
+  const value = Math.round(((row.quantityPrescribed ?? 0) - row.quantityDispensed) * 1e6) / 1e6;
+  const unit = row.quantityUnit ?? 'pakning';
+  return isPackUnit(unit) ? { value, unit, code: '{pack}' } : { value, unit };
+}
+
+/** The identifiers the dispensation's patient is cross-checked against. */
+function patientIdentifiers(row: PrescriptionRow): IdentifierValue[] {
+  if (row.origin === 'NO') {
+    if (!row.patientFnr) return [];
+    return [{ system: parsePersonNumber(row.patientFnr)?.kind === 'dnr' ? OID.dnr : OID.fnr, value: row.patientFnr }];
+  }
+  return (euPatient(row)?.identifier ?? [])
+    .filter((i) => i.value)
+    .map((i) => (i.system ? { system: i.system, value: i.value! } : { value: i.value! }));
+}
+
+/** The patient of an EU prescription, as the NCP delivered it (contained in the stored MedicationRequest). */
+export function euPatient(row: PrescriptionRow): Patient | undefined {
+  const request = medicationRequestOf(row.fhir);
+  const ref = request?.subject?.reference;
+  return request?.contained?.find((r): r is Patient => r.resourceType === 'Patient' && `#${r.id}` === ref);
+}
+
+/** Counters after an accepted dispensing: one dispensing more, the counted quantity added. */
+export function afterDispense(row: PrescriptionRow, counted: number | undefined, remainingAfter: number): CounterUpdate {
+  return {
+    dispensingsDone: row.dispensingsDone + 1,
+    quantityDispensed: round(row.quantityDispensed + (counted ?? 0)),
+    status: remainingAfter <= 0 ? 'completed' : row.status,
+  };
+}
+
+/** Counters after an accepted discard: the withdrawn dispensing and its quantity given back. */
+export function afterDiscard(row: PrescriptionRow, counted: number | undefined): CounterUpdate {
+  return {
+    dispensingsDone: Math.max(0, row.dispensingsDone - 1),
+    quantityDispensed: Math.max(0, round(row.quantityDispensed - (counted ?? 0))),
+    // Only a prescription finished by dispensing reopens; a recalled or expired one stays as it is.
+    status: row.status === 'completed' ? 'active' : row.status,
+  };
+}
+
+const round = (n: number): number => Math.round(n * 1e6) / 1e6;

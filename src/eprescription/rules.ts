@@ -1,0 +1,285 @@
+// Export rules: which Norwegian prescriptions may leave Norway as an EU ePrescription (DOMAIN.md,
+// "ePrescription out of Norway"). Each rule is a pure function over the M1 and the facts only the
+// prescription chain knows (dispensings so far, recall, patient restriction). The decision lists
+// every rule that applies, not just the first, so a clinician sees all reasons at once.
+import type { CodeSystem, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { issue, unprocessable, type Problem } from '../fhir/outcomes.ts';
+import type { Legemiddel, M1Message, TypeLegemiddel } from './m1/model.ts';
+
+export const EXPORT_RULE_SYSTEM = 'https://helsebro.no/fhir/CodeSystem/export-rule';
+
+/** The catalogue: stable codes with the reason in Norwegian (bokmål) and English. */
+export const EXPORT_RULE_CATALOGUE = [
+  {
+    code: 'NO-EXPORT-GROUP-A',
+    nb: 'Legemidler i reseptgruppe A (narkotiske legemidler) kan ikke sendes som e-resept til utlandet.',
+    en: 'Medicines in prescription group A (narcotics) cannot be sent abroad as an ePrescription.',
+  },
+  {
+    code: 'NO-EXPORT-GROUP-B',
+    nb: 'Legemidler i reseptgruppe B (vanedannende legemidler) kan ikke sendes som e-resept til utlandet.',
+    en: 'Medicines in prescription group B (habit-forming medicines) cannot be sent abroad as an ePrescription.',
+  },
+  {
+    code: 'NO-EXPORT-GROUP-K',
+    nb: 'Kosttilskudd (reseptgruppe K) kan ikke sendes som e-resept til utlandet.',
+    en: 'Food supplements (prescription group K) cannot be sent abroad as an ePrescription.',
+  },
+  {
+    code: 'NO-EXPORT-MAGISTRAL',
+    nb: 'Magistrelle legemidler (legemiddelblandinger) kan ikke sendes som e-resept til utlandet.',
+    en: 'Magistral (compounded) preparations cannot be sent abroad as an ePrescription.',
+  },
+  {
+    code: 'NO-EXPORT-MERCHANDISE',
+    nb: 'Medisinsk forbruksmateriell, næringsmidler og andre handelsvarer kan ikke sendes som e-resept til utlandet.',
+    en: 'Medical devices, nutrition products and other non-medicinal goods cannot be sent abroad as an ePrescription.',
+  },
+  {
+    code: 'NO-EXPORT-UNLICENSED',
+    nb: 'Legemidler uten markedsføringstillatelse i Norge kan ikke sendes som e-resept til utlandet.',
+    en: 'Medicines without a Norwegian marketing authorisation cannot be sent abroad as an ePrescription.',
+  },
+  {
+    code: 'NO-EXPORT-LOCKED',
+    nb: 'Låste resepter kan ikke sendes til utlandet.',
+    en: 'Locked prescriptions cannot be sent abroad.',
+  },
+  {
+    code: 'NO-EXPORT-GUARDIAN-RESERVATION',
+    nb: 'Resepten er omfattet av vergeinnsynsreservasjon og kan ikke sendes til utlandet.',
+    en: 'The prescription is covered by a guardian-access reservation and cannot be sent abroad.',
+  },
+  {
+    code: 'NO-EXPORT-DOCTORS-NAME',
+    nb: 'Resepter rekvirert i legens navn kan ikke sendes til utlandet.',
+    en: "Prescriptions issued in the doctor's own name cannot be sent abroad.",
+  },
+  {
+    code: 'NO-EXPORT-OWN-PRACTICE',
+    nb: 'Resepter til bruk i egen praksis kan ikke sendes til utlandet.',
+    en: "Prescriptions for use in the prescriber's own practice cannot be sent abroad.",
+  },
+  {
+    code: 'NO-EXPORT-EXPIRED',
+    nb: 'Resepten er utløpt.',
+    en: 'The prescription has expired.',
+  },
+  {
+    code: 'NO-EXPORT-NOT-YET-DISPENSABLE',
+    nb: 'Resepten kan ikke utleveres ennå: tidligste utleveringsdato er ikke nådd.',
+    en: 'The prescription cannot be dispensed yet: its earliest dispensing date has not been reached.',
+  },
+  {
+    code: 'NO-EXPORT-RECALLED',
+    nb: 'Resepten er tilbakekalt.',
+    en: 'The prescription has been recalled.',
+  },
+  {
+    code: 'NO-EXPORT-NO-DISPENSINGS-LEFT',
+    nb: 'Resepten har ingen gjenværende utleveringer.',
+    en: 'The prescription has no dispensings left.',
+  },
+  {
+    code: 'NO-EXPORT-PATIENT-RESTRICTION',
+    nb: 'Pasienten har en restriksjon som hindrer at resepten sendes til utlandet.',
+    en: 'The patient has a restriction that prevents the prescription from being sent abroad.',
+  },
+] as const;
+
+export type ExportRuleCode = (typeof EXPORT_RULE_CATALOGUE)[number]['code'];
+export const EXPORT_RULE_CODES: readonly ExportRuleCode[] = EXPORT_RULE_CATALOGUE.map((r) => r.code);
+
+/** What the prescription chain knows beyond the M1 itself. */
+export interface ExportContext {
+  now: Date;
+  /** Dispensings already registered on this prescription (M10s, here or abroad). */
+  dispensingsSoFar: number;
+  /** Recalled by the prescriber (M5) or otherwise withdrawn in the prescription chain. */
+  recalled: boolean;
+  /** The patient has a restriction (reservation, blocking) that forbids sharing abroad. */
+  patientRestricted: boolean;
+  /** Whose calendar "today" is read in. Default Europe/Oslo: Norwegian prescriptions are Norwegian days. */
+  timeZone?: string;
+}
+
+export interface ExportReason {
+  code: ExportRuleCode;
+  nb: string;
+  en: string;
+  /** Specifics for this prescription (dates, counts), in both languages. */
+  detail?: { nb: string; en: string };
+  /** Where in the M1 the reason lies (element paths), when it lies in the M1. */
+  expression: string[];
+}
+
+export interface ExportDecision {
+  exportable: boolean;
+  /** Every rule that applies, in catalogue order; empty when exportable. */
+  reasons: ExportReason[];
+  /** Reiterasjon + 1 (one for devices and other goods, which have no repeats). */
+  totalDispensings: number;
+  /** Never negative. */
+  remainingDispensings: number;
+  /** The calendar day the date rules were judged on (YYYY-MM-DD in the context's time zone). */
+  decidedFor: string;
+}
+
+/** What a rule sees: the M1, the context, and the values derived once for all rules. */
+export interface ExportEvaluation {
+  m1: M1Message;
+  ctx: ExportContext;
+  today: string;
+  totalDispensings: number;
+  remainingDispensings: number;
+}
+
+export interface RuleHit {
+  expression?: string[];
+  detail?: { nb: string; en: string };
+}
+
+/** A rule: undefined when it does not apply, otherwise where and (optionally) why in detail. */
+export type ExportRule = (e: ExportEvaluation) => RuleHit | undefined;
+
+// --- the rules -----------------------------------------------------------------------------
+
+/** Every drug the prescription names: the prescribed one, and for a magistral its drug components. */
+function drugsOf(m1: M1Message): TypeLegemiddel[] {
+  const dok = m1.resept.reseptDok;
+  if (dok.kind !== 'ReseptDokLegemiddel') return [];
+  const drug: Legemiddel = dok.forskrivning.legemiddel;
+  if (drug.kind === 'Legemiddelblanding') return drug.bestanddelLegemiddel.map((b) => b.legemiddel);
+  return [drug];
+}
+
+const inGroup =
+  (group: string): ExportRule =>
+  ({ m1 }) => {
+    const hits = drugsOf(m1).filter((d) => d.reseptgruppe.code.trim().toUpperCase() === group);
+    return hits.length ? { expression: hits.map((d) => `${d.path}.Reseptgruppe`) } : undefined;
+  };
+
+const flagged =
+  (flag: 'lastResept' | 'vergeinnsynsreservasjon' | 'rekvLegensNavn' | 'tilEgenPraksis', element: string): ExportRule =>
+  ({ m1 }) =>
+    m1.resept[flag] ? { expression: [`${m1.resept.path}.${element}`] } : undefined;
+
+export const EXPORT_RULES: Readonly<Record<ExportRuleCode, ExportRule>> = {
+  'NO-EXPORT-GROUP-A': inGroup('A'),
+  'NO-EXPORT-GROUP-B': inGroup('B'),
+  'NO-EXPORT-GROUP-K': inGroup('K'),
+  'NO-EXPORT-MAGISTRAL': ({ m1 }) => {
+    const dok = m1.resept.reseptDok;
+    return dok.kind === 'ReseptDokLegemiddel' && dok.forskrivning.legemiddel.kind === 'Legemiddelblanding'
+      ? { expression: [dok.forskrivning.legemiddel.path] }
+      : undefined;
+  },
+  'NO-EXPORT-MERCHANDISE': ({ m1 }) =>
+    m1.resept.reseptDok.kind === 'ReseptDokHandelsvare' ? { expression: [m1.resept.reseptDok.path] } : undefined,
+  'NO-EXPORT-UNLICENSED': ({ m1 }) => {
+    const dok = m1.resept.reseptDok;
+    return dok.kind === 'ReseptDokLegemiddel' && dok.legemiddelUtenMt ? { expression: [`${dok.path}.LegemiddelUtenMt`] } : undefined;
+  },
+  'NO-EXPORT-LOCKED': flagged('lastResept', 'LastResept'),
+  'NO-EXPORT-GUARDIAN-RESERVATION': flagged('vergeinnsynsreservasjon', 'Vergeinnsynsreservasjon'),
+  'NO-EXPORT-DOCTORS-NAME': flagged('rekvLegensNavn', 'RekvLegensNavn'),
+  'NO-EXPORT-OWN-PRACTICE': flagged('tilEgenPraksis', 'TilEgenPraksis'),
+  // Utloper is the last day the prescription is valid; it has expired from the day after.
+  'NO-EXPORT-EXPIRED': ({ m1, today }) =>
+    today > m1.resept.utloper
+      ? {
+          expression: [`${m1.resept.path}.Utloper`],
+          detail: { nb: `Utløpsdato ${m1.resept.utloper}.`, en: `Expiry date ${m1.resept.utloper}.` },
+        }
+      : undefined,
+  'NO-EXPORT-NOT-YET-DISPENSABLE': ({ m1, today }) => {
+    const earliest = m1.resept.tidligsteUtlevering;
+    return earliest !== undefined && today < earliest
+      ? {
+          expression: [`${m1.resept.path}.TidligsteUtlevering`],
+          detail: { nb: `Tidligste utlevering ${earliest}.`, en: `Earliest dispensing ${earliest}.` },
+        }
+      : undefined;
+  },
+  'NO-EXPORT-RECALLED': ({ ctx }) => (ctx.recalled ? {} : undefined),
+  'NO-EXPORT-NO-DISPENSINGS-LEFT': ({ m1, ctx, totalDispensings, remainingDispensings }) =>
+    remainingDispensings <= 0
+      ? {
+          expression: m1.resept.reseptDok.kind === 'ReseptDokLegemiddel' ? [`${m1.resept.reseptDok.path}.Reiterasjon`] : [],
+          detail: {
+            nb: `${ctx.dispensingsSoFar} av ${totalDispensings} utleveringer er brukt.`,
+            en: `${ctx.dispensingsSoFar} of ${totalDispensings} dispensings have been used.`,
+          },
+        }
+      : undefined,
+  'NO-EXPORT-PATIENT-RESTRICTION': ({ ctx }) => (ctx.patientRestricted ? {} : undefined),
+};
+
+// --- the decision --------------------------------------------------------------------------
+
+/** Today's calendar date in a time zone, as YYYY-MM-DD. */
+export function calendarDay(now: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  const part = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
+export function decideExport(m1: M1Message, ctx: ExportContext): ExportDecision {
+  if (!Number.isInteger(ctx.dispensingsSoFar) || ctx.dispensingsSoFar < 0) {
+    throw new RangeError(`dispensingsSoFar must be a non-negative integer, not ${ctx.dispensingsSoFar}`);
+  }
+  if (Number.isNaN(ctx.now.getTime())) throw new RangeError('now is not a valid date');
+  const dok = m1.resept.reseptDok;
+  const totalDispensings = dok.kind === 'ReseptDokLegemiddel' ? dok.reiterasjon + 1 : 1;
+  const remainingDispensings = Math.max(0, totalDispensings - ctx.dispensingsSoFar);
+  const today = calendarDay(ctx.now, ctx.timeZone ?? 'Europe/Oslo');
+  const e: ExportEvaluation = { m1, ctx, today, totalDispensings, remainingDispensings };
+  const reasons: ExportReason[] = [];
+  for (const entry of EXPORT_RULE_CATALOGUE) {
+    const hit = EXPORT_RULES[entry.code](e);
+    if (!hit) continue;
+    const reason: ExportReason = { code: entry.code, nb: entry.nb, en: entry.en, expression: hit.expression ?? [] };
+    if (hit.detail) reason.detail = hit.detail;
+    reasons.push(reason);
+  }
+  return { exportable: reasons.length === 0, reasons, totalDispensings, remainingDispensings, decidedFor: today };
+}
+
+// --- for the API and the docs -----------------------------------------------------------------
+
+/** One OperationOutcome issue per reason, with the rule code in details.coding. */
+export function exportReasonIssues(decision: ExportDecision): OperationOutcomeIssue[] {
+  return decision.reasons.map((r) =>
+    issue('business-rule', r.detail ? `${r.en} ${r.detail.en}` : r.en, {
+      ...(r.expression.length ? { expression: r.expression } : {}),
+      details: [{ system: EXPORT_RULE_SYSTEM, code: r.code, display: r.en }],
+    }),
+  );
+}
+
+/** The 422 Problem for a prescription that may not be exported; undefined when it may. */
+export function exportRefusal(decision: ExportDecision): Problem | undefined {
+  if (decision.exportable) return undefined;
+  const base = unprocessable('The prescription cannot be sent abroad');
+  return { ...base, issues: exportReasonIssues(decision) };
+}
+
+/** The rule catalogue as a FHIR CodeSystem (display in English, a bokmål designation). */
+export function exportRuleCodeSystem(): CodeSystem {
+  return {
+    resourceType: 'CodeSystem',
+    url: EXPORT_RULE_SYSTEM,
+    name: 'HelsebroExportRule',
+    title: 'Helsebro ePrescription export rules',
+    status: 'active',
+    content: 'complete',
+    caseSensitive: true,
+    concept: EXPORT_RULE_CATALOGUE.map((r) => ({
+      code: r.code,
+      display: r.en,
+      definition: r.en,
+      designation: [{ language: 'nb', value: r.nb }],
+    })),
+  };
+}
