@@ -11,6 +11,19 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
       return runTokenCommand(args, { dataDir: config.dataDir, mode: config.mode });
     },
   },
+  ingest: {
+    summary: 'load an NPR or KPR daily extract: ingest npr|kpr FILE',
+    run: async (args, config) => {
+      const { openStore } = await import('./store/open.ts');
+      const { ingestCommand } = await import('./sources/registry-episodes/cli.ts');
+      const db = await openStore(config);
+      try {
+        return await ingestCommand(args, db, { stdout: process.stdout, stderr: process.stderr });
+      } finally {
+        await db.close();
+      }
+    },
+  },
   migrate: {
     summary: 'apply pending database migrations and exit',
     run: async (_args, config) => {

@@ -34,6 +34,17 @@ const schema = z
     NCP_HER_ID: z.string().regex(/^\d{1,9}$/, 'must be a HER-id').default('8142520'),
     NCP_ORGNR: z.string().regex(/^\d{9}$/, 'must be a 9-digit organisasjonsnummer').default('994598759'),
     NCP_NAME: z.string().min(1).default('NCP Norge (Helsebro)'),
+    NCP_PHONE: z.string().regex(/^\+?[0-9 ]{5,20}$/, 'must be a phone number').optional(),
+    // OID arc for identifiers Helsebro writes into eHDSI CDA: .1 Norwegian prescription ids, .2 dispensations
+    // reported by Norwegian pharmacies, .3 documents. The default is in the ITU-T example arc: a placeholder
+    // until the operator registers an arc in the Norwegian OID register.
+    HELSEBRO_OID: z.string().regex(/^[0-2](\.(0|[1-9]\d*))+$/, 'must be an OID').default('2.999.47'),
+    OUTBOX_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
+    OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+    OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(12),
+    OUTBOX_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(2000),
+    OUTBOX_RETRY_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(900_000),
+    DELIVERY_TIMEOUT_MS: ms.default(10_000),
   })
   .superRefine((env, ctx) => {
     if (env.HELSEBRO_MODE !== 'production') return;
@@ -60,7 +71,10 @@ export interface Config {
   sources: { kjernejournalBaseUrl: string | undefined; medicationListBaseUrl: string | undefined };
   delivery: { m10Url: string | undefined; ncpUrl: string | undefined };
   operator: { name: string; orgnr: string };
-  ncp: { herId: string; orgnr: string; name: string };
+  ncp: { herId: string; orgnr: string; name: string; phone: string | undefined };
+  /** OID arc for identifiers Helsebro writes into eHDSI CDA (see HELSEBRO_OID). */
+  helsebroOid: string;
+  outbox: { workers: number; pollMs: number; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; deliveryTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -93,6 +107,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sources: { kjernejournalBaseUrl: e.KJERNEJOURNAL_BASE_URL, medicationListBaseUrl: e.MEDICATION_LIST_BASE_URL },
     delivery: { m10Url: e.M10_DELIVERY_URL, ncpUrl: e.NCP_DELIVERY_URL },
     operator: { name: e.OPERATOR_NAME, orgnr: e.OPERATOR_ORGNR },
-    ncp: { herId: e.NCP_HER_ID, orgnr: e.NCP_ORGNR, name: e.NCP_NAME },
+    ncp: { herId: e.NCP_HER_ID, orgnr: e.NCP_ORGNR, name: e.NCP_NAME, phone: e.NCP_PHONE },
+    helsebroOid: e.HELSEBRO_OID,
+    outbox: {
+      workers: e.OUTBOX_WORKERS,
+      pollMs: e.OUTBOX_POLL_MS,
+      maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      retryBaseMs: e.OUTBOX_RETRY_BASE_MS,
+      retryMaxMs: e.OUTBOX_RETRY_MAX_MS,
+      deliveryTimeoutMs: e.DELIVERY_TIMEOUT_MS,
+    },
   };
 }

@@ -7,6 +7,8 @@ import type { PatientFacts } from './auth/access-rules.ts';
 import { createAuth, type AuthSetup } from './auth/setup.ts';
 import type { Config } from './config.ts';
 import { seedDemo } from './demo/seed.ts';
+import { buildSummarySources } from './summary/build-sources.ts';
+import { seedDemoSummarySources } from './summary/seed.ts';
 import { createApp } from './http/app.ts';
 import { fhirRoutes } from './http/routes.ts';
 import type { Logger } from './log.ts';
@@ -36,8 +38,11 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
   // Auth first: production without its settings must refuse to start before touching anything else.
   const auth = await createAuth(config, { onReject: (reason) => log.info({ reason }, 'token refused') });
   const db = given ?? (await openStore(config));
-  if (config.mode === 'demo') await seedDemo(db, config.demoPopulationSize);
-  const app = createApp({ config, db, log, routes: fhirRoutes(), version: VERSION, auth, patientFacts: basicPatientFacts });
+  if (config.mode === 'demo') {
+    await seedDemo(db, config.demoPopulationSize, [{ name: 'summary-sources', run: seedDemoSummarySources }]);
+  }
+  const routes = fhirRoutes({ summarySources: buildSummarySources(config, db), version: VERSION });
+  const app = createApp({ config, db, log, routes, version: VERSION, auth, patientFacts: basicPatientFacts });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);

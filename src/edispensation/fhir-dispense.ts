@@ -9,6 +9,7 @@ import type {
   Identifier,
   Medication,
   MedicationDispense,
+  MedicationRequest,
   Organization,
   Patient,
   Practitioner,
@@ -55,7 +56,7 @@ export function medicationDispenseResource(input: DispenseResourceInput): Medica
 
   const pharmacy = input.pharmacy ? { ...input.pharmacy, id: 'pharmacy' } : organizationOf(d.pharmacy);
   const pharmacist = input.pharmacist ? { ...input.pharmacist, id: 'pharmacist' } : d.pharmacist && practitionerOf(d.pharmacist);
-  let actor: Reference;
+  let actor: Reference<PractitionerRole | Organization>;
   if (pharmacist) {
     const role: PractitionerRole = { resourceType: 'PractitionerRole', id: 'role', practitioner: { reference: '#pharmacist' } };
     if (pharmacy) role.organization = { reference: '#pharmacy' };
@@ -68,7 +69,7 @@ export function medicationDispenseResource(input: DispenseResourceInput): Medica
     actor = { display: 'Unknown pharmacy' };
   }
 
-  let subject: Reference;
+  let subject: Reference<Patient>;
   if ('patient' in input.subject) {
     contained.push({ ...input.subject.patient, id: 'patient' });
     subject = { reference: '#patient' };
@@ -76,7 +77,7 @@ export function medicationDispenseResource(input: DispenseResourceInput): Medica
     subject = { reference: input.subject.reference, ...(input.subject.identifier ? { identifier: identifierOf(input.subject.identifier) } : {}) };
   }
 
-  const prescription: Reference = {};
+  const prescription: Reference<MedicationRequest> = {};
   if (input.prescription.reference) prescription.reference = input.prescription.reference;
   if (input.prescription.identifier) prescription.identifier = identifierOf(input.prescription.identifier);
   if (input.prescription.display) prescription.display = input.prescription.display;

@@ -37,6 +37,9 @@ export function classifyRepeat(incomingFingerprint: string, stored: { fingerprin
 // ---- canonical content ----
 
 function fingerprintContent(d: Dispensation): unknown {
+  // A withdrawal means only "withdraw that dispensation": however it is sent again (the same CDA flagged
+  // as discard, a MedicationDispense entered-in-error, the $discard operation), it is the same withdrawal.
+  if (isRetraction(d)) return { status: 'discarded', identifier: ident(d.identifier), discardOf: d.discardOf ? ident(d.discardOf) : undefined };
   return {
     status: d.status === 'entered-in-error' ? 'discarded' : d.status,
     identifier: ident(d.identifier),

@@ -12,11 +12,12 @@ import {
   problem,
   ProblemError,
   serverError,
+  unavailable,
   unsupportedMediaType,
   type Problem,
 } from '../fhir/outcomes.ts';
 import { loggableUrl, type Logger } from '../log.ts';
-import type { Db } from '../store/db.ts';
+import { isStoreUnreachable, type Db } from '../store/db.ts';
 import { decideAccess, type PatientFacts } from '../auth/access-rules.ts';
 import type { AuthSetup } from '../auth/setup.ts';
 import { auditCall, authenticate, checkScope, limitPerClient, matchOf } from './auth.ts';
@@ -151,10 +152,12 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/fhir', fhir);
 
-  // The error boundary: body-parser failures keep their 4xx meaning; anything else is a 500 without internals.
+  // The error boundary: body-parser failures keep their 4xx meaning, a store that cannot be reached (the
+  // audit write included) is a 503 the client may retry; anything else is a 500 without internals.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const p = problemFromError(err);
-    if (p.status >= 500) req.log.error({ err: describeError(err) }, 'unhandled error');
+    if (p.status === 503) req.log.warn({ err: describeError(err) }, 'store unreachable');
+    else if (p.status >= 500) req.log.error({ err: describeError(err) }, 'unhandled error');
     if (res.headersSent) return res.end();
     sendProblem(res, p);
   });
@@ -168,6 +171,10 @@ async function runHandler(route: RouteDef, req: FhirRequest, ctx: RouteContext):
   } catch (err) {
     // Still audited (as a serious failure) by the caller; the detail goes to the log only.
     if (err instanceof ProblemError) return err.problem;
+    if (isStoreUnreachable(err)) {
+      ctx.log.warn({ err: describeError(err) }, 'store unreachable');
+      return storeUnavailable();
+    }
     ctx.log.error({ err: describeError(err) }, 'handler failed');
     return serverError();
   }
@@ -213,8 +220,12 @@ function publicBase(config: Config, req: Request): string {
   return `${req.protocol}://${host && HOST.test(host) ? host : `localhost:${config.port}`}`;
 }
 
+/** A transient store outage: 503 with Retry-After, so clients and load balancers retry instead of giving up. */
+const storeUnavailable = (): Problem => unavailable('The service is temporarily unable to reach its store; retry shortly');
+
 function problemFromError(err: unknown): Problem {
   if (err instanceof ProblemError) return err.problem;
+  if (isStoreUnreachable(err)) return storeUnavailable();
   const e = err as { type?: string; status?: number; statusCode?: number } | undefined;
   switch (e?.type) {
     case 'entity.too.large':

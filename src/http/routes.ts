@@ -1,11 +1,19 @@
 // The route table: every FHIR endpoint Helsebro serves, in one list. The CapabilityStatement and the
 // README's endpoint table are generated from it.
+import type { SummarySource } from '../sources/source.ts';
 import { auditRoutes } from './handlers/audit.ts';
 import { patientRoutes } from './handlers/patient.ts';
+import { summaryRoutes } from './handlers/summary.ts';
 import type { RouteDef } from './types.ts';
 
-export function fhirRoutes(): RouteDef[] {
-  return [...patientRoutes, ...auditRoutes];
+/** What the handlers need that is built once at start-up. */
+export interface RouteServices {
+  summarySources: readonly SummarySource[];
+  version: string;
+}
+
+export function fhirRoutes(services: RouteServices): RouteDef[] {
+  return [...patientRoutes, ...summaryRoutes(services.summarySources, services.version), ...auditRoutes];
 }
 
 /** Every route including the CapabilityStatement, as the app serves them (for docs). */
@@ -19,5 +27,5 @@ export function allDocumentedRoutes(): RouteDef[] {
     documentation: 'The CapabilityStatement, generated from this route table.',
     handler: () => Promise.reject(new Error('documentation only')),
   };
-  return [metadata, ...fhirRoutes()];
+  return [metadata, ...fhirRoutes({ summarySources: [], version: 'docs' })];
 }

@@ -1,0 +1,203 @@
+// The national patient summary: Patient/$summary (IPS 2.0 document) and the plain searches that serve
+// the same mapped resources. Flow: find the patient -> access rules (request, then per section) ->
+// ask every source under its deadline and assemble (src/summary) -> the document, with an
+// OperationOutcome entry when a source could not be read or content was withheld.
+import type { Bundle, OperationOutcomeIssue, Parameters, Patient, ResourceType } from '@medplum/fhirtypes';
+import { accessProblem, decideAccess, decideAccessAll, withheldIssues, type AccessDecision, type AccessTarget } from '../../auth/access-rules.ts';
+import { searchsetBundle } from '../../fhir/bundle.ts';
+import { personNumberOf, parseToken } from '../../fhir/identifiers.ts';
+import { badRequest, isProblem, notFound, toOperationOutcome, type Problem } from '../../fhir/outcomes.ts';
+import type { SummarySource } from '../../sources/source.ts';
+import { fetchAll } from '../../summary/fetch-all.ts';
+import { searchMapped, type WithheldDecision } from '../../summary/resources.ts';
+import { SEARCHABLE_TYPES, SECTIONS } from '../../summary/sections.ts';
+import { summarizePatient } from '../../summary/summarize.ts';
+import { findPatientByIdentifier, readPatient, searchPatients } from '../../store/patients.ts';
+import { checkKnownParams, parsePaging } from '../search-params.ts';
+import type { FhirRequest, HandlerResult, RouteContext, RouteDef } from '../types.ts';
+
+export const SUMMARY_OPERATION = 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary';
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+type StoredPatient = Patient & { id: string };
+
+/** The sources are built once at start-up (live clients or demo stand-ins) and shared by every request. */
+export function summaryRoutes(sources: readonly SummarySource[], version: string): RouteDef[] {
+  const summary = (byIdentifier: boolean) => (req: FhirRequest, ctx: RouteContext) =>
+    summaryHandler(req, ctx, sources, version, byIdentifier);
+  const common = {
+    resourceType: 'Patient',
+    interaction: 'operation' as const,
+    produces: 'fhir' as const,
+    access: { scope: { resourceType: 'Patient', interaction: 'r' as const }, audit: 'R' as const },
+  };
+  const op = (level: 'instance' | 'type') => ({ name: 'summary', level, definition: SUMMARY_OPERATION });
+  const doc = 'The patient summary as an IPS 2.0 document, assembled on demand from Kjernejournal, the medication list, NPR and KPR.';
+  return [
+    { ...common, method: 'GET', path: '/Patient/:id/$summary', operation: op('instance'), documentation: doc, handler: summary(false) },
+    { ...common, method: 'POST', path: '/Patient/:id/$summary', operation: op('instance'), accepts: ['json'], documentation: doc, handler: summary(false) },
+    {
+      ...common,
+      method: 'GET',
+      path: '/Patient/$summary',
+      operation: op('type'),
+      documentation: `${doc} The patient by identifier=system|value.`,
+      handler: summary(true),
+    },
+    {
+      ...common,
+      method: 'POST',
+      path: '/Patient/$summary',
+      operation: op('type'),
+      accepts: ['json', 'form'],
+      documentation: `${doc} The identifier in a Parameters body, so the fødselsnummer stays out of the URL.`,
+      handler: summary(true),
+    },
+    ...SEARCHABLE_TYPES.map(
+      (type): RouteDef => ({
+        method: 'GET',
+        path: `/${type}`,
+        resourceType: type,
+        interaction: 'search-type',
+        access: { scope: { resourceType: type, interaction: 's' }, audit: 'E' },
+        searchParams: [{ name: 'patient', type: 'reference', documentation: 'Patient/{id} (required)' }],
+        documentation: `The patient's ${type} resources, mapped from the national sources exactly as in the summary.`,
+        handler: (req, ctx) => searchHandler(req, ctx, sources, type),
+      }),
+    ),
+  ];
+}
+
+async function summaryHandler(
+  req: FhirRequest,
+  ctx: RouteContext,
+  sources: readonly SummarySource[],
+  version: string,
+  byIdentifier: boolean,
+): Promise<HandlerResult> {
+  const patient = byIdentifier ? await patientByIdentifier(req, ctx) : await patientById(req.params.id!, ctx);
+  if (isProblem(patient)) return patient;
+  const fnr = personNumberOf(patient);
+  ctx.audit.patient = { id: patient.id, fnr };
+  ctx.audit.resourceId = patient.id;
+  if (!fnr) return notFound(`Patient/${patient.id} has no fødselsnummer or D-nummer to ask the national sources with`);
+  const facts = await ctx.patientFacts({ id: patient.id, fnr });
+  const request = ctx.decide(facts, { resourceType: 'Patient', interaction: 'r', level: 'request' });
+  if (request.effect === 'deny') return accessProblem(request);
+
+  // Per section: the caller's scopes and the patient's restrictions may withhold content.
+  const sectionTargets: AccessTarget[] = SECTIONS.flatMap((s) =>
+    s.entryTypes.map((type) => ({ resourceType: type, interaction: 'r' as const, level: 'content' as const, section: s.loinc })),
+  );
+  const perSection = decideAccessAll(ctx.principal!, facts, sectionTargets);
+  const withheld = withheldFrom(perSection);
+  ctx.audit.withheld = [...new Set(perSection.outcomes.filter((o) => o.effect === 'withhold').map((o) => o.rule))];
+
+  const summarized = await summarizePatient(patient, fnr, {
+    sources,
+    timeoutMs: ctx.config.summarySourceTimeoutMs,
+    lang: req.lang,
+    operator: ctx.config.operator,
+    withheld,
+    softwareVersion: version,
+    onSourceError: (source, status) => ctx.log.warn({ source, status }, 'summary source failed'),
+  });
+  const issues: OperationOutcomeIssue[] = [...summarized.warnings, ...withheldIssues(perSection)];
+  return { status: 200, resource: withOutcome(summarized.bundle, issues) };
+}
+
+/** Section-level withholds as the assembler takes them: LOINC code -> the rule code for the narrative. */
+function withheldFrom(decision: AccessDecision): WithheldDecision {
+  const sections: Record<string, string> = {};
+  for (const o of decision.outcomes) if (o.effect === 'withhold' && o.target.section) sections[o.target.section] ??= o.rule;
+  return { sections };
+}
+
+/**
+ * A document Bundle has no place of its own for warnings, so they travel as one OperationOutcome entry
+ * after the document's resources (referenced by nothing; validators accept it in the open entry slicing).
+ */
+function withOutcome(bundle: Bundle, issues: OperationOutcomeIssue[]): Bundle {
+  if (!issues.length) return bundle;
+  const outcome = { ...toOperationOutcome({ issues }), id: crypto.randomUUID() };
+  return { ...bundle, entry: [...(bundle.entry ?? []), { fullUrl: `urn:uuid:${outcome.id}`, resource: outcome }] };
+}
+
+async function patientById(id: string, ctx: RouteContext): Promise<StoredPatient | Problem> {
+  if (!FHIR_ID.test(id)) return notFound(`Patient/${id} is not a valid id`, { expression: ['Patient.id'] });
+  const p = await readPatient(ctx.db, id);
+  return p?.id ? (p as StoredPatient) : notFound(`Patient/${id} not found`);
+}
+
+/** identifier from the query, a form body or a Parameters body (`identifier` valueIdentifier or valueString). */
+async function patientByIdentifier(req: FhirRequest, ctx: RouteContext): Promise<StoredPatient | Problem> {
+  let raw = req.query.get('identifier') ?? undefined;
+  if (req.body instanceof URLSearchParams) raw = req.body.get('identifier') ?? raw;
+  else if (req.body !== undefined) {
+    const fromBody = identifierFromParameters(req.body);
+    if (isProblem(fromBody)) return fromBody;
+    raw = fromBody ?? raw;
+  }
+  if (!raw) return badRequest('$summary at type level needs identifier=system|value', { expression: ['identifier'] });
+  const token = parseToken(raw);
+  if (isProblem(token)) return token;
+  if (!token.value) return badRequest('identifier needs a value', { expression: ['identifier'] });
+  const found = token.system
+    ? await findPatientByIdentifier(ctx.db, token.system, token.value)
+    : (await searchPatients(ctx.db, { identifier: { value: token.value }, count: 2, offset: 0 })).patients[0];
+  return found?.id ? (found as StoredPatient) : notFound('No patient with that identifier');
+}
+
+function identifierFromParameters(body: unknown): string | undefined | Problem {
+  const params = body as Parameters;
+  if (typeof body !== 'object' || body === null || params.resourceType !== 'Parameters') {
+    return badRequest('The body must be a Parameters resource', { expression: ['Parameters'] });
+  }
+  const p = params.parameter?.find((x) => x.name === 'identifier');
+  if (!p) return undefined;
+  if (p.valueIdentifier?.value) return `${p.valueIdentifier.system ?? ''}|${p.valueIdentifier.value}`;
+  if (typeof p.valueString === 'string') return p.valueString;
+  return badRequest('Parameter identifier needs valueIdentifier or valueString', { expression: ['Parameters.parameter.where(name=\'identifier\')'] });
+}
+
+async function searchHandler(req: FhirRequest, ctx: RouteContext, sources: readonly SummarySource[], type: ResourceType): Promise<HandlerResult> {
+  const unknown = checkKnownParams(req.query, type, ['patient']);
+  if (unknown) return unknown;
+  const paging = parsePaging(req.query);
+  if (isProblem(paging)) return paging;
+  const ref = req.query.get('patient');
+  if (!ref) return badRequest(`${type} searches need patient=Patient/{id}`, { expression: ['patient'] });
+  const patient = await patientById(ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref, ctx);
+  if (isProblem(patient)) return patient;
+  const fnr = personNumberOf(patient);
+  ctx.audit.patient = { id: patient.id, fnr };
+  if (!fnr) return notFound(`Patient/${patient.id} has no fødselsnummer`);
+  const facts = await ctx.patientFacts({ id: patient.id, fnr });
+  const decision = decideAccess(ctx.principal!, facts, { resourceType: type, interaction: 's', level: 'request' });
+  if (decision.effect === 'deny') return accessProblem(decision);
+  const results = await fetchAll(sources, { id: patient.id, fnr, resource: patient }, { timeoutMs: ctx.config.summarySourceTimeoutMs });
+  const all = searchMapped(type, results);
+  const page = all.slice(paging.offset, paging.offset + paging.count);
+  const selfUrl = new URL(`${req.baseUrl}/${type}`);
+  selfUrl.searchParams.set('patient', ref);
+  const bundle = searchsetBundle({ selfUrl, total: all.length, baseUrl: req.baseUrl, resources: page, ...paging });
+  // Sources that could not answer are named, as the FHIR search spec allows, in an outcome entry.
+  const failed = results.filter((r) => r.status !== 'ok');
+  if (failed.length) {
+    bundle.entry = [
+      ...(bundle.entry ?? []),
+      {
+        resource: toOperationOutcome({
+          issues: failed.map((r) => ({
+            severity: 'warning',
+            code: r.status === 'withheld' ? 'suppressed' : 'incomplete',
+            diagnostics: `Source ${r.source}: ${r.status}`,
+          })),
+        }),
+        search: { mode: 'outcome' },
+      },
+    ];
+  }
+  if (paging.summaryCount) return { status: 200, resource: { resourceType: 'Bundle', type: 'searchset', total: all.length } };
+  return { status: 200, resource: bundle };
+}

@@ -1,0 +1,92 @@
+// JSON over HTTP for the live source clients. An upstream can fail in three ways that matter to the
+// summary: it is unreachable or answers with an error status (SourceUnavailableError), it answers with
+// something that is not JSON or is too large to be a sane answer (MalformedSourceError), or it hangs
+// (the caller's signal aborts). Upstream response text is never copied into messages: it may hold
+// personal data and the messages reach logs and OperationOutcomes.
+import { MalformedSourceError, SourceUnavailableError } from './source.ts';
+
+export interface JsonRequest {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: unknown;
+  signal: AbortSignal;
+  /** Largest response body accepted; larger answers are malformed. */
+  maxBytes?: number;
+}
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+
+/** Supplies per-request headers a deployment needs (HelseID access token, nhn-* headers). */
+export type HeaderProvider = () => Promise<Record<string, string>> | Record<string, string>;
+
+export async function fetchJson(url: string, req: JsonRequest): Promise<unknown> {
+  const headers: Record<string, string> = { accept: 'application/fhir+json, application/json', ...req.headers };
+  let body: string | undefined;
+  if (req.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = JSON.stringify(req.body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { method: req.method ?? 'GET', headers, body, signal: req.signal, redirect: 'error' });
+  } catch (err) {
+    if (req.signal.aborted) throw req.signal.reason ?? err;
+    throw new SourceUnavailableError(`upstream not reachable (${errorCode(err)})`);
+  }
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new SourceUnavailableError(`upstream answered HTTP ${res.status}`);
+  }
+  const text = await readLimited(res, req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES, req.signal);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new MalformedSourceError('upstream answer is not JSON');
+  }
+}
+
+async function readLimited(res: Response, maxBytes: number, signal: AbortSignal): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new MalformedSourceError(`upstream answer larger than ${maxBytes} bytes`);
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const decode = (chunk?: Uint8Array): string => {
+    try {
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+    } catch {
+      throw new MalformedSourceError('upstream answer is not UTF-8');
+    }
+  };
+  let total = 0;
+  let text = '';
+  for (;;) {
+    let part: ReadableStreamReadResult<Uint8Array>;
+    try {
+      part = await reader.read();
+    } catch (err) {
+      if (signal.aborted) throw signal.reason ?? err;
+      throw new SourceUnavailableError('upstream connection broke off');
+    }
+    if (part.done) break;
+    total += part.value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new MalformedSourceError(`upstream answer larger than ${maxBytes} bytes`);
+    }
+    text += decode(part.value);
+  }
+  text += decode();
+  return text;
+}
+
+function errorCode(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
+  return typeof cause?.code === 'string' ? cause.code : 'network error';
+}
+
+/** Joins a configured base URL and a path without doubling or dropping the slash. */
+export const joinUrl = (base: string, path: string): string => `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;

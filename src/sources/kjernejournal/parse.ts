@@ -1,0 +1,63 @@
+// Upstream JSON -> validated Kj records. Any record that does not read is a malformed answer for the
+// whole source: showing part of a patient's critical information as if it were all of it is worse
+// than saying Kjernejournal could not be read.
+import type { z } from 'zod';
+import { MalformedSourceError } from '../source.ts';
+import {
+  kjAllergyIntolerance,
+  kjCondition,
+  kjDeviceUseStatement,
+  kjFlag,
+  kjProcedure,
+  kjSearchset,
+  kjStatus,
+  type KjReadType,
+  type KjStatus,
+} from './types.ts';
+
+const SCHEMA = {
+  AllergyIntolerance: kjAllergyIntolerance,
+  Condition: kjCondition,
+  Procedure: kjProcedure,
+  DeviceUseStatement: kjDeviceUseStatement,
+  Flag: kjFlag,
+} as const;
+
+export type KjRecordOf<T extends KjReadType> = z.infer<(typeof SCHEMA)[T]>;
+
+export function parseStatus(raw: unknown, nin: string): KjStatus {
+  const parsed = kjStatus.safeParse(raw);
+  if (!parsed.success) throw new MalformedSourceError(`Kjernejournal status: ${describe(parsed.error)}`);
+  if (parsed.data.patientNIN !== undefined && parsed.data.patientNIN !== nin) {
+    throw new MalformedSourceError('Kjernejournal status answered for another patient');
+  }
+  return parsed.data;
+}
+
+export function parseSearchset<T extends KjReadType>(type: T, raw: unknown, nin: string): KjRecordOf<T>[] {
+  const bundle = kjSearchset.safeParse(raw);
+  if (!bundle.success) throw new MalformedSourceError(`Kjernejournal ${type}: not a searchset Bundle (${describe(bundle.error)})`);
+  const out: KjRecordOf<T>[] = [];
+  for (const [i, entry] of (bundle.data.entry ?? []).entries()) {
+    // Search results may carry an OperationOutcome entry (search.mode = outcome): not a record.
+    if (entry.resource.resourceType === 'OperationOutcome') continue;
+    const record = SCHEMA[type].safeParse(entry.resource);
+    if (!record.success) throw new MalformedSourceError(`Kjernejournal ${type} entry ${i}: ${describe(record.error)}`);
+    const owner = ownerNin(record.data);
+    if (owner !== undefined && owner !== nin) throw new MalformedSourceError(`Kjernejournal ${type} entry ${i} belongs to another patient`);
+    out.push(record.data as KjRecordOf<T>);
+  }
+  return out;
+}
+
+function ownerNin(record: { patient?: { identifier?: { value?: string } }; subject?: { identifier?: { value?: string } } }): string | undefined {
+  return record.patient?.identifier?.value ?? record.subject?.identifier?.value;
+}
+
+/** Names the first problem by path only: values may be personal data. */
+function describe(error: z.ZodError): string {
+  const first = error.issues[0];
+  if (!first) return 'invalid';
+  const path = first.path.map(String).join('.') || '(root)';
+  return `${path}: ${first.code}`;
+}

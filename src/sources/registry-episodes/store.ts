@@ -1,0 +1,77 @@
+// registry_episode: writes in batches that skip episodes already loaded, reads one patient at a time.
+import type { Queryable } from '../../store/db.ts';
+import type { Episode, ProviderSystem, RegistryKind } from './format.ts';
+
+const COLUMNS = 10;
+/** Rows per insert statement: large enough to load millions of rows, small enough for any parameter limit. */
+export const INSERT_BATCH = 500;
+
+/** Inserts episodes not already stored; returns how many were new. */
+export async function insertEpisodes(q: Queryable, episodes: readonly Episode[]): Promise<number> {
+  let inserted = 0;
+  for (let i = 0; i < episodes.length; i += INSERT_BATCH) {
+    const batch = episodes.slice(i, i + INSERT_BATCH);
+    const params: unknown[] = [];
+    const rows = batch.map((e, r) => {
+      params.push(
+        e.registry,
+        e.id,
+        e.fnr,
+        e.start,
+        e.end ?? null,
+        e.provider.system,
+        e.provider.id,
+        e.provider.name ?? null,
+        e.diagnoses,
+        e.procedures.map((p) => `${p.code}@${p.date}`),
+      );
+      const b = r * COLUMNS;
+      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::date, $${b + 5}::date, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}::text[], $${b + 10}::text[])`;
+    });
+    const res = await q.query(
+      `insert into registry_episode
+         (registry, episode_id, patient_fnr, start_date, end_date, provider_system, provider_id, provider_name, diagnoses, procedures)
+       values ${rows.join(', ')}
+       on conflict (registry, episode_id) do nothing
+       returning episode_id`,
+      params,
+    );
+    inserted += res.rows.length;
+  }
+  return inserted;
+}
+
+/** The one query a summary runs against the registries: one patient, one registry, by the patient index. */
+export const EPISODES_BY_PATIENT_SQL = `select episode_id, to_char(start_date, 'YYYY-MM-DD') as start_text,
+    to_char(end_date, 'YYYY-MM-DD') as end_text, provider_system, provider_id, provider_name, diagnoses, procedures
+  from registry_episode
+  where patient_fnr = $1 and registry = $2
+  order by start_date`;
+
+interface EpisodeRow {
+  episode_id: string;
+  start_text: string;
+  end_text: string | null;
+  provider_system: ProviderSystem;
+  provider_id: string;
+  provider_name: string | null;
+  diagnoses: string[];
+  procedures: string[];
+}
+
+export async function readEpisodes(q: Queryable, registry: RegistryKind, fnr: string): Promise<Episode[]> {
+  const r = await q.query<EpisodeRow>(EPISODES_BY_PATIENT_SQL, [fnr, registry]);
+  return r.rows.map((row) => ({
+    registry,
+    id: row.episode_id,
+    fnr,
+    start: row.start_text,
+    ...(row.end_text ? { end: row.end_text } : {}),
+    provider: { system: row.provider_system, id: row.provider_id, ...(row.provider_name ? { name: row.provider_name } : {}) },
+    diagnoses: row.diagnoses,
+    procedures: row.procedures.map((p) => {
+      const at = p.lastIndexOf('@');
+      return { code: p.slice(0, at), date: p.slice(at + 1) };
+    }),
+  }));
+}
