@@ -1,11 +1,12 @@
 // The FHIR routing core: matches /fhir requests against the route table and runs one route top-down:
 // negotiate -> read body -> handler -> response. Everything that goes wrong becomes a Problem, and
 // respond.ts is the single place a Problem becomes HTTP.
-import type { Request, Response } from 'express';
-import { isProblem, methodNotAllowed, notFound, type Problem } from '../fhir/outcomes.ts';
+import type { Request } from 'express';
+import { badRequest, isProblem, methodNotAllowed, notFound, type Problem } from '../fhir/outcomes.ts';
 import { readBody, type BodyLimits } from './body.ts';
 import { bodyKindOf, negotiate } from './negotiate.ts';
-import type { BodyKind, FhirRequest, HandlerResult, Lang, RouteDef } from './types.ts';
+import { pickLanguage } from '../summary/sections.ts';
+import type { BodyKind, FhirRequest, RouteDef } from './types.ts';
 
 interface CompiledRoute {
   route: RouteDef;
@@ -90,6 +91,10 @@ export function buildFhirRequest(input: DispatchInput): FhirRequest | Problem {
   const query = new URLSearchParams(req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '');
   const refused = negotiate(route.produces ?? 'fhir', req.headers.accept, query.get('_format'));
   if (refused) return refused;
+  // U+0000 cannot be stored or compared in PostgreSQL text: refuse it here rather than fail in a query.
+  const withNul = [...query].find(([k, v]) => k.includes('\u0000') || v.includes('\u0000'));
+  if (withNul) return badRequest('Search parameters may not contain NUL characters', { expression: [withNul[0].replace(/\u0000/g, '')] });
+  if (Object.values(input.params).some((v) => v.includes('\u0000'))) return badRequest('The path may not contain NUL characters');
   let body: unknown;
   let bodyKind: BodyKind | undefined;
   const hasBody = input.rawBody !== undefined && input.rawBody.length > 0;
@@ -112,28 +117,8 @@ export function buildFhirRequest(input: DispatchInput): FhirRequest | Problem {
     bodyKind,
     headers: req.headers,
     baseUrl: input.baseUrl,
-    lang: preferredLang(req.headers['accept-language']),
+    lang: pickLanguage(req.headers['accept-language']),
     requestId: input.requestId,
   };
 }
 
-/** Norwegian unless the client prefers English (the NCP case); nb, nn and no all mean Norwegian here. */
-export function preferredLang(header: string | undefined): Lang {
-  if (!header) return 'nb';
-  const ranges = header
-    .split(',')
-    .map((p) => {
-      const [tag = '', ...ps] = p.trim().split(';');
-      const q = ps.map((x) => x.trim()).find((x) => x.startsWith('q='));
-      return { tag: tag.toLowerCase(), q: q ? Number(q.slice(2)) : 1 };
-    })
-    .filter((r) => r.q > 0)
-    .sort((a, b) => b.q - a.q);
-  for (const r of ranges) {
-    if (/^(nb|nn|no)\b/.test(r.tag)) return 'nb';
-    if (/^en\b/.test(r.tag)) return 'en';
-  }
-  return 'nb';
-}
-
-export type { HandlerResult, Response };

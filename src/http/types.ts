@@ -11,7 +11,9 @@ import type { Problem } from '../fhir/outcomes.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
 
-export type Lang = 'nb' | 'en';
+/** Response language: Norwegian (bokmål) by default, English on request (Accept-Language). */
+export type { Lang } from '../sources/source.ts';
+import type { Lang } from '../sources/source.ts';
 
 export interface FhirRequest {
   method: string;
