@@ -12,16 +12,27 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
     },
   },
   ingest: {
-    summary: 'load an NPR or KPR daily extract: ingest npr|kpr FILE',
+    summary: 'load an NPR or KPR daily extract or a FEST M30 catalogue: ingest npr|kpr|fest FILE',
     run: async (args, config) => {
       const { openStore } = await import('./store/open.ts');
-      const { ingestCommand } = await import('./sources/registry-episodes/cli.ts');
       const db = await openStore(config);
       try {
+        if (args[0] === 'fest') {
+          const { festIngestCommand } = await import('./registries/fest/cli.ts');
+          return await festIngestCommand(args.slice(1), db, { stdout: process.stdout, stderr: process.stderr });
+        }
+        const { ingestCommand } = await import('./sources/registry-episodes/cli.ts');
         return await ingestCommand(args, db, { stdout: process.stdout, stderr: process.stderr });
       } finally {
         await db.close();
       }
+    },
+  },
+  'convert-m1': {
+    summary: 'convert M1 files or folders to the EU ePrescription (MPD FHIR, eHDSI CDA) without a server (--help)',
+    run: async (args, config) => {
+      const { convertM1Command } = await import('./eprescription/cli/convert-m1.ts');
+      return convertM1Command(args, config, { stdout: process.stdout, stderr: process.stderr });
     },
   },
   migrate: {

@@ -45,6 +45,7 @@ const schema = z
     OUTBOX_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(2000),
     OUTBOX_RETRY_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(900_000),
     DELIVERY_TIMEOUT_MS: ms.default(10_000),
+    OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   })
   .superRefine((env, ctx) => {
     if (env.HELSEBRO_MODE !== 'production') return;
@@ -74,7 +75,7 @@ export interface Config {
   ncp: { herId: string; orgnr: string; name: string; phone: string | undefined };
   /** OID arc for identifiers Helsebro writes into eHDSI CDA (see HELSEBRO_OID). */
   helsebroOid: string;
-  outbox: { workers: number; pollMs: number; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; deliveryTimeoutMs: number };
+  outbox: { workers: number; pollMs: number; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; deliveryTimeoutMs: number; leaseMs: number };
 }
 
 export class ConfigError extends Error {
@@ -116,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryBaseMs: e.OUTBOX_RETRY_BASE_MS,
       retryMaxMs: e.OUTBOX_RETRY_MAX_MS,
       deliveryTimeoutMs: e.DELIVERY_TIMEOUT_MS,
+      leaseMs: e.OUTBOX_LEASE_MS,
     },
   };
 }

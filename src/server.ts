@@ -9,7 +9,10 @@ import type { Config } from './config.ts';
 import { seedDemo } from './demo/seed.ts';
 import { buildSummarySources } from './summary/build-sources.ts';
 import { seedDemoSummarySources } from './summary/seed.ts';
+import { demoPrescriptionSeedStep } from './eprescription/demo.ts';
+import { startOutboxWorkers } from './edispensation/outbox/start.ts';
 import { createApp } from './http/app.ts';
+import { answerClientErrors } from './http/client-errors.ts';
 import { fhirRoutes } from './http/routes.ts';
 import type { Logger } from './log.ts';
 import type { Db } from './store/db.ts';
@@ -39,14 +42,19 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
   const auth = await createAuth(config, { onReject: (reason) => log.info({ reason }, 'token refused') });
   const db = given ?? (await openStore(config));
   if (config.mode === 'demo') {
-    await seedDemo(db, config.demoPopulationSize, [{ name: 'summary-sources', run: seedDemoSummarySources }]);
+    await seedDemo(db, config.demoPopulationSize, [{ name: 'summary-sources', run: seedDemoSummarySources }, demoPrescriptionSeedStep(config)]);
   }
-  const routes = fhirRoutes({ summarySources: buildSummarySources(config, db), version: VERSION });
-  const app = createApp({ config, db, log, routes, version: VERSION, auth, patientFacts: basicPatientFacts });
+  const summarySources = buildSummarySources(config, db);
+  const routes = fhirRoutes({ summarySources, version: VERSION });
+  const app = createApp({ config, db, log, routes, version: VERSION, auth, patientFacts: basicPatientFacts, view: { summarySources } });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
+  // Once the store is open and the port is ours: the outbox workers also deliver what earlier runs left behind.
+  const outbox = startOutboxWorkers(config, db, log);
+  // Requests the HTTP parser refuses are answered with an OperationOutcome too.
+  answerClientErrors(server);
   // Slow-loris protection and bounded keep-alive; requests themselves are short.
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
@@ -60,6 +68,7 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await outbox.stop();
       if (!given) await db.close();
     },
   };

@@ -46,6 +46,8 @@ export interface DispenseResourceInput {
   /** Replace the pharmacy and pharmacist built from the dispensation (enriched from the registries). */
   pharmacy?: Organization;
   pharmacist?: Practitioner;
+  /** Replaces the substitution the dispensation states (country B: compared with the prescribed product). */
+  substitution?: { wasSubstituted: boolean; reason?: string };
 }
 
 export function medicationDispenseResource(input: DispenseResourceInput): MedicationDispense {
@@ -99,8 +101,9 @@ export function medicationDispenseResource(input: DispenseResourceInput): Medica
     whenHandedOver: d.whenHandedOver,
   };
   if (d.dosageText) resource.dosageInstruction = [{ text: d.dosageText }];
-  resource.substitution = { wasSubstituted: d.substitution.substituted };
-  if (d.substitution.reason) resource.substitution.reason = [{ text: d.substitution.reason }];
+  const substitution = input.substitution ?? { wasSubstituted: d.substitution.substituted, ...(d.substitution.reason ? { reason: d.substitution.reason } : {}) };
+  resource.substitution = { wasSubstituted: substitution.wasSubstituted };
+  if (substitution.reason) resource.substitution.reason = [{ text: substitution.reason }];
   return resource;
 }
 

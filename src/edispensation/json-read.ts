@@ -8,6 +8,8 @@ export type Json = Record<string, unknown>;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_DEPTH = 40;
 const MAX_NODES = 20_000;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
 
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -20,6 +22,8 @@ export function findHostileStructure(value: unknown, root: string): { path: stri
   const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: root, depth: 0 }];
   while (stack.length) {
     const { v, path, depth } = stack.pop()!;
+    // FHIR strings exclude control characters other than tab, CR and LF; PostgreSQL's jsonb cannot even store NUL.
+    if (typeof v === 'string' && CONTROL.test(v)) return { path, reason: 'a string contains a control character' };
     if (typeof v !== 'object' || v === null) continue;
     if (++nodes > MAX_NODES) return { path: root, reason: `more than ${MAX_NODES} objects` };
     if (depth > MAX_DEPTH) return { path, reason: `nested deeper than ${MAX_DEPTH} levels` };

@@ -12,6 +12,15 @@ export const OID = {
 
 export const HELSEBRO_NS = 'https://helsebro.no/fhir';
 export const PRESCRIPTION_ID_SYSTEM = `${HELSEBRO_NS}/NamingSystem/no-prescription-id`;
+/** Nordic article number (varenummer) of a Norwegian package. */
+export const VARENUMMER_SYSTEM = `${HELSEBRO_NS}/NamingSystem/no-varenummer`;
+/** FEST object ids (Legemiddelpakning, LegemiddelMerkevare, LegemiddelVirkestoff), as no-basis and SFM write them. */
+export const FEST_ID_SYSTEM = 'http://ehelse.no/fhir/CodeSystem/FEST';
+/**
+ * Arcs under the operator's OID (config HELSEBRO_OID) for identifiers Helsebro writes into eHDSI CDA, where
+ * an identifier or code system must be an OID.
+ */
+export const HELSEBRO_OID_ARC = { prescriptionId: 1, dispensation: 2, document: 3, varenummer: 4, festId: 5 } as const;
 
 export const CODE_SYSTEM = {
   icd10: 'urn:oid:2.16.578.1.12.4.1.1.7110',

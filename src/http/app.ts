@@ -20,6 +20,9 @@ import { loggableUrl, type Logger } from '../log.ts';
 import { isStoreUnreachable, type Db } from '../store/db.ts';
 import { decideAccess, type PatientFacts } from '../auth/access-rules.ts';
 import type { AuthSetup } from '../auth/setup.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { SummarySource } from '../sources/source.ts';
+import { createViewRouter } from './view/router.ts';
 import { auditCall, authenticate, checkScope, limitPerClient, matchOf } from './auth.ts';
 import { buildCapabilityStatement, securityDescription } from './capability.ts';
 import { sendProblem, sendResult } from './respond.ts';
@@ -35,6 +38,8 @@ export interface AppDeps {
   auth: AuthSetup;
   /** Reservation and restriction facts for the access rules (Kjernejournal's status call in practice). */
   patientFacts: (db: Db, patient: { id: string; fnr: string }) => Promise<PatientFacts>;
+  /** The clinician view at /view (src/http/view/); not mounted when absent. */
+  view?: { summarySources: readonly SummarySource[] };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -112,18 +117,7 @@ export function createApp(deps: AppDeps): express.Express {
     const pretty = isPretty(req);
     const principal = req.principal;
     const notes: AuditNotes = {};
-    const ctx: RouteContext = {
-      db,
-      config,
-      log: req.log,
-      principal,
-      audit: notes,
-      patientFacts: (patient) => deps.patientFacts(db, patient),
-      decide: (patient, target) => {
-        if (!principal) throw new Error('access decided on a public route');
-        return decideAccess(principal, patient, target);
-      },
-    };
+    const ctx = createRouteContext(deps, req.log, principal, notes);
     const fhirReq = buildFhirRequest({
       route,
       params,
@@ -152,6 +146,18 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/fhir', fhir);
 
+  // The clinician's HTML view: its own router with its own session, CSP and error pages.
+  if (deps.view) {
+    app.use(
+      '/view',
+      createViewRouter({
+        ...deps,
+        summarySources: deps.view.summarySources,
+        routeContext: (log, principal, notes) => createRouteContext(deps, log, principal, notes),
+      }),
+    );
+  }
+
   // The error boundary: body-parser failures keep their 4xx meaning, a store that cannot be reached (the
   // audit write included) is a 503 the client may retry; anything else is a 500 without internals.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -163,6 +169,27 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   return app;
+}
+
+/** What a handler (or the view, calling the same functions) may use for one request. */
+export function createRouteContext(
+  deps: Pick<AppDeps, 'db' | 'config' | 'patientFacts'>,
+  log: Logger,
+  principal: Principal | undefined,
+  notes: AuditNotes,
+): RouteContext {
+  return {
+    db: deps.db,
+    config: deps.config,
+    log,
+    principal,
+    audit: notes,
+    patientFacts: (patient) => deps.patientFacts(deps.db, patient),
+    decide: (patient, target) => {
+      if (!principal) throw new Error('access decided on a public route');
+      return decideAccess(principal, patient, target);
+    },
+  };
 }
 
 async function runHandler(route: RouteDef, req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {

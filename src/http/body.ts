@@ -4,6 +4,9 @@ import { charsetOf } from './negotiate.ts';
 import type { BodyKind } from './types.ts';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+// FHIR strings may not hold characters below U+0020 other than tab, CR and LF (FHIR datatypes, string);
+// U+0000 in particular cannot be stored in PostgreSQL text or jsonb at all.
+const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface BodyLimits {
@@ -29,7 +32,11 @@ export function readBody(raw: Buffer, kind: BodyKind, contentType: string | unde
   } catch {
     return fail(badRequest('Body is not valid UTF-8'));
   }
-  if (kind === 'form') return ok(new URLSearchParams(text));
+  if (kind === 'form') {
+    const form = new URLSearchParams(text);
+    for (const [k, v] of form) if (k.includes('\u0000') || v.includes('\u0000')) return fail(badRequest('Form values may not contain NUL characters'));
+    return ok(form);
+  }
   if (!text.trim()) return fail(badRequest(`Body is empty; ${kind === 'json' ? 'a JSON resource' : 'an XML document'} was expected`));
   return kind === 'xml' ? ok(text) : parseJsonSafely(text);
 }
@@ -40,11 +47,13 @@ export function parseJsonSafely(text: string): Result<unknown> {
     return ok(
       JSON.parse(text, (key, value: unknown) => {
         if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKey(key);
+        if (CONTROL_CHARS.test(key) || (typeof value === 'string' && CONTROL_CHARS.test(value))) throw new ControlCharacter();
         return value;
       }),
     );
   } catch (err) {
     if (err instanceof ForbiddenKey) return fail(badRequest(`JSON key '${err.key}' is not allowed`));
+    if (err instanceof ControlCharacter) return fail(badRequest('JSON strings may not contain control characters other than tab, CR and LF'));
     return fail(badRequest(`Body is not valid JSON: ${(err as Error).message.slice(0, 200)}`));
   }
 }
@@ -56,3 +65,5 @@ class ForbiddenKey extends Error {
     this.key = key;
   }
 }
+
+class ControlCharacter extends Error {}

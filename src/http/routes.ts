@@ -2,8 +2,12 @@
 // README's endpoint table are generated from it.
 import type { SummarySource } from '../sources/source.ts';
 import { auditRoutes } from './handlers/audit.ts';
+import { edispensationRoutes } from './handlers/edispensation.ts';
+import { euPrescriptionRoutes } from './handlers/eu-prescription.ts';
+import { medicationRequestRoutes } from './handlers/medication-request.ts';
 import { patientRoutes } from './handlers/patient.ts';
 import { summaryRoutes } from './handlers/summary.ts';
+import { terminologyRoutes } from './handlers/terminology.ts';
 import type { RouteDef } from './types.ts';
 
 /** What the handlers need that is built once at start-up. */
@@ -13,7 +17,7 @@ export interface RouteServices {
 }
 
 export function fhirRoutes(services: RouteServices): RouteDef[] {
-  return [...patientRoutes, ...summaryRoutes(services.summarySources, services.version), ...auditRoutes];
+  return [...patientRoutes, ...summaryRoutes(services.summarySources, services.version), ...auditRoutes, ...edispensationRoutes, ...euPrescriptionRoutes, ...medicationRequestRoutes, ...terminologyRoutes];
 }
 
 /** Every route including the CapabilityStatement, as the app serves them (for docs). */

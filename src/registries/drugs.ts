@@ -66,7 +66,7 @@ const MIN_NAME_SCORE = 0.6;
 // A brand or generic entry describes the product; a package entry is one of several with the same name.
 const KIND_RANK: Record<ProductRoot['kind'], number> = { merkevare: 0, 'legemiddel-virkestoff': 1, pakning: 2 };
 
-function bestByName(candidates: ProductRoot[], name: string): ProductRoot | undefined {
+export function bestByName(candidates: ProductRoot[], name: string): ProductRoot | undefined {
   const wanted = normaliseDrugName(name);
   if (!wanted.length) return undefined;
   const scored = candidates

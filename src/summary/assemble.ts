@@ -142,6 +142,9 @@ export function assembleSummary(input: AssembleInput): AssembledSummary {
   };
   const patient = documentPatient(input.patient, patientUuid);
   const patientName = nameOf(input.patient);
+  // Every included resource gets its urn before any is rewritten: an entry (MedicationStatement) is
+  // rewritten before the Medication it points at, and a reference without a urn would be dropped.
+  for (const r of included) urnOf(r);
   const composition: Composition = {
     resourceType: 'Composition',
     id: newId(),

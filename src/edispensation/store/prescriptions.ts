@@ -89,10 +89,16 @@ export async function readPrescriptionRow(q: Queryable, id: string): Promise<Pre
  * Norwegian prescription-id system means origin NO, any other system (or none) an EU prescription, whose
  * stored MedicationRequest must then carry the same identifier system when the sender gave one.
  */
-export async function lockPrescription(q: Queryable, ref: PrescriptionRef): Promise<PrescriptionRow | undefined> {
+export function lockPrescription(q: Queryable, ref: PrescriptionRef): Promise<PrescriptionRow | undefined> {
+  return findPrescription(q, ref, true);
+}
+
+/** The same lookup without a lock, for reading ahead of the transaction (enrichment). */
+export async function findPrescription(q: Queryable, ref: PrescriptionRef, lock = false): Promise<PrescriptionRow | undefined> {
+  const forUpdate = lock ? ' for update' : '';
   if (ref.reference?.startsWith('MedicationRequest/')) {
     const id = ref.reference.slice('MedicationRequest/'.length);
-    const r = await q.query<DbRow>(`select ${COLUMNS} from prescription where id = $1 for update`, [id]);
+    const r = await q.query<DbRow>(`select ${COLUMNS} from prescription where id = $1${forUpdate}`, [id]);
     const row = r.rows[0] && fromDb(r.rows[0]);
     if (row && ref.identifier && !identifierMatches(row, ref.identifier)) return undefined;
     return row;
@@ -101,7 +107,7 @@ export async function lockPrescription(q: Queryable, ref: PrescriptionRef): Prom
   if (!ident) return undefined;
   const origins: Origin[] = ident.system === PRESCRIPTION_ID_SYSTEM ? ['NO'] : ident.system ? ['EU'] : ['NO', 'EU'];
   for (const origin of origins) {
-    const r = await q.query<DbRow>(`select ${COLUMNS} from prescription where origin = $1 and prescription_id = $2 for update`, [origin, ident.value]);
+    const r = await q.query<DbRow>(`select ${COLUMNS} from prescription where origin = $1 and prescription_id = $2${forUpdate}`, [origin, ident.value]);
     const row = r.rows[0] && fromDb(r.rows[0]);
     if (row && identifierMatches(row, ident)) return row;
   }

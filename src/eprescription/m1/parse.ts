@@ -17,16 +17,33 @@ export type M1ParseOptions = XmlParseOptions;
 const M1_NS_FAMILIES = ['http://www.kith.no/xmlstds/eresept/m1/', 'http://www.ehelse.no/xmlstds/eresept/m1/'];
 
 export function parseM1(input: Uint8Array | string, opts: M1ParseOptions = {}): Result<M1Message> {
+  const parsed = parseM1Document(input, opts);
+  return parsed.ok ? ok(parsed.value.message, parsed.warnings) : parsed;
+}
+
+/** The typed M1 together with the element tree it was read from (for mapping tables that name XML paths). */
+export interface M1Document {
+  message: M1Message;
+  /** The MsgHead root element. */
+  root: XmlElement;
+  /** The m1:Resept element inside Document/RefDoc/Content. */
+  resept: XmlElement;
+}
+
+export function parseM1Document(input: Uint8Array | string, opts: M1ParseOptions = {}): Result<M1Document> {
   const parsed = parseMsgHead(input, { ...opts, expectType: M1_MESSAGE_TYPE });
   if (!parsed.ok) return parsed;
   const { doc, head } = parsed.value;
   const warnings: OperationOutcomeIssue[] = [...parsed.warnings];
-  const read = readResult(() => readM1(doc.root, head, (w) => warnings.push(w)));
+  const read = readResult(() => {
+    const reseptEl = findResept(doc.root, head);
+    return { message: readM1(doc.root, head, reseptEl, (w) => warnings.push(w)), root: doc.root, resept: reseptEl };
+  });
   return read.ok ? ok(read.value, warnings) : fail(read.problem);
 }
 
-function readM1(root: XmlElement, head: MsgHead, warn: (w: OperationOutcomeIssue) => void): M1Message {
-  const resept = readResept(findResept(root, head), warn);
+function readM1(root: XmlElement, head: MsgHead, reseptEl: XmlElement, warn: (w: OperationOutcomeIssue) => void): M1Message {
+  const resept = readResept(reseptEl, warn);
   const infoPath = root.child(MSGHEAD_NS, 'MsgInfo')?.path ?? `${root.path}.MsgInfo`;
   const patient = readPatient(head, resept, infoPath, warn);
   const message: M1Message = {

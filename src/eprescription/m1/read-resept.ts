@@ -150,6 +150,8 @@ function readReseptDokLegemiddel(el: XmlElement): ReseptDokLegemiddel {
   const reiterasjonEl = required(el, M1, 'Reiterasjon');
   const reiterasjon = reiterasjonEl.text === '' ? 0 : int(reiterasjonEl);
   if (reiterasjon < 0) throw invalidValue(reiterasjonEl, `the number of repeats cannot be negative (${reiterasjon})`);
+  // xs:int, as the schema types it (and FHIR's integer, which carries it abroad).
+  if (reiterasjon > 2_147_483_647) throw invalidValue(reiterasjonEl, `the number of repeats ${reiterasjon} is larger than the schema allows`);
   const utenMt = optional(el, M1, 'LegemiddelUtenMt');
   if (utenMt) allowOnly(utenMt, { [M1]: ['Begrunnelse', 'Produsent', 'DirektesoknadSlv'] });
   const mengde = optional(el, M1, 'Mengde');

@@ -5,7 +5,7 @@
 import type { Bundle, OperationOutcomeIssue, Parameters, Patient, ResourceType } from '@medplum/fhirtypes';
 import { accessProblem, decideAccess, decideAccessAll, withheldIssues, type AccessDecision, type AccessTarget } from '../../auth/access-rules.ts';
 import { searchsetBundle } from '../../fhir/bundle.ts';
-import { personNumberOf, parseToken } from '../../fhir/identifiers.ts';
+import { OID, parsePersonNumber, personNumberOf, parseToken } from '../../fhir/identifiers.ts';
 import { badRequest, isProblem, notFound, toOperationOutcome, type Problem } from '../../fhir/outcomes.ts';
 import type { SummarySource } from '../../sources/source.ts';
 import { fetchAll } from '../../summary/fetch-all.ts';
@@ -14,12 +14,12 @@ import { SEARCHABLE_TYPES, SECTIONS } from '../../summary/sections.ts';
 import { summarizePatient } from '../../summary/summarize.ts';
 import { findPatientByIdentifier, readPatient, searchPatients } from '../../store/patients.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
-import type { FhirRequest, HandlerResult, RouteContext, RouteDef } from '../types.ts';
+import type { FhirRequest, HandlerResult, Lang, RouteContext, RouteDef } from '../types.ts';
 
 export const SUMMARY_OPERATION = 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary';
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
-type StoredPatient = Patient & { id: string };
+export type StoredPatient = Patient & { id: string };
 
 /** The sources are built once at start-up (live clients or demo stand-ins) and shared by every request. */
 export function summaryRoutes(sources: readonly SummarySource[], version: string): RouteDef[] {
@@ -75,8 +75,32 @@ async function summaryHandler(
   version: string,
   byIdentifier: boolean,
 ): Promise<HandlerResult> {
+  const refused = req.body instanceof URLSearchParams || req.body === undefined ? undefined : parametersProblem(req.body);
+  if (refused) return refused;
   const patient = byIdentifier ? await patientByIdentifier(req, ctx) : await patientById(req.params.id!, ctx);
   if (isProblem(patient)) return patient;
+  const document = await summaryDocument(patient, req.lang, ctx, { sources, version });
+  return isProblem(document) ? document : { status: 200, resource: document };
+}
+
+/** What producing a summary needs beyond the request: the sources built at start-up and the software version. */
+export interface SummaryServices {
+  sources: readonly SummarySource[];
+  version: string;
+}
+
+/**
+ * The $summary document of a patient already found: access rules (request, then per section), the sources
+ * under their deadlines, assembly, and the warnings as an OperationOutcome entry. The FHIR operation and the
+ * clinician view (src/http/view/) both call this, so what a clinician sees is the document the API serves.
+ * Fills ctx.audit with the patient and what was withheld; the caller writes the AuditEvent.
+ */
+export async function summaryDocument(
+  patient: StoredPatient,
+  lang: Lang,
+  ctx: RouteContext,
+  services: SummaryServices,
+): Promise<Bundle | Problem> {
   const fnr = personNumberOf(patient);
   ctx.audit.patient = { id: patient.id, fnr };
   ctx.audit.resourceId = patient.id;
@@ -94,16 +118,16 @@ async function summaryHandler(
   ctx.audit.withheld = [...new Set(perSection.outcomes.filter((o) => o.effect === 'withhold').map((o) => o.rule))];
 
   const summarized = await summarizePatient(patient, fnr, {
-    sources,
+    sources: services.sources,
     timeoutMs: ctx.config.summarySourceTimeoutMs,
-    lang: req.lang,
+    lang,
     operator: ctx.config.operator,
     withheld,
-    softwareVersion: version,
+    softwareVersion: services.version,
     onSourceError: (source, status) => ctx.log.warn({ source, status }, 'summary source failed'),
   });
   const issues: OperationOutcomeIssue[] = [...summarized.warnings, ...withheldIssues(perSection)];
-  return { status: 200, resource: withOutcome(summarized.bundle, issues) };
+  return withOutcome(summarized.bundle, issues);
 }
 
 /** Section-level withholds as the assembler takes them: LOINC code -> the rule code for the narrative. */
@@ -123,10 +147,18 @@ function withOutcome(bundle: Bundle, issues: OperationOutcomeIssue[]): Bundle {
   return { ...bundle, entry: [...(bundle.entry ?? []), { fullUrl: `urn:uuid:${outcome.id}`, resource: outcome }] };
 }
 
-async function patientById(id: string, ctx: RouteContext): Promise<StoredPatient | Problem> {
+/** The stored patient by Helsebro id, or the 404 to answer. */
+export async function patientById(id: string, ctx: Pick<RouteContext, 'db'>): Promise<StoredPatient | Problem> {
   if (!FHIR_ID.test(id)) return notFound(`Patient/${id} is not a valid id`, { expression: ['Patient.id'] });
   const p = await readPatient(ctx.db, id);
   return p?.id ? (p as StoredPatient) : notFound(`Patient/${id} not found`);
+}
+
+/** The stored patient with this fødselsnummer or D-nummer (already validated), or the 404 to answer. */
+export async function patientByPersonNumber(number: string, ctx: Pick<RouteContext, 'db'>): Promise<StoredPatient | Problem> {
+  const system = parsePersonNumber(number)?.kind === 'dnr' ? OID.dnr : OID.fnr;
+  const found = await findPatientByIdentifier(ctx.db, system, number);
+  return found?.id ? (found as StoredPatient) : notFound('No patient with that identifier');
 }
 
 /** identifier from the query, a form body or a Parameters body (`identifier` valueIdentifier or valueString). */
@@ -146,6 +178,20 @@ async function patientByIdentifier(req: FhirRequest, ctx: RouteContext): Promise
     ? await findPatientByIdentifier(ctx.db, token.system, token.value)
     : (await searchPatients(ctx.db, { identifier: { value: token.value }, count: 2, offset: 0 })).patients[0];
   return found?.id ? (found as StoredPatient) : notFound('No patient with that identifier');
+}
+
+const PARAMETERS_KEYS = new Set(['resourceType', 'id', 'meta', 'implicitRules', 'language', 'parameter']);
+
+/** A JSON body of an operation must be a Parameters resource with nothing but Parameters' elements. */
+function parametersProblem(body: unknown): Problem | undefined {
+  const params = body as Parameters;
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || params.resourceType !== 'Parameters') {
+    return badRequest('The body must be a Parameters resource', { expression: ['Parameters'] });
+  }
+  const unknown = Object.keys(body).filter((k) => !PARAMETERS_KEYS.has(k));
+  if (unknown.length) return badRequest(`Parameters has no element ${unknown.slice(0, 3).join(', ')}`, { expression: ['Parameters'] });
+  if (params.parameter !== undefined && !Array.isArray(params.parameter)) return badRequest('Parameters.parameter must be an array', { expression: ['Parameters.parameter'] });
+  return undefined;
 }
 
 function identifierFromParameters(body: unknown): string | undefined | Problem {

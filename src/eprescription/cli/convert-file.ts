@@ -1,0 +1,105 @@
+// One file through the pipeline for the convert-m1 command: read, convert, write the outputs (never for a
+// refused or a group A/B prescription), and report the outcome in a few numbers and codes. Shared by the
+// main thread and the worker threads.
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import { toOperationOutcome } from '../../fhir/outcomes.ts';
+import { demoHprRegistry, hprRegistryFromTable } from '../../registries/hpr.ts';
+import type { PopulationRegistry } from '../../registries/population.ts';
+import { memoryDrugRegistry, readFestRecords } from '../fest-memory.ts';
+import { assertExportableGroup } from '../guard.ts';
+import { convertM1, type PipelineDeps } from '../pipeline.ts';
+import { exportReasonIssues } from '../rules.ts';
+
+export type OutputFormat = 'fhir' | 'cda' | 'both';
+
+export interface ConvertSettings {
+  mode: 'demo' | 'production';
+  helsebroOid: string;
+  operator: { name: string; orgnr?: string | undefined };
+  festPath: string;
+  format: OutputFormat;
+  /** Output folder; undefined: no files are written. */
+  out?: string | undefined;
+  /** The day the export rules judge on (ISO date); undefined: today. */
+  date?: string | undefined;
+  maxBytes: number;
+}
+
+export interface FileJob {
+  path: string;
+  /** Path below the input root, for the output's name. */
+  rel: string;
+}
+
+export interface FileResult {
+  path: string;
+  outcome: 'converted' | 'refused' | 'failed';
+  /** Rule codes (refused) or error codes (failed). */
+  codes: string[];
+  message?: string;
+  /** The output text, when asked for (a single file printed to stdout). */
+  output?: string;
+}
+
+// No population registry without a store: the patient is described from the message.
+const noPopulation: PopulationRegistry = { byPersonNumber: async () => undefined };
+
+export async function pipelineFor(settings: ConvertSettings): Promise<PipelineDeps> {
+  const records = await readFestRecords(settings.festPath);
+  return {
+    registries: {
+      drugs: memoryDrugRegistry(records),
+      prescribers: settings.mode === 'demo' ? demoHprRegistry() : hprRegistryFromTable([]),
+      population: noPopulation,
+    },
+    helsebroOid: settings.helsebroOid,
+    operator: settings.operator,
+  };
+}
+
+const outputPath = (settings: ConvertSettings, rel: string, suffix: string): string => join(settings.out!, `${rel.replace(/\.xml$/i, '')}${suffix}`);
+
+async function write(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
+}
+
+const errorCodes = (oo: OperationOutcome): string[] => {
+  const codes = oo.issue.flatMap((i) => i.details?.coding?.map((c) => c.code ?? '') ?? []).filter(Boolean);
+  return codes.length ? [...new Set(codes)] : [...new Set(oo.issue.map((i) => i.code))];
+};
+
+export async function convertFile(job: FileJob, deps: PipelineDeps, settings: ConvertSettings, keepOutput = false): Promise<FileResult> {
+  try {
+    const size = (await stat(job.path)).size;
+    if (size > settings.maxBytes) return { path: job.path, outcome: 'failed', codes: ['xml-too-large'], message: `${size} bytes; the limit is ${settings.maxBytes}` };
+    const bytes = await readFile(job.path);
+    const now = settings.date ? new Date(`${settings.date}T12:00:00+01:00`) : new Date();
+    const r = await convertM1(bytes, deps, { now, parse: { maxBytes: settings.maxBytes } });
+    if (!r.ok) {
+      const oo = toOperationOutcome(r.problem);
+      if (settings.out) await write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
+      return { path: job.path, outcome: 'failed', codes: errorCodes(oo), message: r.problem.issues[0]?.diagnostics ?? 'failed' };
+    }
+    const c = r.value;
+    if (!c.exportable) {
+      const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: exportReasonIssues(c.decision) };
+      if (settings.out) await write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
+      return { path: job.path, outcome: 'refused', codes: c.decision.reasons.map((x) => x.code) };
+    }
+    // The last gate before anything leaves: never a group A or B prescription.
+    assertExportableGroup([...c.groups, c.enrichment.product?.prescriptionGroup], 'the convert-m1 output');
+    const fhir = `${JSON.stringify(c.bundle, null, 2)}\n`;
+    if (settings.out) {
+      if (settings.format !== 'cda') await write(outputPath(settings, job.rel, '.fhir.json'), fhir);
+      if (settings.format !== 'fhir') await write(outputPath(settings, job.rel, '.cda.xml'), c.cda);
+    }
+    const result: FileResult = { path: job.path, outcome: 'converted', codes: [] };
+    if (keepOutput) result.output = settings.format === 'cda' ? c.cda : settings.format === 'both' ? `${fhir}${c.cda}` : fhir;
+    return result;
+  } catch (err) {
+    return { path: job.path, outcome: 'failed', codes: ['exception'], message: err instanceof Error ? err.message : String(err) };
+  }
+}

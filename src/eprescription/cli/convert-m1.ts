@@ -1,0 +1,246 @@
+// `npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD]
+// [--workers N]`: converts M1 files to the EU ePrescription without a server. Directories are walked as a
+// stream (one open directory per level, files handed out as they are found), a bounded number of files is
+// in flight at any time, and with many files every core converts (worker threads). A progress bar on a
+// terminal; a summary at the end. Exit code 0 when every file was read (converted or refused by rule),
+// 1 when any file failed, 2 for a usage error.
+import { opendir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, join, relative } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { SingleBar } from 'cli-progress';
+import type { Config } from '../../config.ts';
+import { DEMO_FEST_FILE } from '../../registries/fest/ingest.ts';
+// Types only: the pipeline (and @medplum/core with it) is loaded by whichever thread converts, so with worker
+// threads the main thread stays a small dispatcher.
+import type { ConvertSettings, FileJob, FileResult, OutputFormat } from './convert-file.ts';
+
+export const CONVERT_USAGE =
+  'usage: npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD] [--workers N]';
+
+export interface ConvertIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+interface Options {
+  inputs: string[];
+  format: OutputFormat;
+  out?: string;
+  fest: string;
+  date?: string;
+  workers?: number;
+}
+
+function parseArgs(args: readonly string[]): Options | string {
+  const opts: Options = { inputs: [], format: 'fhir', fest: DEMO_FEST_FILE };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (): string | undefined => args[++i];
+    if (a === '--format') {
+      const v = value();
+      if (v !== 'fhir' && v !== 'cda' && v !== 'both') return '--format is fhir, cda or both';
+      opts.format = v;
+    } else if (a === '--out') {
+      const v = value();
+      if (!v) return '--out needs a folder';
+      opts.out = v;
+    } else if (a === '--fest') {
+      const v = value();
+      if (!v) return '--fest needs a FEST M30 file';
+      opts.fest = v;
+    } else if (a === '--date') {
+      const v = value();
+      if (!v || !/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) return '--date is YYYY-MM-DD';
+      opts.date = v;
+    } else if (a === '--workers') {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < 1 || v > 64) return '--workers is a whole number from 1 to 64';
+      opts.workers = v;
+    } else if (a.startsWith('-')) {
+      return `unknown option ${a}`;
+    } else {
+      opts.inputs.push(a);
+    }
+  }
+  if (!opts.inputs.length) return 'name at least one M1 file or folder';
+  return opts;
+}
+
+/** Every .xml file under the inputs, streamed: directories are read entry by entry, never listed whole. */
+async function* m1Files(inputs: readonly string[]): AsyncGenerator<FileJob> {
+  for (const input of inputs) {
+    const s = await stat(input);
+    if (s.isFile()) {
+      yield { path: input, rel: basename(input) };
+      continue;
+    }
+    const pending = [input];
+    while (pending.length) {
+      const dir = pending.pop()!;
+      for await (const entry of await opendir(dir)) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) pending.push(path);
+        else if (entry.isFile() && /\.xml$/i.test(entry.name)) yield { path, rel: relative(input, path) };
+      }
+    }
+  }
+}
+
+async function countFiles(inputs: readonly string[]): Promise<number> {
+  let n = 0;
+  for await (const _ of m1Files(inputs)) n++;
+  return n;
+}
+
+/** Whether to fan out to worker threads: only when there are enough files to pay for their start-up. */
+const WORKER_THRESHOLD = 40;
+
+interface Tally {
+  files: number;
+  converted: number;
+  refused: number;
+  failed: number;
+  refusedBy: Map<string, number>;
+  failedBy: Map<string, number>;
+  failures: { path: string; message: string }[];
+}
+
+function tally(t: Tally, r: FileResult): void {
+  t.files++;
+  t[r.outcome]++;
+  const counts = r.outcome === 'refused' ? t.refusedBy : r.outcome === 'failed' ? t.failedBy : undefined;
+  for (const code of r.codes) counts?.set(code, (counts.get(code) ?? 0) + 1);
+  if (r.outcome === 'failed' && t.failures.length < 20) t.failures.push({ path: r.path, message: r.message ?? r.codes.join(', ') });
+}
+
+function summary(t: Tally): string {
+  const by = (m: Map<string, number>): string =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([code, n]) => `  ${code}: ${n}`)
+      .join('\n');
+  const lines = [`convert-m1: ${t.files} file${t.files === 1 ? '' : 's'}: ${t.converted} converted, ${t.refused} refused by rule, ${t.failed} failed`];
+  if (t.refusedBy.size) lines.push('refused by rule:', by(t.refusedBy));
+  if (t.failedBy.size) lines.push('failed:', by(t.failedBy));
+  for (const f of t.failures) lines.push(`  ${f.path}: ${f.message}`);
+  if (t.failed > t.failures.length) lines.push(`  ... and ${t.failed - t.failures.length} more`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs the files through worker threads, at most `window` files in flight per worker. */
+async function runInWorkers(files: AsyncGenerator<FileJob>, settings: ConvertSettings, workers: number, onResult: (r: FileResult) => void): Promise<void> {
+  const window = 4;
+  // A worker holds the FHIR definitions, the terminology and FEST (about three times the file in memory).
+  // Capping its heap near that working set makes V8 collect early rather than grow: the command's peak
+  // memory stays flat however many files pass.
+  const festMb = (await stat(settings.festPath)).size / 1e6;
+  const resourceLimits = { maxOldGenerationSizeMb: Math.ceil(128 + 4 * festMb), maxYoungGenerationSizeMb: 8 };
+  const pool = Array.from({ length: workers }, () => new Worker(new URL('./convert-worker.ts', import.meta.url), { workerData: settings, resourceLimits }));
+  let exhausted = false;
+  let pulling: Promise<void> = Promise.resolve();
+  // One file at a time comes out of the directory walk, whichever worker asks.
+  const next = (): Promise<FileJob | undefined> => {
+    const p = pulling.then(async () => (exhausted ? undefined : await files.next()));
+    pulling = p.then(() => undefined);
+    return p.then((r) => {
+      if (!r || r.done) {
+        exhausted = true;
+        return undefined;
+      }
+      return r.value;
+    });
+  };
+  await Promise.all(
+    pool.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          let inFlight = 0;
+          let done = false;
+          const feed = async (): Promise<void> => {
+            while (!done && inFlight < window) {
+              const job = await next();
+              if (!job) {
+                done = true;
+                break;
+              }
+              inFlight++;
+              w.postMessage(job);
+            }
+            if (done && inFlight === 0) {
+              w.postMessage(null);
+              resolve();
+            }
+          };
+          w.on('message', (m: FileResult | 'ready') => {
+            if (m !== 'ready') {
+              inFlight--;
+              onResult(m);
+            }
+            feed().catch(reject);
+          });
+          w.on('error', reject);
+          w.on('exit', (code) => {
+            if (!done || inFlight) reject(new Error(`a convert worker stopped (exit code ${code})`));
+          });
+        }),
+    ),
+  );
+  await Promise.all(pool.map((w) => w.terminate()));
+}
+
+export async function convertM1Command(args: readonly string[], config: Config, io: ConvertIo): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write(`${CONVERT_USAGE}\n`);
+    return 0;
+  }
+  const opts = parseArgs(args);
+  if (typeof opts === 'string') {
+    io.stderr.write(`convert-m1: ${opts}\n${CONVERT_USAGE}\n`);
+    return 2;
+  }
+  for (const input of [...opts.inputs, opts.fest]) {
+    try {
+      await stat(input);
+    } catch {
+      io.stderr.write(`convert-m1: ${input}: no such file or folder\n`);
+      return 2;
+    }
+  }
+  const settings: ConvertSettings = {
+    mode: config.mode,
+    helsebroOid: config.helsebroOid,
+    operator: config.operator,
+    festPath: opts.fest,
+    format: opts.format,
+    out: opts.out,
+    date: opts.date,
+    maxBytes: config.maxBodyBytes.xml,
+  };
+  // One file and no output folder: the output goes to stdout, the summary to stderr.
+  const single = opts.inputs.length === 1 && !opts.out && (await stat(opts.inputs[0]!)).isFile();
+  const summaryTo = single ? io.stderr : io.stdout;
+  // Counting first costs one directory walk and gives the progress bar its end and the pool its size.
+  const total = await countFiles(opts.inputs);
+  const workers = opts.workers ?? (total >= WORKER_THRESHOLD ? Math.max(1, availableParallelism()) : 1);
+  // Many files go to worker threads even on one core: a worker's heap is capped (see runInWorkers).
+  const threaded = total >= WORKER_THRESHOLD || workers > 1;
+  const bar = io.stderr.isTTY && !single ? new SingleBar({ format: 'M1 [{bar}] {value}/{total} | {converted} converted, {refused} refused, {failed} failed', stream: io.stderr, hideCursor: true }) : undefined;
+  const t: Tally = { files: 0, converted: 0, refused: 0, failed: 0, refusedBy: new Map(), failedBy: new Map(), failures: [] };
+  bar?.start(total, 0, { converted: 0, refused: 0, failed: 0 });
+  const onResult = (r: FileResult): void => {
+    tally(t, r);
+    if (single && r.output) io.stdout.write(r.output);
+    bar?.update(t.files, { converted: t.converted, refused: t.refused, failed: t.failed });
+  };
+  if (threaded) {
+    await runInWorkers(m1Files(opts.inputs), settings, workers, onResult);
+  } else {
+    const { convertFile, pipelineFor } = await import('./convert-file.ts');
+    const deps = await pipelineFor(settings);
+    for await (const job of m1Files(opts.inputs)) onResult(await convertFile(job, deps, settings, single));
+  }
+  bar?.stop();
+  summaryTo.write(summary(t));
+  return t.failed > 0 ? 1 : 0;
+}

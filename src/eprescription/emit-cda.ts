@@ -1,0 +1,594 @@
+// The eHDSI ePrescription CDA (level 3, template 1.3.6.1.4.1.12559.11.10.1.3.1.1.1, LOINC 57833-6) for one
+// prescription item. The document's shape (element order, templateIds, class and mood codes) is the eHDSI
+// template's and lives here; every value comes from the m1-to-ehdsi-cda mapping table through `Mapped`.
+// Coded values carry the EU code at top level and the Norwegian code as translation; an unmapped code is
+// sent as nullFlavor OTH with its original text and the Norwegian translation. Pure.
+import type { Address, Coding, ContactPoint, Identifier } from '@medplum/fhirtypes';
+import { FEST_ID_SYSTEM, HELSEBRO_OID_ARC, parsePersonNumber, PRESCRIPTION_ID_SYSTEM, VARENUMMER_SYSTEM } from '../fhir/identifiers.ts';
+import type { FestProduct } from '../registries/fest/types.ts';
+import { CONCEPT_MAP, getTerminology, systemOid, type EuConcept } from '../terminology/index.ts';
+import { countedInPieces, formsOf, prescribedPackage } from './emit-fhir.ts';
+import type { Mapped } from './map/apply.ts';
+import { euQuantity } from './map/transforms.ts';
+import type { DoseInfo, EuQuantity, PersonName } from './map/values.ts';
+import type { M1Message } from './m1/model.ts';
+import { el, textEl, xmlDocument, type Child, type XmlNode } from './xml-write.ts';
+
+export const EHDSI_TEMPLATE = {
+  ePrescription: '1.3.6.1.4.1.12559.11.10.1.3.1.1.1',
+  prescriptionSection: '1.3.6.1.4.1.12559.11.10.1.3.1.2.1',
+  prescriptionItem: '1.3.6.1.4.1.12559.11.10.1.3.1.3.2',
+  manufacturedProduct: '1.3.6.1.4.1.12559.11.10.1.3.1.3.29',
+  manufacturedMaterial: '1.3.6.1.4.1.12559.11.10.1.3.1.3.30',
+} as const;
+
+const LOINC = '2.16.840.1.113883.6.1';
+const EVENT_TIMING_OID = '2.16.840.1.113883.4.642.4.76';
+
+export interface EmitCdaInput {
+  mapped: Mapped;
+  m1: M1Message;
+  product?: FestProduct | undefined;
+  /** The operator's OID arc (config HELSEBRO_OID). */
+  helsebroOid: string;
+  now: Date;
+  /** The custodian: the organisation operating Helsebro (CTX:operator). */
+  operator: { name: string; orgnr?: string | undefined };
+}
+
+// --- value renderers ----------------------------------------------------------------------------------
+
+const cdaDate = (d: string | undefined): string | undefined => (d ? d.slice(0, 10).replaceAll('-', '') : undefined);
+
+/** ISO instant -> TS with time zone (TS.EPSOS.TZ), in UTC. */
+export const cdaInstant = (iso: string): string => {
+  const d = new Date(iso);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}+0000`;
+};
+
+function oidOf(system: string | undefined, helsebroOid: string): string | undefined {
+  if (!system) return undefined;
+  if (system === PRESCRIPTION_ID_SYSTEM) return `${helsebroOid}.${HELSEBRO_OID_ARC.prescriptionId}`;
+  if (system === VARENUMMER_SYSTEM) return `${helsebroOid}.${HELSEBRO_OID_ARC.varenummer}`;
+  if (system === FEST_ID_SYSTEM) return `${helsebroOid}.${HELSEBRO_OID_ARC.festId}`;
+  return systemOid(system);
+}
+
+function ii(id: Identifier | undefined, helsebroOid: string): XmlNode {
+  const root = oidOf(id?.system, helsebroOid);
+  if (!id?.value || !root) return el('id', { nullFlavor: 'NI' });
+  return el('id', { root, extension: id.value });
+}
+
+/** A coded value: EU code at top level, the Norwegian code as translation; nullFlavor OTH when unmapped. */
+function ce(name: string, concept: EuConcept | undefined, attrs: Record<string, string> = {}): XmlNode {
+  if (!concept) return el(name, { ...attrs, nullFlavor: 'UNK' });
+  const national = concept.concept.coding?.find((c) => c !== concept.eu);
+  const translation = national?.code
+    ? el('translation', { code: national.code, codeSystem: systemOid(national.system ?? ''), displayName: national.display })
+    : undefined;
+  const eu = concept.eu;
+  const euOid = eu?.system ? systemOid(eu.system) : undefined;
+  if (!eu?.code || !euOid) return el(name, { ...attrs, nullFlavor: 'OTH' }, textEl('originalText', concept.concept.text), translation);
+  return el(name, { ...attrs, code: eu.code, codeSystem: euOid, displayName: eu.display }, translation);
+}
+
+function codingCe(name: string, coding: Coding | undefined, attrs: Record<string, string> = {}): XmlNode {
+  const oid = coding?.system ? systemOid(coding.system) : undefined;
+  if (!coding?.code || !oid) return el(name, { ...attrs, nullFlavor: 'UNK' });
+  return el(name, { ...attrs, code: coding.code, codeSystem: oid, displayName: coding.display });
+}
+
+/** A physical quantity: UCUM, a UCUM annotation with the EDQM unit of presentation, or 1 with a translation. */
+function pq(name: string, q: EuQuantity | undefined, attrs: Record<string, string> = {}): XmlNode {
+  if (!q) return el(name, { ...attrs, nullFlavor: 'UNK' });
+  if (q.ucum && q.ucum !== '1') return el(name, { ...attrs, value: q.value, unit: q.ucum });
+  if (q.presentation?.display) return el(name, { ...attrs, value: q.value, unit: `{${q.presentation.display}}` });
+  const national = q.national;
+  const translation =
+    national?.code && !q.ucum
+      ? el('translation', { value: q.value, code: national.code, codeSystem: systemOid(national.system ?? ''), displayName: national.display })
+      : undefined;
+  return el(name, { ...attrs, value: q.value, unit: '1' }, translation);
+}
+
+const ADDRESS_USE: Record<string, string> = { home: 'H', work: 'WP', temp: 'TMP', old: 'BAD' };
+
+function addr(a: Address | undefined): XmlNode {
+  if (!a) return el('addr', { nullFlavor: 'NI' });
+  return el(
+    'addr',
+    { use: a.use ? ADDRESS_USE[a.use] : undefined },
+    (a.line ?? []).map((l) => textEl('streetAddressLine', l)),
+    textEl('postalCode', a.postalCode),
+    textEl('city', a.city),
+    textEl('country', a.country ?? 'NO'),
+  );
+}
+
+function telecoms(list: readonly ContactPoint[]): XmlNode[] {
+  const scheme: Record<string, string> = { phone: 'tel:', email: 'mailto:', fax: 'fax:' };
+  const out = list.flatMap((t) => {
+    if (!t.value) return [];
+    const prefix = t.system ? scheme[t.system] : undefined;
+    const value = t.system === 'url' ? t.value : prefix ? `${prefix}${t.value}` : undefined;
+    return value ? [el('telecom', { value, use: t.use === 'home' ? 'HP' : 'WP' })] : [];
+  });
+  return out.length ? out : [el('telecom', { nullFlavor: 'NI' })];
+}
+
+function pn(name: PersonName | undefined): XmlNode {
+  if (!name) return el('name', { nullFlavor: 'NI' });
+  return el('name', {}, textEl('family', name.family), name.given.map((g) => textEl('given', g)));
+}
+
+const GENDER: Record<string, [string, string]> = { male: ['M', 'Male'], female: ['F', 'Female'], unknown: ['UN', 'Undifferentiated'] };
+
+// --- dosage timing -----------------------------------------------------------------------------------
+
+const PIVL_UNIT: Record<string, string> = { s: 's', min: 'min', h: 'h', d: 'd', wk: 'wk', mo: 'mo', a: 'a' };
+
+function timingComp(name: string, d: DoseInfo, attrs: Record<string, string>): XmlNode {
+  if (d.when) {
+    return el(name, { ...attrs, 'xsi:type': 'EIVL_TS' }, el('event', { code: d.when.code, codeSystem: EVENT_TIMING_OID, displayName: d.when.display }));
+  }
+  if (d.every) {
+    return el(name, { ...attrs, 'xsi:type': 'PIVL_TS', institutionSpecified: 'false' }, el('period', { value: d.every.value, unit: PIVL_UNIT[d.every.unit] }));
+  }
+  return el(name, { ...attrs, nullFlavor: 'UNK' });
+}
+
+function frequency(doses: DoseInfo[]): XmlNode {
+  const usable = doses.filter((d) => d.when || d.every);
+  const [first] = usable;
+  if (!first) return el('effectiveTime', { nullFlavor: 'UNK' });
+  if (usable.length === 1) return timingComp('effectiveTime', first, { operator: 'A' });
+  // Several doses a day (morning and afternoon ...): the union of their schedules.
+  return el(
+    'effectiveTime',
+    { 'xsi:type': 'SXPR_TS', operator: 'A' },
+    usable.map((d, i) => timingComp('comp', d, i === 0 ? {} : { operator: 'I' })),
+  );
+}
+
+// --- the document ------------------------------------------------------------------------------------
+
+const ITEM = "/ClinicalDocument/component/structuredBody/component/section/entry/substanceAdministration[@moodCode='INT']";
+const MATERIAL = `${ITEM}/consumable/manufacturedProduct/manufacturedMaterial`;
+
+interface Parts {
+  input: EmitCdaInput;
+  m: Mapped;
+  oid: string;
+}
+
+function recordTarget({ m, oid }: Parts): XmlNode {
+  const P = '/ClinicalDocument/recordTarget/patientRole';
+  const ids = m.all(`${P}/id`, 'identifier').map((v) => ii(v.value, oid));
+  const gender = m.one(`${P}/patient/administrativeGenderCode`, 'gender');
+  let birth = m.one(`${P}/patient/birthTime/@value`, 'date');
+  const number = m.all(`${P}/id`, 'identifier').map((v) => v.value.value).find((v) => v && /^\d{11}$/.test(v));
+  let fallbackGender: 'male' | 'female' | undefined;
+  if (!birth || !gender) {
+    const parsed = number ? parsePersonNumber(number) : undefined;
+    if (!birth && parsed) {
+      birth = parsed.birthDate;
+      m.fallbackUsed(`${P}/patient/birthTime/@value`);
+    }
+    if (!gender && parsed && number) {
+      fallbackGender = Number(number[8]) % 2 === 1 ? 'male' : 'female';
+      m.fallbackUsed(`${P}/patient/administrativeGenderCode`);
+    }
+  }
+  const g = GENDER[gender ?? fallbackGender ?? ''];
+  return el(
+    'recordTarget',
+    { typeCode: 'RCT', contextControlCode: 'OP' },
+    el(
+      'patientRole',
+      { classCode: 'PAT' },
+      ids.length ? ids : el('id', { nullFlavor: 'NI' }),
+      addr(m.one(`${P}/addr`, 'address')),
+      patientTelecom(m, `${P}/telecom`),
+      el(
+        'patient',
+        { classCode: 'PSN', determinerCode: 'INSTANCE' },
+        pn(m.one(`${P}/patient/name`, 'person-name')),
+        g ? el('administrativeGenderCode', { code: g[0], codeSystem: '2.16.840.1.113883.5.1', displayName: g[1] }) : el('administrativeGenderCode', { nullFlavor: 'UNK' }),
+        el('birthTime', { value: cdaDate(birth) }),
+      ),
+    ),
+  );
+}
+
+/** The M1 carries no patient telecom: the row's note makes nullFlavor NI the expected outcome. */
+function patientTelecom(m: Mapped, target: string): XmlNode[] {
+  const list = m.all(target, 'telecom').map((v) => v.value);
+  if (!list.length) m.fallbackUsed(target);
+  return telecoms(list);
+}
+
+function representedOrganization(name: string, m: Mapped, oid: string, base: string): XmlNode {
+  return el(
+    name,
+    { classCode: 'ORG', determinerCode: 'INSTANCE' },
+    (() => {
+      const ids = m.all(`${base}/id`, 'identifier').map((v) => ii(v.value, oid));
+      return ids.length ? ids : el('id', { nullFlavor: 'NI' });
+    })(),
+    textEl('name', m.one(`${base}/name`, 'text')) ?? el('name', { nullFlavor: 'NI' }),
+    telecoms(m.all(`${base}/telecom`, 'telecom').map((v) => v.value)),
+    addr(m.one(`${base}/addr`, 'address')),
+  );
+}
+
+function orgAddress(m: Mapped, target: string, orgTarget: string): Address | undefined {
+  const a = m.one(orgTarget, 'address');
+  if (a) m.fallbackUsed(target);
+  return a;
+}
+
+function author({ m, oid }: Parts): XmlNode {
+  const A = '/ClinicalDocument/author';
+  const orgBase = `${A}/assignedAuthor/representedOrganization`;
+  const personAddr = m.one(`${A}/assignedAuthor/addr`, 'address');
+  return el(
+    'author',
+    { typeCode: 'AUT', contextControlCode: 'OP' },
+    ce('functionCode', m.one(`${A}/functionCode`, 'code-map')),
+    el('time', { value: cdaDate(m.one(`${A}/time/@value`, 'date')) }),
+    el(
+      'assignedAuthor',
+      { classCode: 'ASSIGNED' },
+      m.all(`${A}/assignedAuthor/id`, 'identifier').map((v) => ii(v.value, oid)),
+      // The row's note: the organisation's address when the person has none.
+      addr(personAddr ?? orgAddress(m, `${A}/assignedAuthor/addr`, `${orgBase}/addr`)),
+      telecoms(m.all(`${A}/assignedAuthor/telecom`, 'telecom').map((v) => v.value)),
+      el('assignedPerson', { classCode: 'PSN', determinerCode: 'INSTANCE' }, pn(m.one(`${A}/assignedAuthor/assignedPerson/name`, 'person-name'))),
+      representedOrganization('representedOrganization', m, oid, orgBase),
+    ),
+  );
+}
+
+function custodian({ m, input }: Parts): XmlNode {
+  // The table maps CTX:operator here; the operator's name and number come with the conversion context.
+  m.one('/ClinicalDocument/custodian/assignedCustodian/representedCustodianOrganization', 'reference');
+  const operator = input.operator;
+  return el(
+    'custodian',
+    { typeCode: 'CST' },
+    el(
+      'assignedCustodian',
+      { classCode: 'ASSIGNED' },
+      el(
+        'representedCustodianOrganization',
+        { classCode: 'ORG', determinerCode: 'INSTANCE' },
+        operator.orgnr ? el('id', { root: '2.16.578.1.12.4.1.4.101', extension: operator.orgnr }) : el('id', { nullFlavor: 'NI' }),
+        el('name', {}, operator.name),
+        el('telecom', { nullFlavor: 'NI' }),
+        el('addr', {}, el('country', {}, 'NO')),
+      ),
+    ),
+  );
+}
+
+function legalAuthenticator({ m, oid }: Parts): XmlNode {
+  const L = '/ClinicalDocument/legalAuthenticator';
+  m.one(`${L}/assignedEntity/representedOrganization`, 'reference');
+  const orgBase = '/ClinicalDocument/author/assignedAuthor/representedOrganization';
+  return el(
+    'legalAuthenticator',
+    { typeCode: 'LA', contextControlCode: 'OP' },
+    el('time', { value: cdaDate(m.one(`${L}/time/@value`, 'date')) }),
+    el('signatureCode', { code: m.one(`${L}/signatureCode/@code`, 'constant') ?? 'S' }),
+    el(
+      'assignedEntity',
+      { classCode: 'ASSIGNED' },
+      m.all('/ClinicalDocument/author/assignedAuthor/id', 'identifier').map((v) => ii(v.value, oid)),
+      addr(m.one(`${orgBase}/addr`, 'address')),
+      telecoms(m.all(`${orgBase}/telecom`, 'telecom').map((v) => v.value)),
+      el('assignedPerson', { classCode: 'PSN', determinerCode: 'INSTANCE' }, pn(m.one(`${L}/assignedEntity/assignedPerson/name`, 'person-name'))),
+      representedOrganization('representedOrganization', m, oid, orgBase),
+    ),
+  );
+}
+
+function narrative(parts: Parts): XmlNode {
+  const { m, input } = parts;
+  m.one('/ClinicalDocument/component/structuredBody/component/section/text', 'narrative');
+  const name = m.one(`${MATERIAL}/pharm:desc`, 'text') ?? m.one(`${MATERIAL}/name`, 'text') ?? '';
+  const form = m.one(`${MATERIAL}/pharm:formCode`, 'code-map');
+  const atc = m.one(`${MATERIAL}/pharm:asSpecializedKind[@classCode='GRIC']/pharm:generalizedMaterialKind/pharm:code`, 'coding');
+  const perDispensing = m.one(`${ITEM}/entryRelationship[@typeCode='COMP']/supply/quantity`, 'package-count', 'quantity');
+  const perDispensingText =
+    perDispensing === undefined ? undefined : typeof perDispensing === 'number' ? `${perDispensing} package(s)` : `${perDispensing.value} ${perDispensing.ucum ?? perDispensing.unitDisplay ?? perDispensing.original ?? ''}`.trim();
+  const counts = m.one(`${ITEM}/entryRelationship[@typeCode='COMP']/supply/repeatNumber/@value`, 'dispensings-remaining');
+  const substitution = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/observation/value`, 'substitution');
+  const pinstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='PINSTRUCT']/text`, 'text');
+  const finstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='FINSTRUCT']/text`, 'text');
+  const formText = form ? [form.eu?.display, form.concept.coding?.find((c) => c !== form.eu)?.display].filter(Boolean).join(' / ') : undefined;
+  const row = (label: string, value: Child, id?: string): XmlNode => el('tr', {}, el('th', {}, label), el('td', id ? { ID: id } : {}, value));
+  return el(
+    'text',
+    {},
+    el(
+      'table',
+      {},
+      el(
+        'tbody',
+        {},
+        row('Medicine / Legemiddel', name, 'item-1'),
+        formText ? row('Dose form / Legemiddelform', formText) : undefined,
+        atc ? row('ATC', `${atc.code}${atc.display ? ` ${atc.display}` : ''}`) : undefined,
+        pinstruct ? row('Dosage (Norwegian) / Dosering', pinstruct, 'pinstruct-1') : undefined,
+        perDispensingText ? row('Per dispensing / Per utlevering', perDispensingText) : undefined,
+        counts ? row('Dispensings remaining / Gjenstående utleveringer', `${counts.remaining} of ${counts.total}`) : undefined,
+        row('Valid until / Gyldig til', input.m1.resept.utloper),
+        row('Substitution / Bytte', substitution === false ? 'Not allowed (the prescriber reserves against substitution) / Ikke tillatt' : 'Allowed / Tillatt'),
+        finstruct ? row('Note to the pharmacist / Merknad til apoteket', finstruct, 'finstruct-1') : undefined,
+      ),
+    ),
+  );
+}
+
+function manufacturedMaterial(parts: Parts): XmlNode {
+  const { m, input, oid } = parts;
+  const varenr = m.one(`${MATERIAL}/code`, 'identifier');
+  const name = m.one(`${MATERIAL}/name`, 'text');
+  const desc = m.one(`${MATERIAL}/pharm:desc`, 'text');
+  if (!name && desc) m.fallbackUsed(`${MATERIAL}/name`);
+  const atc = m.one(`${MATERIAL}/pharm:asSpecializedKind[@classCode='GRIC']/pharm:generalizedMaterialKind/pharm:code`, 'coding');
+  const strengths = m.all(`${MATERIAL}/pharm:ingredient[@classCode='ACTI']/pharm:quantity`, 'strength');
+  const substances = m.all(`${MATERIAL}/pharm:ingredient[@classCode='ACTI']/pharm:ingredientSubstance/pharm:name`, 'text');
+  const ingredientIndexes = [...new Set([...strengths, ...substances].map((v) => v.index ?? 0))].sort((a, b) => a - b);
+  const containerCode = m.one(`${MATERIAL}/pharm:asContent/pharm:containerPackagedProduct/pharm:code`, 'identifier');
+  const packageTypeTarget = `${MATERIAL}/pharm:asContent/pharm:containerPackagedProduct/pharm:formCode`;
+  const packageType = m.one(packageTypeTarget, 'code-map');
+  // The row's note: nullFlavor UNK when FEST does not know the package.
+  if (!packageType) m.fallbackUsed(packageTypeTarget);
+  return el(
+    'manufacturedMaterial',
+    { classCode: 'MMAT', determinerCode: 'KIND' },
+    el('templateId', { root: EHDSI_TEMPLATE.manufacturedMaterial }),
+    varenr?.value ? el('code', { code: varenr.value, codeSystem: oidOf(varenr.system, oid), displayName: desc }) : undefined,
+    el('name', {}, name ?? desc ?? 'unknown'),
+    textEl('pharm:desc', desc),
+    ce('pharm:formCode', m.one(`${MATERIAL}/pharm:formCode`, 'code-map')),
+    el(
+      'pharm:asContent',
+      { classCode: 'CONT' },
+      pq('pharm:quantity', packageContent(parts)),
+      el(
+        'pharm:containerPackagedProduct',
+        { classCode: 'CONT', determinerCode: 'KIND' },
+        containerCode?.value ? el('pharm:code', { code: containerCode.value, codeSystem: oidOf(containerCode.system, oid) }) : undefined,
+        ce('pharm:formCode', packageType),
+      ),
+    ),
+    atc
+      ? el(
+          'pharm:asSpecializedKind',
+          { classCode: 'GRIC' },
+          el('pharm:generalizedMaterialKind', { classCode: 'MMAT' }, codingCe('pharm:code', { ...atc, system: 'urn:oid:2.16.840.1.113883.6.73' })),
+        )
+      : undefined,
+    ingredientIndexes.map((i) => {
+      const s = strengths.find((x) => x.index === i)?.value;
+      const substance = substances.find((x) => x.index === i)?.value ?? input.product?.ingredients[i]?.substance;
+      return el(
+        'pharm:ingredient',
+        { classCode: 'ACTI' },
+        s
+          ? el(
+              'pharm:quantity',
+              {},
+              pq('numerator', s.numerator, { 'xsi:type': 'PQ' }),
+              s.denominator ? pq('denominator', s.denominator, { 'xsi:type': 'PQ' }) : el('denominator', { 'xsi:type': 'PQ', value: 1, unit: '1' }),
+            )
+          : undefined,
+        el(
+          'pharm:ingredientSubstance',
+          { classCode: 'MMAT', determinerCode: 'KIND' },
+          // FEST carries no EMA SMS substance code.
+          el('pharm:code', { nullFlavor: 'UNK' }),
+          textEl('pharm:name', substance),
+        ),
+      );
+    }),
+  );
+}
+
+/** Content of one package: FEST's amount (pieces in the unit of presentation), else the prescribed size. */
+function packageContent({ m, input }: Parts): EuQuantity | undefined {
+  const amount = m.one(`${MATERIAL}/pharm:asContent/pharm:quantity`, 'quantity');
+  const presentation = m.one(`${MATERIAL}/pharm:asContent/pharm:quantity/@unit`, 'code-map');
+  if (amount) {
+    if (amount.ucum === '1' && presentation?.eu?.code) {
+      const out: EuQuantity = { ...amount, presentation: presentation.eu };
+      delete out.ucum;
+      return out;
+    }
+    return countedInPieces(amount, formsOf(input));
+  }
+  const prescribed = prescribedPackage(input.m1);
+  if (!prescribed) return undefined;
+  m.fallbackUsed(`${MATERIAL}/pharm:asContent/pharm:quantity`);
+  // Mapping warnings for this unit were already reported by the FHIR side (its table maps the same field).
+  const env = { terminology: getTerminology(), warn: () => undefined };
+  return countedInPieces(euQuantity(prescribed.size, prescribed.unit, CONCEPT_MAP.packageUnit, env, prescribed.path), formsOf(input));
+}
+
+function entry(parts: Parts): XmlNode {
+  const { m, oid } = parts;
+  const doses = m.all(`${ITEM}/effectiveTime`, 'dosage').map((v) => v.value);
+  const start = m.one(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/low/@value`, 'date');
+  const end = m.one(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/high/@value`, 'date');
+  const doseQuantities = m.all(`${ITEM}/doseQuantity`, 'quantity').map((v) => v.value);
+  // One doseQuantity when every dose is the same amount; otherwise the amounts are in the dosage text.
+  const [firstDose] = doseQuantities;
+  const sameDose = firstDose && doseQuantities.every((q) => q.value === firstDose.value && q.ucum === firstDose.ucum && q.presentation?.code === firstDose.presentation?.code);
+  const route = m.one(`${ITEM}/routeCode`, 'code-map');
+  const supplyQuantity = prescribedSupply(parts);
+  const counts = m.one(`${ITEM}/entryRelationship[@typeCode='COMP']/supply/repeatNumber/@value`, 'dispensings-remaining');
+  const substitution = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/observation/value`, 'substitution');
+  const pinstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='PINSTRUCT']/text`, 'text');
+  const finstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='FINSTRUCT']/text`, 'text');
+  const independent = m.one(`${ITEM}/entryRelationship[@typeCode='COMP']/supply/independentInd/@value`, 'constant') ?? 'false';
+  return el(
+    'entry',
+    { typeCode: 'COMP' },
+    el(
+      'substanceAdministration',
+      { classCode: 'SBADM', moodCode: 'INT' },
+      el('templateId', { root: '2.16.840.1.113883.10.20.1.24' }),
+      el('templateId', { root: '1.3.6.1.4.1.19376.1.5.3.1.4.7' }),
+      el('templateId', { root: EHDSI_TEMPLATE.prescriptionItem }),
+      el('templateId', { root: '1.3.6.1.4.1.19376.1.5.3.1.4.7.1' }),
+      m.all(`${ITEM}/id`, 'prescription-id').map((v) => ii(v.value, oid)),
+      el('code', { code: 'DRUG', codeSystem: '2.16.840.1.113883.5.4', displayName: 'Drug therapy' }),
+      el('text', {}, el('reference', { value: '#item-1' })),
+      el('statusCode', { code: m.one(`${ITEM}/statusCode/@code`, 'constant') ?? 'active' }),
+      el(
+        'effectiveTime',
+        { 'xsi:type': 'IVL_TS' },
+        start ? el('low', { value: cdaDate(start) }) : el('low', { nullFlavor: 'UNK' }),
+        end ? el('high', { value: cdaDate(end) }) : el('high', { nullFlavor: 'UNK' }),
+      ),
+      frequency(doses),
+      route ? ce('routeCode', route) : undefined,
+      sameDose ? pq('doseQuantity', firstDose) : undefined,
+      el(
+        'consumable',
+        { typeCode: 'CSM' },
+        el(
+          'manufacturedProduct',
+          { classCode: 'MANU' },
+          el('templateId', { root: EHDSI_TEMPLATE.manufacturedProduct }),
+          manufacturedMaterial(parts),
+          (() => {
+            const maker = m.one(`${ITEM}/consumable/manufacturedProduct/manufacturerOrganization/name`, 'text');
+            return maker ? el('manufacturerOrganization', { classCode: 'ORG', determinerCode: 'INSTANCE' }, el('name', {}, maker)) : undefined;
+          })(),
+        ),
+      ),
+      el(
+        'entryRelationship',
+        { typeCode: 'COMP' },
+        el(
+          'supply',
+          { classCode: 'SPLY', moodCode: 'RQO' },
+          counts ? el('repeatNumber', { value: counts.remaining }) : undefined,
+          el('independentInd', { value: independent }),
+          supplyQuantity ?? el('quantity', { nullFlavor: 'UNK' }),
+        ),
+      ),
+      substitution === false
+        ? el(
+            'entryRelationship',
+            { typeCode: 'SUBJ', inversionInd: 'true' },
+            el(
+              'observation',
+              { classCode: 'OBS', moodCode: 'EVN' },
+              el('code', { code: 'SUBST', codeSystem: '2.16.840.1.113883.5.6', displayName: 'Substitution' }),
+              el('value', { 'xsi:type': 'CE', code: 'N', codeSystem: '2.16.840.1.113883.5.1070', displayName: 'none' }),
+            ),
+          )
+        : undefined,
+      finstruct ? instruction('FINSTRUCT', 'finstruct-1', ['2.16.840.1.113883.10.20.1.43', '1.3.6.1.4.1.19376.1.5.3.1.4.3.1', '1.3.6.1.4.1.12559.11.10.1.3.1.3.13']) : undefined,
+      pinstruct ? instruction('PINSTRUCT', 'pinstruct-1', ['2.16.840.1.113883.10.20.1.49', '1.3.6.1.4.1.19376.1.5.3.1.4.3', '1.3.6.1.4.1.12559.11.10.1.3.1.3.12']) : undefined,
+    ),
+  );
+}
+
+/**
+ * The supply's quantity: packages per dispensing (Antall), or for an amount (Mengde) the whole packages it
+ * takes when the prescribed package is in the same unit, else the amount itself in its EU unit.
+ */
+function prescribedSupply({ m, input }: Parts): XmlNode | undefined {
+  const target = `${ITEM}/entryRelationship[@typeCode='COMP']/supply/quantity`;
+  const q = m.one(target, 'package-count', 'quantity');
+  if (q === undefined) return undefined;
+  if (typeof q === 'number') return el('quantity', { value: q, unit: '1' });
+  const pack = prescribedPackage(input.m1);
+  if (pack && q.national?.code === pack.unit.code && pack.size > 0) return el('quantity', { value: Math.ceil(q.value / pack.size), unit: '1' });
+  return pq('quantity', q);
+}
+
+function instruction(code: string, ref: string, templates: string[]): XmlNode {
+  return el(
+    'entryRelationship',
+    { typeCode: 'SUBJ', inversionInd: 'true' },
+    el(
+      'act',
+      { classCode: 'ACT', moodCode: 'INT' },
+      templates.map((root) => el('templateId', { root })),
+      el('code', { code, codeSystem: '1.3.6.1.4.1.19376.1.5.3.2', codeSystemName: 'IHEActCode', displayName: code }),
+      el('text', {}, el('reference', { value: `#${ref}` })),
+      el('statusCode', { code: 'completed' }),
+    ),
+  );
+}
+
+/** The eHDSI ePrescription CDA for one prescription item, as a UTF-8 XML document. */
+export function emitEhdsiCda(input: EmitCdaInput): string {
+  return xmlDocument(ehdsiCdaTree(input));
+}
+
+/** The document as a tree (serialise with xmlDocument; check with toXmlElement + checkEhdsiCdaElement). */
+export function ehdsiCdaTree(input: EmitCdaInput): XmlNode {
+  const m = input.mapped;
+  const oid = input.helsebroOid;
+  const parts: Parts = { input, m, oid };
+  const documentId = m.one('/ClinicalDocument/id', 'uuid');
+  const effective = m.one('/ClinicalDocument/effectiveTime/@value', 'datetime') ?? input.now.toISOString();
+  const doc = el(
+    'ClinicalDocument',
+    { xmlns: 'urn:hl7-org:v3', 'xmlns:pharm': 'urn:hl7-org:pharm', 'xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', classCode: 'DOCCLIN', moodCode: 'EVN' },
+    el('typeId', { root: '2.16.840.1.113883.1.3', extension: 'POCD_HD000040' }),
+    el('templateId', { root: m.one('/ClinicalDocument/templateId/@root', 'constant') ?? EHDSI_TEMPLATE.ePrescription }),
+    documentId ? el('id', { root: `${oid}.${HELSEBRO_OID_ARC.document}`, extension: documentId }) : el('id', { nullFlavor: 'NI' }),
+    el('code', { code: m.one('/ClinicalDocument/code/@code', 'constant') ?? '57833-6', codeSystem: LOINC, codeSystemName: 'LOINC', displayName: 'Prescription for medication' }),
+    el('title', {}, 'ePrescription (Norway)'),
+    el('effectiveTime', { value: cdaInstant(effective) }),
+    el('confidentialityCode', { code: m.one('/ClinicalDocument/confidentialityCode/@code', 'constant') ?? 'N', codeSystem: '2.16.840.1.113883.5.25', displayName: 'normal' }),
+    el('languageCode', { code: String(m.one('/ClinicalDocument/languageCode/@code', 'copy') ?? 'nb-NO') }),
+    recordTarget(parts),
+    author(parts),
+    custodian(parts),
+    legalAuthenticator(parts),
+    el(
+      'relatedDocument',
+      { typeCode: 'XFRM' },
+      el('parentDocument', { classCode: 'DOCCLIN', moodCode: 'EVN' }, ii(m.one("/ClinicalDocument/relatedDocument[@typeCode='XFRM']/parentDocument/id", 'prescription-id'), oid)),
+    ),
+    el(
+      'component',
+      { typeCode: 'COMP', contextConductionInd: 'true' },
+      el(
+        'structuredBody',
+        { classCode: 'DOCBODY', moodCode: 'EVN' },
+        el(
+          'component',
+          { typeCode: 'COMP', contextConductionInd: 'true' },
+          el(
+            'section',
+            { classCode: 'DOCSECT', moodCode: 'EVN' },
+            el('templateId', { root: EHDSI_TEMPLATE.prescriptionSection }),
+            el('code', {
+              code: m.one('/ClinicalDocument/component/structuredBody/component/section/code/@code', 'constant') ?? '57828-6',
+              codeSystem: LOINC,
+              codeSystemName: 'LOINC',
+              displayName: 'Prescriptions',
+            }),
+            el('title', {}, 'Prescriptions'),
+            narrative(parts),
+            entry(parts),
+          ),
+        ),
+      ),
+    ),
+  );
+  return doc;
+}
+

@@ -1,0 +1,401 @@
+// The EU ePrescription as FHIR R4 per HL7 Europe MPD: one Bundle (type collection) per prescription item
+// with MedicationRequest-eu-mpd, Medication-eu-mpd, Patient, Practitioner, PractitionerRole and Organization.
+// Every field comes from the m1-to-mpd-fhir mapping table through `Mapped`; this module only knows where
+// each mapped target sits in the resources. Pure.
+import type {
+  Bundle,
+  CodeableConcept,
+  Dosage,
+  Extension,
+  HumanName,
+  Identifier,
+  Medication,
+  MedicationIngredient,
+  MedicationRequest,
+  Organization,
+  Patient,
+  Practitioner,
+  PractitionerRole,
+  Quantity,
+  Resource,
+  Timing,
+} from '@medplum/fhirtypes';
+import { parsePersonNumber } from '../fhir/identifiers.ts';
+import { CONCEPT_MAP, toEuConcept } from '../terminology/index.ts';
+import type { Mapped } from './map/apply.ts';
+import type { DoseInfo, EuQuantity, PersonName } from './map/values.ts';
+import type { M1Message } from './m1/model.ts';
+import type { FestProduct } from '../registries/fest/types.ts';
+
+export const MPD_PROFILE = {
+  medicationRequest: 'http://hl7.eu/fhir/mpd/StructureDefinition/MedicationRequest-eu-mpd',
+  medication: 'http://hl7.eu/fhir/mpd/StructureDefinition/Medication-eu-mpd',
+  patient: 'http://hl7.eu/fhir/base/StructureDefinition/patient-eu-core',
+} as const;
+
+export const MPD_EXTENSION = {
+  prescribedQuantity: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medicationrequest-prescribedQuantity',
+  renderedDosageInstruction: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-MedicationRequest.renderedDosageInstruction',
+  productName: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-productname',
+  classification: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-classification',
+  packageType: 'http://hl7.eu/fhir/StructureDefinition/medication-package-type',
+} as const;
+
+const UCUM = 'http://unitsofmeasure.org';
+const EDQM = 'http://standardterms.edqm.eu';
+
+export interface ResourceIds {
+  bundle: string;
+  medicationRequest: string;
+  medication: string;
+  patient: string;
+  practitioner: string;
+  practitionerRole: string;
+  organization: string;
+}
+
+export interface EmitFhirInput {
+  mapped: Mapped;
+  ids: ResourceIds;
+  m1: M1Message;
+  product?: FestProduct | undefined;
+  now: Date;
+}
+
+const ref = (id: string): { reference: string } => ({ reference: `urn:uuid:${id}` });
+
+/** An EU quantity as FHIR: UCUM when the unit is UCUM, else the EDQM unit of presentation, else the text. */
+export function fhirQuantity(q: EuQuantity): Quantity {
+  if (q.ucum && q.ucum !== '1') return { value: q.value, unit: q.unitDisplay ?? q.ucum, system: UCUM, code: q.ucum };
+  if (q.presentation?.code) return { value: q.value, unit: q.presentation.display ?? q.presentation.code, system: EDQM, code: q.presentation.code };
+  if (q.ucum === '1') return { value: q.value, unit: q.original ?? '1', system: UCUM, code: '1' };
+  return q.original ? { value: q.value, unit: q.original } : { value: q.value };
+}
+
+const packages = (value: number): Quantity => ({ value, unit: 'package', system: UCUM, code: '{package}' });
+
+function humanName(n: PersonName | undefined): HumanName[] | undefined {
+  if (!n) return undefined;
+  const name: HumanName = {};
+  if (n.family) name.family = n.family;
+  if (n.given.length) name.given = n.given;
+  return [name];
+}
+
+const compact = <T extends object>(o: T): T =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))) as T;
+
+// --- MedicationRequest --------------------------------------------------------------------------------
+
+function timingOf(d: DoseInfo): Timing | undefined {
+  const repeat: NonNullable<Timing['repeat']> = {};
+  if (d.every) {
+    repeat.frequency = 1;
+    repeat.period = d.every.value;
+    repeat.periodUnit = d.every.unit;
+  } else if (d.when || d.timeOfDay) {
+    // A time of day with no interval is once daily at that time.
+    repeat.frequency = 1;
+    repeat.period = 1;
+    repeat.periodUnit = 'd';
+  }
+  if (d.when) repeat.when = [d.when.code as 'MORN'];
+  if (d.timeOfDay) repeat.timeOfDay = [d.timeOfDay];
+  if (d.start || d.end) repeat.boundsPeriod = compact({ start: d.start, end: d.end });
+  return Object.keys(repeat).length ? { repeat } : undefined;
+}
+
+function dosages(m: Mapped, route: CodeableConcept | undefined): Dosage[] {
+  const text = m.one('MedicationRequest.dosageInstruction.text', 'text');
+  const timings = m.all('MedicationRequest.dosageInstruction.timing', 'dosage');
+  const quantities = m.all('MedicationRequest.dosageInstruction.doseAndRate.doseQuantity', 'quantity');
+  const asNeeded = m.all('MedicationRequest.dosageInstruction.asNeededBoolean', 'dosage');
+  const maxima = m.all('MedicationRequest.dosageInstruction.maxDosePerPeriod', 'dosage');
+  const indexes = [...new Set([...timings, ...quantities, ...asNeeded, ...maxima].map((v) => v.index ?? 0))].sort((a, b) => a - b);
+  if (!indexes.length) indexes.push(0);
+  return indexes.map((index, i) => {
+    const dose = timings.find((t) => t.index === index)?.value;
+    const quantity = quantities.find((q) => q.index === index)?.value;
+    const max = maxima.find((x) => x.index === index)?.value.maxPerDay;
+    const dosage: Dosage = compact({
+      sequence: indexes.length > 1 ? i + 1 : undefined,
+      text: i === 0 ? text : undefined,
+      timing: dose ? timingOf(dose) : undefined,
+      asNeededBoolean: asNeeded.some((a) => a.index === index) ? true : undefined,
+      route,
+      doseAndRate: quantity ? [{ doseQuantity: fhirQuantity(quantity) }] : undefined,
+      maxDosePerPeriod: max ? { numerator: fhirQuantity(max), denominator: { value: 1, unit: 'day', system: UCUM, code: 'd' } } : undefined,
+    });
+    return dosage;
+  });
+}
+
+function medicationRequest(input: EmitFhirInput): MedicationRequest {
+  const { mapped: m, ids } = input;
+  const route = m.one('MedicationRequest.dosageInstruction.route', 'code-map')?.concept;
+  const counts = m.one('MedicationRequest.dispenseRequest.numberOfRepeatsAllowed', 'dispensings-remaining');
+  const perDispense = m.all('MedicationRequest.dispenseRequest.quantity', 'package-count', 'quantity')[0];
+  const quantity: Quantity | undefined =
+    perDispense === undefined ? undefined : typeof perDispense.value === 'number' ? packages(perDispense.value) : fhirQuantity(perDispense.value);
+  const antall = m.one('MedicationRequest.dispenseRequest.extension[prescribedQuantity].valueQuantity', 'package-count');
+  const extension: Extension[] = [];
+  const rendered = m.one('MedicationRequest.extension[renderedDosageInstruction].valueMarkdown', 'text');
+  if (rendered) extension.push({ url: MPD_EXTENSION.renderedDosageInstruction, valueMarkdown: rendered });
+  const dispenseExtension: Extension[] = [];
+  // Total packages over every dispensing the prescription allows.
+  if (antall !== undefined && counts) dispenseExtension.push({ url: MPD_EXTENSION.prescribedQuantity, valueQuantity: packages(antall * counts.total) });
+  const start = m.one('MedicationRequest.dispenseRequest.validityPeriod.start', 'date');
+  const end = m.one('MedicationRequest.dispenseRequest.validityPeriod.end', 'date');
+  const reason = m.one('MedicationRequest.reasonCode.text', 'text');
+  const note = m.one('MedicationRequest.note.text', 'text');
+  const groupIdentifier = m.one('MedicationRequest.groupIdentifier', 'prescription-id');
+  const identifier = m.all('MedicationRequest.identifier', 'prescription-id').map((v) => v.value);
+  // Every Bundle has its Patient; reading the row confirms that the table maps the subject.
+  m.one('MedicationRequest.subject', 'reference');
+  return compact({
+    resourceType: 'MedicationRequest',
+    id: ids.medicationRequest,
+    meta: { profile: [MPD_PROFILE.medicationRequest] },
+    extension: extension.length ? extension : undefined,
+    identifier,
+    status: (m.one('MedicationRequest.status', 'constant') ?? 'active') as MedicationRequest['status'],
+    intent: (m.one('MedicationRequest.intent', 'constant') ?? 'order') as MedicationRequest['intent'],
+    medicationReference: m.one('MedicationRequest.medicationReference', 'reference') ? ref(ids.medication) : undefined,
+    subject: ref(ids.patient),
+    authoredOn: m.one('MedicationRequest.authoredOn', 'date'),
+    requester: m.one('MedicationRequest.requester', 'reference') ? ref(ids.practitionerRole) : undefined,
+    reasonCode: reason ? [{ text: reason }] : undefined,
+    groupIdentifier,
+    note: note ? [{ text: note }] : undefined,
+    dosageInstruction: dosages(m, route),
+    dispenseRequest: compact({
+      extension: dispenseExtension.length ? dispenseExtension : undefined,
+      validityPeriod: start || end ? compact({ start, end }) : undefined,
+      // FHIR counts repeats after the first dispense; Norway states what remains, this dispensing included.
+      numberOfRepeatsAllowed: counts ? Math.max(0, counts.remaining - 1) : undefined,
+      quantity,
+    }),
+    substitution: { allowedBoolean: m.one('MedicationRequest.substitution.allowedBoolean', 'substitution') ?? true },
+  } satisfies MedicationRequest) as MedicationRequest;
+}
+
+// --- Medication ---------------------------------------------------------------------------------------
+
+/** "100", "2 x 150", "10 x 1" -> total pieces; undefined when the text is not a product of numbers. */
+export function packageSize(text: string): number | undefined {
+  const factors = text.replace(/,/g, '.').split(/\s*[x×*]\s*/i).map((f) => Number(f.trim()));
+  if (!factors.length || factors.some((f) => !Number.isFinite(f) || f <= 0)) return undefined;
+  return factors.reduce((a, b) => a * b, 1);
+}
+
+function medication(input: EmitFhirInput): Medication {
+  const { mapped: m, ids, m1, product } = input;
+  const extension: Extension[] = [];
+  const productName = m.one('Medication.extension[productName].valueString', 'copy');
+  if (productName !== undefined) extension.push({ url: MPD_EXTENSION.productName, valueString: String(productName) });
+  const atc = m.all('Medication.extension[classification].valueCodeableConcept', 'coding').map((v) => v.value);
+  if (atc.length) extension.push({ url: MPD_EXTENSION.classification, valueCodeableConcept: { coding: atc } });
+  const packageType = m.one('Medication.extension[packageType].valueCodeableConcept', 'code-map');
+  if (packageType) extension.push({ url: MPD_EXTENSION.packageType, valueCodeableConcept: packageType.concept });
+
+  const festCodings = m.all('Medication.code.coding', 'coding').map((v) => v.value);
+  const codeText = m.one('Medication.code.text', 'text');
+  const code: CodeableConcept = compact({ coding: festCodings, text: codeText });
+
+  const names = m.all('Medication.ingredient.itemCodeableConcept.text', 'text');
+  const strengths = m.all('Medication.ingredient.strength', 'strength');
+  const active = m.one('Medication.ingredient.isActive', 'constant');
+  const ingredientIndexes = [...new Set([...names, ...strengths].map((v) => v.index ?? 0))].sort((a, b) => a - b);
+  const ingredient: MedicationIngredient[] = ingredientIndexes.map((i) => {
+    // FEST's English substance name when it has one, else the Norwegian one (the table's note).
+    const name = names.find((n) => n.index === i)?.value ?? product?.ingredients[i]?.substance ?? 'unknown substance';
+    const strength = strengths.find((s) => s.index === i)?.value;
+    return compact({
+      itemCodeableConcept: { text: name },
+      isActive: active === undefined ? undefined : active === 'true',
+      strength: strength
+        ? compact({ numerator: fhirQuantity(strength.numerator), denominator: strength.denominator ? fhirQuantity(strength.denominator) : { value: 1 } })
+        : undefined,
+    });
+  });
+
+  return compact({
+    resourceType: 'Medication',
+    id: ids.medication,
+    meta: { profile: [MPD_PROFILE.medication] },
+    extension: extension.length ? extension : undefined,
+    identifier: m.all('Medication.identifier', 'identifier').map((v) => v.value),
+    code,
+    manufacturer: (() => {
+      const name = m.one('Medication.manufacturer.display', 'copy');
+      return name === undefined ? undefined : { display: String(name) };
+    })(),
+    form: m.one('Medication.form', 'code-map')?.concept,
+    amount: packageAmount(input),
+    ingredient,
+  } satisfies Medication) as Medication;
+}
+
+/** What one package holds: FEST's amount, else the prescribed package size (PakningsinfoResept). */
+function packageAmount(input: EmitFhirInput): Medication['amount'] {
+  const { mapped: m } = input;
+  const denominatorValue = Number(m.one('Medication.amount.denominator.value', 'constant') ?? '1');
+  const denominator = { value: Number.isFinite(denominatorValue) ? denominatorValue : 1 };
+  const fromFest = m.one('Medication.amount.numerator', 'quantity');
+  if (fromFest) return { numerator: fhirQuantity(countedInPieces(fromFest, formsOf(input))), denominator };
+  const unit = m.one('Medication.amount.numerator.unit', 'code-map');
+  const prescribed = prescribedPackage(input.m1);
+  if (!prescribed || !unit) return undefined;
+  const eu = unit.eu;
+  const q: EuQuantity = { value: prescribed.size, original: prescribed.unit.code };
+  if (unit.concept.text) q.original = unit.concept.text;
+  if (eu?.system === UCUM && eu.code) q.ucum = eu.code;
+  else if (eu?.system === EDQM) q.presentation = eu;
+  if (eu?.display) q.unitDisplay = eu.display;
+  return { numerator: fhirQuantity(countedInPieces(q, formsOf(input))), denominator };
+}
+
+/** The package a Legemiddelpakning prescription names: its size as a number and its unit (7452). */
+export function prescribedPackage(m1: M1Message): { size: number; unit: { code: string; system?: string }; path: string } | undefined {
+  const dok = m1.resept.reseptDok;
+  const drug = dok.kind === 'ReseptDokLegemiddel' ? dok.forskrivning.legemiddel : undefined;
+  const info = drug?.kind === 'Legemiddelpakning' ? drug.pakningsinfoResept[0] : undefined;
+  const size = info ? packageSize(info.pakningsstr) : undefined;
+  if (!info || size === undefined || !drug) return undefined;
+  const unit = info.enhetPakning.oid ? { code: info.enhetPakning.code, system: `urn:oid:${info.enhetPakning.oid}` } : { code: info.enhetPakning.code };
+  return { size, unit, path: drug.path };
+}
+
+export interface PackageForms {
+  /** Legemiddelform (7448) of the product: FEST's, else the prescription's. */
+  doseForm?: { code: string; system?: string | undefined } | undefined;
+  /** Pakningstype (7449) from FEST. */
+  packageType?: { code: string; system?: string | undefined } | undefined;
+}
+
+export function formsOf(input: { m1: M1Message; product?: FestProduct | undefined }): PackageForms {
+  const dok = input.m1.resept.reseptDok;
+  const drug = dok.kind === 'ReseptDokLegemiddel' ? dok.forskrivning.legemiddel : undefined;
+  const m1Form = drug && drug.kind !== 'Legemiddelblanding' ? drug.legemiddelformKort : undefined;
+  const doseForm = input.product?.doseForm ?? (m1Form ? { code: m1Form.code, system: m1Form.oid } : undefined);
+  return { doseForm, packageType: input.product?.package?.packageType };
+}
+
+/**
+ * A package counted in pieces ("stk", UCUM 1) is stated in its unit of presentation (Tablet, Vial), from the
+ * dose form (or else the container) through their unit-of-presentation ConceptMaps, as the table's note says.
+ */
+export function countedInPieces(q: EuQuantity, forms: PackageForms): EuQuantity {
+  if (q.ucum !== '1') return q;
+  const candidates: [string, PackageForms['doseForm']][] = [
+    [CONCEPT_MAP.unitOfPresentation, forms.doseForm],
+    [CONCEPT_MAP.containerUnitOfPresentation, forms.packageType],
+  ];
+  for (const [map, code] of candidates) {
+    if (!code?.system) continue;
+    const system = `urn:oid:${code.system.replace(/^urn:oid:/, '')}`;
+    const concept = toEuConcept(map, { system, code: code.code });
+    if (concept.eu?.system === EDQM) {
+      const out: EuQuantity = { ...q, presentation: concept.eu };
+      delete out.ucum;
+      if (concept.eu.display) out.unitDisplay = concept.eu.display;
+      return out;
+    }
+  }
+  return q;
+}
+
+// --- parties --------------------------------------------------------------------------------------------
+
+function patient(input: EmitFhirInput): Patient {
+  const { mapped: m, ids } = input;
+  const identifier = m.all('Patient.identifier', 'identifier').map((v) => v.value);
+  const number = identifier.find((i) => i.system?.endsWith('.4.1.4.1') || i.system?.endsWith('.4.1.4.2'))?.value;
+  const fromNumber = number ? parsePersonNumber(number) : undefined;
+  let birthDate = m.one('Patient.birthDate', 'date', 'copy');
+  if (birthDate === undefined && fromNumber) {
+    birthDate = fromNumber.birthDate;
+    m.fallbackUsed('Patient.birthDate');
+  }
+  let gender = m.one('Patient.gender', 'gender', 'copy');
+  if (gender === undefined && number && fromNumber) {
+    // The ninth digit of a Norwegian person number is odd for men and even for women.
+    gender = Number(number[8]) % 2 === 1 ? 'male' : 'female';
+  }
+  const address = m.all('Patient.address', 'address').map((v) => v.value);
+  return compact({
+    resourceType: 'Patient',
+    id: ids.patient,
+    meta: { profile: [MPD_PROFILE.patient] },
+    identifier,
+    name: humanName(m.one('Patient.name', 'person-name')) ?? [
+      { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] },
+    ],
+    gender: gender === undefined ? undefined : (String(gender) as Patient['gender']),
+    birthDate: birthDate === undefined ? undefined : String(birthDate),
+    address,
+  } satisfies Patient) as Patient;
+}
+
+function practitioner(input: EmitFhirInput): Practitioner {
+  const { mapped: m, ids } = input;
+  let name = humanName(m.one('Practitioner.name', 'person-name'));
+  if (!name) {
+    const family = m.one('Practitioner.name.family', 'copy');
+    if (family !== undefined) name = [{ family: String(family) }];
+  }
+  return compact({
+    resourceType: 'Practitioner',
+    id: ids.practitioner,
+    identifier: m.all('Practitioner.identifier', 'identifier').map((v) => v.value),
+    name,
+  } satisfies Practitioner) as Practitioner;
+}
+
+function practitionerRole(input: EmitFhirInput): PractitionerRole {
+  const { mapped: m, ids } = input;
+  const role = m.one('PractitionerRole.code', 'code-map');
+  const specialty = m.all('PractitionerRole.specialty', 'coding').map((v) => ({ coding: [v.value] }));
+  return compact({
+    resourceType: 'PractitionerRole',
+    id: ids.practitionerRole,
+    practitioner: m.one('PractitionerRole.practitioner', 'reference') ? ref(ids.practitioner) : undefined,
+    organization: m.one('PractitionerRole.organization', 'reference') ? ref(ids.organization) : undefined,
+    code: role ? [role.concept] : undefined,
+    specialty,
+  } satisfies PractitionerRole) as PractitionerRole;
+}
+
+function organization(input: EmitFhirInput): Organization {
+  const { mapped: m, ids } = input;
+  return compact({
+    resourceType: 'Organization',
+    id: ids.organization,
+    identifier: m.all('Organization.identifier', 'identifier').map((v) => v.value) as Identifier[],
+    name: m.one('Organization.name', 'text'),
+    telecom: m.all('Organization.telecom', 'telecom').map((v) => v.value),
+    address: m.all('Organization.address', 'address').map((v) => v.value),
+  } satisfies Organization) as Organization;
+}
+
+/** The MPD Bundle for one prescription item. */
+export function emitMpdBundle(input: EmitFhirInput): Bundle {
+  const resources: Resource[] = [
+    medicationRequest(input),
+    medication(input),
+    patient(input),
+    practitionerRole(input),
+    practitioner(input),
+    organization(input),
+  ];
+  return {
+    resourceType: 'Bundle',
+    id: input.ids.bundle,
+    meta: { lastUpdated: input.now.toISOString() },
+    identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${input.ids.bundle}` },
+    type: 'collection',
+    timestamp: input.now.toISOString(),
+    entry: resources.map((resource) => ({ fullUrl: `urn:uuid:${resource.id}`, resource })),
+  };
+}
+

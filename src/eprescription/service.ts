@@ -1,0 +1,225 @@
+// The pipeline with the store around it: import an M1 (idempotently), and serve stored prescriptions to the
+// NCP with the dispensings remaining as they are now. Used by the HTTP handlers and the demo seed.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Bundle, BundleEntry, MedicationRequest, Resource } from '@medplum/fhirtypes';
+import type { Config } from '../config.ts';
+import { conflict, type Problem } from '../fhir/outcomes.ts';
+import { festDrugRegistry, type DrugRegistry } from '../registries/drugs.ts';
+import type { FestProduct } from '../registries/fest/types.ts';
+import { demoHprRegistry, hprRegistryFromTable } from '../registries/hpr.ts';
+import { storePopulationRegistry } from '../registries/population.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import { convertM1, sha256, type ChainFacts, type Conversion, type ConversionIds, type Converted, type PipelineDeps } from './pipeline.ts';
+import type { ExportDecision } from './rules.ts';
+import {
+  findImportByHash,
+  findImportByPrescriptionId,
+  insertImport,
+  readImport,
+  replaceOutputs,
+  sourceXmlOf,
+  type ExportRow,
+} from './store.ts';
+
+/** The version the Provenance names Helsebro by. */
+export const HELSEBRO_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * FEST answers, kept for a few minutes per store: a conversion asks FEST up to five queries deep, the
+ * catalogue changes once a day, and the same products are prescribed again and again.
+ */
+export function cachedDrugRegistry(inner: DrugRegistry, opts: { ttlMs?: number; max?: number } = {}): DrugRegistry {
+  const ttl = opts.ttlMs ?? 5 * 60_000;
+  const max = opts.max ?? 5000;
+  const entries = new Map<string, { at: number; value: Promise<FestProduct | undefined> }>();
+  const cached = (key: string, load: () => Promise<FestProduct | undefined>): Promise<FestProduct | undefined> => {
+    const hit = entries.get(key);
+    const now = Date.now();
+    if (hit && now - hit.at < ttl) return hit.value;
+    const value = load();
+    // A failed lookup is not remembered.
+    value.catch(() => entries.delete(key));
+    entries.delete(key);
+    entries.set(key, { at: now, value });
+    if (entries.size > max) entries.delete(entries.keys().next().value!);
+    return value;
+  };
+  return {
+    byVarenr: (v) => cached(`v:${v}`, () => inner.byVarenr(v)),
+    byFestId: (id) => cached(`f:${id}`, () => inner.byFestId(id)),
+    byAtcAndName: (atc, name) => cached(`a:${atc}:${name}`, () => inner.byAtcAndName(atc, name)),
+  };
+}
+
+const storeDrugRegistries = new WeakMap<Queryable, DrugRegistry>();
+
+/** The pipeline's dependencies over a store: FEST and the population registry in it, HPR per mode. */
+export function storePipelineDeps(
+  q: Queryable,
+  config: Pick<Config, 'mode' | 'helsebroOid' | 'operator'>,
+  version = HELSEBRO_VERSION,
+): PipelineDeps {
+  return {
+    registries: {
+      drugs: drugsFor(q),
+      // Production plugs in NHN's HPR service here; until then no register answers and the message's own
+      // data describe the prescriber (with a warning).
+      prescribers: config.mode === 'demo' ? demoHprRegistry() : hprRegistryFromTable([]),
+      population: storePopulationRegistry(q),
+    },
+    helsebroOid: config.helsebroOid,
+    operator: config.operator,
+    version,
+  };
+}
+
+export type ImportOutcome =
+  | { kind: 'created'; row: ExportRow; conversion: Converted }
+  | { kind: 'repeat'; row: ExportRow }
+  | { kind: 'refused'; row: ExportRow; decision: ExportDecision; repeat: boolean }
+  | { kind: 'problem'; problem: Problem };
+
+export interface ImportOptions {
+  now?: Date;
+  /** What the prescription chain knows (patient restriction ...), for the export decision. */
+  facts?: Partial<ChainFacts>;
+  /** Last word before anything is stored (access rules on the patient the M1 names); a Problem stops it. */
+  beforeStore?: (c: Conversion) => Promise<Problem | undefined>;
+  /** Called inside the storing transaction (the AuditEvent of the import goes here). */
+  onStored?: (q: Queryable, row: ExportRow) => Promise<void>;
+}
+
+const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === '23505';
+
+/**
+ * Imports one M1. The same bytes again answer with what the first import stored; another message with the
+ * same prescription id (MsgId) is a conflict. A refused M1 is stored too, with its decision, so the answer
+ * to a repeat is the same refusal.
+ */
+export async function importM1(db: Db, body: Uint8Array | string, deps: PipelineDeps, opts: ImportOptions = {}): Promise<ImportOutcome> {
+  const hash = sha256(body);
+  const earlier = await findImportByHash(db, hash);
+  if (earlier) return repeatOf(db, earlier, opts);
+  const converted = await convertM1(body, deps, { ...(opts.now ? { now: opts.now } : {}), ...(opts.facts ? { facts: opts.facts } : {}) });
+  if (!converted.ok) return { kind: 'problem', problem: converted.problem };
+  const c = converted.value;
+  const stop = await opts.beforeStore?.(c);
+  if (stop) return { kind: 'problem', problem: stop };
+  const sameId = await findImportByPrescriptionId(db, c.m1.prescriptionId);
+  // The same message may have been stored meanwhile by a concurrent import: that is a repeat, not a conflict.
+  if (sameId) return sameId.sourceHash === hash ? repeatOf(db, sameId, opts) : { kind: 'problem', problem: duplicateId() };
+  const sourceXml = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
+  try {
+    const row = await db.tx(async (q) => {
+      const stored = await insertImport(q, c, { id: randomUUID(), sourceXml, patientId: c.exportable ? c.enrichment.patient?.id : undefined });
+      await opts.onStored?.(q, stored);
+      return stored;
+    });
+    return c.exportable ? { kind: 'created', row, conversion: c } : { kind: 'refused', row, decision: c.decision, repeat: false };
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    // A concurrent import of the same message won the race: answer as a repeat.
+    const winner = await findImportByHash(db, hash);
+    if (winner) return repeatOf(db, winner, opts);
+    return { kind: 'problem', problem: duplicateId() };
+  }
+}
+
+const duplicateId = (): Problem =>
+  conflict('A different M1 with the same prescription id (MsgId) was imported before; a prescription id is used once', {
+    expression: ['MsgHead.MsgInfo.MsgId'],
+  });
+
+async function repeatOf(db: Db, earlier: ExportRow, opts: ImportOptions): Promise<ImportOutcome> {
+  const row = (await readImport(db, earlier.id)) ?? earlier;
+  if (opts.onStored) await db.tx((q) => opts.onStored!(q, row));
+  return row.exportable ? { kind: 'repeat', row } : { kind: 'refused', row, decision: row.decision, repeat: true };
+}
+
+function drugsFor(q: Queryable): DrugRegistry {
+  let registry = storeDrugRegistries.get(q);
+  if (!registry) {
+    registry = cachedDrugRegistry(festDrugRegistry(q));
+    storeDrugRegistries.set(q, registry);
+  }
+  return registry;
+}
+
+// --- serving ---------------------------------------------------------------------------------------------
+
+/** The resource ids of a stored Bundle, so a re-conversion keeps them. */
+function idsOf(bundle: Bundle | undefined): Partial<ConversionIds> {
+  const ids: Partial<ConversionIds> = {};
+  if (!bundle) return ids;
+  if (bundle.id) ids.bundle = bundle.id;
+  const key: Record<string, keyof ConversionIds> = {
+    MedicationRequest: 'medicationRequest',
+    Medication: 'medication',
+    Patient: 'patient',
+    Practitioner: 'practitioner',
+    PractitionerRole: 'practitionerRole',
+    Organization: 'organization',
+  };
+  for (const e of bundle.entry ?? []) {
+    const k = e.resource ? key[e.resource.resourceType] : undefined;
+    if (k && e.resource?.id) ids[k] = e.resource.id;
+  }
+  return ids;
+}
+
+export interface CurrentOutputs {
+  bundle: Bundle;
+  cda: string;
+}
+
+/**
+ * The outputs of an exportable row as they must be served now. The stored ones state the dispensings
+ * remaining when they were made; when dispensings happened since, the M1 is converted again (same ids) and
+ * the row updated. Undefined when the prescription is no longer exportable.
+ */
+export async function currentOutputs(db: Db, row: ExportRow, deps: PipelineDeps, now = new Date()): Promise<CurrentOutputs | undefined> {
+  if (!row.exportable) return undefined;
+  if (row.bundle && row.cdaXml && row.outputsAtDispensings === row.dispensingsDone) return { bundle: row.bundle, cda: row.cdaXml };
+  const source = await sourceXmlOf(db, row.id);
+  if (!source) return undefined;
+  const again = await convertM1(source, deps, {
+    now,
+    facts: { dispensingsSoFar: row.dispensingsDone },
+    ids: { ...idsOf(row.bundle), medicationRequest: row.id },
+  });
+  if (!again.ok || !again.value.exportable) return undefined;
+  const c = again.value;
+  await db.tx((q) => replaceOutputs(q, row.id, { bundle: c.bundle, cda: c.cda, atDispensings: row.dispensingsDone, decision: c.decision, provenance: c.provenance }));
+  return { bundle: c.bundle, cda: c.cda };
+}
+
+/**
+ * The MedicationRequest of an MPD Bundle as one resource: the Medication, Patient, PractitionerRole,
+ * Practitioner and Organization contained, references rewritten to `#id`. This is how a read or the NCP's
+ * search returns it, so that it stands on its own outside the Bundle.
+ */
+export function standaloneRequest(bundle: Bundle): MedicationRequest {
+  const entries: BundleEntry[] = bundle.entry ?? [];
+  const request = entries.find((e) => e.resource?.resourceType === 'MedicationRequest')?.resource as MedicationRequest | undefined;
+  if (!request) throw new Error('the Bundle holds no MedicationRequest');
+  const local = new Map(entries.flatMap((e) => (e.fullUrl && e.resource?.id ? [[e.fullUrl, `#${e.resource.id}`] as const] : [])));
+  const rewrite = <T>(value: T): T => {
+    if (Array.isArray(value)) return value.map(rewrite) as T;
+    if (value && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        out[k] = k === 'reference' && typeof v === 'string' ? (local.get(v) ?? v) : rewrite(v);
+      }
+      return out as T;
+    }
+    return value;
+  };
+  const contained = entries
+    .map((e) => e.resource)
+    .filter((r): r is Resource => !!r && r !== request)
+    .map((r) => rewrite(r));
+  const { resourceType, id, meta, ...rest } = rewrite(request);
+  return { resourceType, id, meta, contained, ...rest };
+}
+

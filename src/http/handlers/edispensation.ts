@@ -1,0 +1,312 @@
+// eDispensation endpoints, both directions:
+//   Norway as country A (from the NCP): POST /MedicationDispense (MPD JSON), POST /MedicationDispense/$import-ehdsi-cda
+//   (eHDSI CDA 60593-1; ?discard=true for the NCP's discard of a dispensation), and the withdrawal
+//   POST /MedicationDispense/{id}/$discard (within 24 hours; a MedicationDispense re-sent with status
+//   entered-in-error does the same). Each accepted dispensation puts an M10 in the outbox.
+//   Norway as country B (from a Norwegian pharmacy): POST /MedicationDispense/$import-m10 (the pharmacy's M10
+//   Utleveringsrapport, ReseptId = the EU prescription id), or POST /MedicationDispense referencing an EU
+//   prescription; each accepted one puts an EU eDispensation for the NCP in the outbox.
+//   Reads: GET /MedicationDispense/{id}, GET /MedicationDispense/{id}/$m10. Operators: $outbox-status, $outbox-retry.
+// The handlers parse, enrich (country B, before the transaction), then hand over to receiveDispensation,
+// which writes the AuditEvent in the same transaction as the dispensation.
+import type { MedicationDispense, OperationOutcome, OperationOutcomeIssue, Parameters, ParametersParameter } from '@medplum/fhirtypes';
+import { buildAuditEvent } from '../../audit/build.ts';
+import { recordAudit } from '../../audit/repository.ts';
+import { PRESCRIPTION_ID_SYSTEM } from '../../fhir/identifiers.ts';
+import { badRequest, isProblem, notFound, type Problem, type Result } from '../../fhir/outcomes.ts';
+import { enrichmentFor, euMessageBuilder } from '../../edispensation/eu/dispatch.ts';
+import type { Enrichment } from '../../edispensation/eu/enrich.ts';
+import type { Dispensation } from '../../edispensation/model.ts';
+import { countOutbox, listOutbox, outboxForDispensation, retryDead, type OutboxState } from '../../edispensation/outbox/repository.ts';
+import { notifyOutbox } from '../../edispensation/outbox/signal.ts';
+import { parseEhdsiDispensationCda } from '../../edispensation/parse-cda.ts';
+import { parseMpdDispense } from '../../edispensation/parse-fhir.ts';
+import { parseM10 } from '../../edispensation/parse-m10.ts';
+import { receiveDispensation, type ReceiveInput, type ReceiveResult } from '../../edispensation/receive.ts';
+import { readDispensation, type DispensationRow } from '../../edispensation/store/dispensations.ts';
+import { readPrescriptionRow } from '../../edispensation/store/prescriptions.ts';
+import type { Config } from '../../config.ts';
+import type { FhirRequest, HandlerResult, RouteContext, RouteDef } from '../types.ts';
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const CREATE = { scope: { resourceType: 'MedicationDispense', interaction: 'c' }, audit: 'C' } as const;
+
+/** OID root under which Norwegian prescription ids appear in eHDSI CDA (inFulfillmentOf/order/id). */
+export const prescriptionIdRoot = (config: Pick<Config, 'helsebroOid'>): string => `${config.helsebroOid}.1`;
+
+export const edispensationRoutes: RouteDef[] = [
+  {
+    method: 'POST',
+    path: '/MedicationDispense',
+    resourceType: 'MedicationDispense',
+    interaction: 'create',
+    accepts: ['json'],
+    access: CREATE,
+    documentation:
+      'Receive a dispensation as an HL7 Europe MPD MedicationDispense: from the NCP for a Norwegian prescription (an M10 goes to the prescription chain), ' +
+      'or from a Norwegian pharmacy for an EU prescription (an EU eDispensation goes to the NCP). 201 when stored; the same identifier and content again: 200 with the first result; ' +
+      'the same identifier with other content: 409; business-rule refusals: 422 with codes from https://helsebro.no/fhir/CodeSystem/dispense-check. ' +
+      'Status entered-in-error withdraws the dispensation with that identifier (within 24 hours).',
+    async handler(req, ctx) {
+      const parsed = parseMpdDispense(req.body, { resolve: () => undefined });
+      return receiveParsed(req, ctx, parsed, { source: 'fhir-mpd' }, 'create');
+    },
+  },
+  {
+    method: 'POST',
+    path: '/MedicationDispense/$import-ehdsi-cda',
+    resourceType: 'MedicationDispense',
+    interaction: 'operation',
+    operation: { name: 'import-ehdsi-cda', level: 'type' },
+    accepts: ['xml'],
+    access: CREATE,
+    documentation:
+      'Receive an eHDSI eDispensation CDA (LOINC 60593-1) from the NCP for a Norwegian prescription. ?discard=true: the NCP delivers it as a discard ' +
+      '(XDS class DISCARD-60593-1) of the dispensation it describes. Answers as POST /MedicationDispense.',
+    async handler(req, ctx) {
+      const discard = req.query.get('discard');
+      if (discard !== null && discard !== 'true' && discard !== 'false') return badRequest('discard must be true or false', { expression: ['discard'] });
+      const xml = String(req.body);
+      const root = prescriptionIdRoot(ctx.config);
+      const parsed = parseEhdsiDispensationCda(xml, {
+        maxBytes: ctx.config.maxBodyBytes.xml,
+        systemForOid: (oid) => (oid === root ? PRESCRIPTION_ID_SYSTEM : undefined),
+        discard: discard === 'true',
+      });
+      return receiveParsed(req, ctx, parsed, { source: 'ehdsi-cda', channel: 'ncp', sourceBody: xml }, 'operation');
+    },
+  },
+  {
+    method: 'POST',
+    path: '/MedicationDispense/$import-m10',
+    resourceType: 'MedicationDispense',
+    interaction: 'operation',
+    operation: { name: 'import-m10', level: 'type' },
+    accepts: ['xml'],
+    access: CREATE,
+    documentation:
+      "Receive a Norwegian pharmacy's M10 Utleveringsrapport (eResept 2.5 in MsgHead) for an EU prescription (ReseptId = the EU prescription id). " +
+      'Annullering true withdraws the dispensation named by AnnulleringsId. The dispensation is enriched (FEST, HPR) and sent to the NCP as an EU eDispensation.',
+    async handler(req, ctx) {
+      const xml = String(req.body);
+      const parsed = parseM10(xml, { maxBytes: ctx.config.maxBodyBytes.xml });
+      return receiveParsed(req, ctx, parsed, { source: 'm10', channel: 'pharmacy', sourceBody: xml }, 'operation');
+    },
+  },
+  {
+    method: 'POST',
+    path: '/MedicationDispense/:id/$discard',
+    resourceType: 'MedicationDispense',
+    interaction: 'operation',
+    operation: { name: 'discard', level: 'instance' },
+    access: { scope: { resourceType: 'MedicationDispense', interaction: 'u' }, audit: 'U' },
+    documentation:
+      'Withdraw a dispensation within 24 hours of receiving it: for a Norwegian prescription an M10 with Annullering true goes to the prescription chain, ' +
+      'for an EU prescription a discard goes to the NCP; the prescription gets the dispensing back. Later: 422 DISP-DISCARD-TOO-LATE. Again: 200, nothing more is sent.',
+    async handler(req, ctx) {
+      const id = req.params.id!;
+      if (!FHIR_ID.test(id)) return notFound(`MedicationDispense/${id} is not a valid id`);
+      ctx.audit.resourceId = id;
+      const row = await readDispensation(ctx.db, id);
+      if (!row || row.kind !== 'dispense') return notFound(`MedicationDispense/${id} not found`);
+      ctx.audit.patient = row.patientFnr ? { fnr: row.patientFnr } : undefined;
+      const d: Dispensation = { ...row.model, status: 'discarded', discardOf: row.model.identifier };
+      return receiveParsed(req, ctx, { ok: true, value: d, warnings: [] }, { source: 'discard-operation' }, 'operation');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/MedicationDispense/:id',
+    resourceType: 'MedicationDispense',
+    interaction: 'read',
+    access: { scope: { resourceType: 'MedicationDispense', interaction: 'r' }, audit: 'R' },
+    documentation: 'Read a dispensation (status entered-in-error once withdrawn). The foreign pharmacy and pharmacist are kept as sent.',
+    async handler(req, ctx) {
+      const row = await readForRequest(req, ctx);
+      return isProblem(row) ? row : { status: 200, resource: row.resource };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/MedicationDispense/:id/$m10',
+    resourceType: 'MedicationDispense',
+    interaction: 'operation',
+    operation: { name: 'm10', level: 'instance' },
+    produces: 'xml',
+    access: { scope: { resourceType: 'MedicationDispense', interaction: 'r' }, audit: 'R' },
+    documentation:
+      'The M10 Utleveringsrapport of a dispensation: the one Helsebro sent to the prescription chain (dispensed abroad), or the one the Norwegian pharmacy sent ' +
+      '(EU prescription). ?annullering=true: the M10 that withdrew it. Header X-Outbox-State tells whether it has been delivered.',
+    async handler(req, ctx) {
+      const row = await readForRequest(req, ctx);
+      if (isProblem(row)) return row;
+      const annullering = req.query.get('annullering') === 'true';
+      if (row.channel === 'pharmacy') {
+        if (annullering) {
+          const discard = row.discardedBy ? await readDispensation(ctx.db, row.discardedBy) : undefined;
+          if (!discard?.sourceBody || discard.source !== 'm10') return notFound('No annullering M10 was received for this dispensation');
+          return { status: 200, body: discard.sourceBody, contentType: 'application/xml; charset=utf-8' };
+        }
+        if (!row.sourceBody) return notFound('This dispensation was not reported as an M10');
+        return { status: 200, body: row.sourceBody, contentType: 'application/xml; charset=utf-8' };
+      }
+      const owner = annullering ? row.discardedBy : row.id;
+      if (!owner) return notFound('This dispensation has not been withdrawn');
+      const m10 = (await outboxForDispensation(ctx.db, owner)).find((m) => m.channel === 'm10');
+      if (!m10) return notFound('No M10 is recorded for this dispensation');
+      return { status: 200, body: m10.payload, contentType: 'application/xml; charset=utf-8', headers: { 'X-Outbox-State': m10.state, 'X-Message-Id': m10.msgId } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/MedicationDispense/$outbox-status',
+    resourceType: 'MedicationDispense',
+    interaction: 'operation',
+    operation: { name: 'outbox-status', level: 'type' },
+    access: { scope: { resourceType: 'MedicationDispense', interaction: 's' }, audit: 'E' },
+    documentation:
+      'Operator view of the outbox: counts per channel (m10, ncp) and state (pending, in-flight, delivered, dead), and the latest undelivered messages ' +
+      '(?state=dead|pending|in-flight|delivered, _count) with attempts, next attempt and last error. No personal data.',
+    async handler(req, ctx) {
+      const state = req.query.get('state');
+      if (state !== null && !['pending', 'in-flight', 'delivered', 'dead'].includes(state)) {
+        return badRequest('state must be pending, in-flight, delivered or dead', { expression: ['state'] });
+      }
+      const countRaw = req.query.get('_count') ?? '50';
+      if (!/^\d{1,3}$/.test(countRaw)) return badRequest('_count must be 0-999', { expression: ['_count'] });
+      const counts = await countOutbox(ctx.db);
+      const messages = await listOutbox(ctx.db, { ...(state ? { state: state as OutboxState } : {}), limit: Number(countRaw) });
+      const parameter: ParametersParameter[] = counts.map((c) => ({
+        name: 'count',
+        part: [
+          { name: 'channel', valueCode: c.channel },
+          { name: 'state', valueCode: c.state },
+          { name: 'count', valueInteger: c.count },
+        ],
+      }));
+      for (const m of messages) {
+        parameter.push({
+          name: 'message',
+          part: [
+            { name: 'id', valueString: m.id },
+            { name: 'channel', valueCode: m.channel },
+            { name: 'state', valueCode: m.state },
+            { name: 'msgId', valueString: m.msgId },
+            { name: 'dispensation', valueReference: { reference: `MedicationDispense/${m.dispensationId}` } },
+            { name: 'attempts', valueInteger: m.attempts },
+            { name: 'nextAttempt', valueInstant: m.nextAttemptAt },
+            { name: 'created', valueInstant: m.createdAt },
+            ...(m.deliveredAt ? [{ name: 'delivered', valueInstant: m.deliveredAt }] : []),
+            ...(m.lastError ? [{ name: 'lastError', valueString: m.lastError }] : []),
+          ],
+        });
+      }
+      const out: Parameters = { resourceType: 'Parameters', parameter };
+      return { status: 200, resource: out };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/MedicationDispense/$outbox-retry',
+    resourceType: 'MedicationDispense',
+    interaction: 'operation',
+    operation: { name: 'outbox-retry', level: 'type' },
+    access: { scope: { resourceType: 'MedicationDispense', interaction: 'u' }, audit: 'U' },
+    documentation: 'Operator: send a dead outbox message again (?id=<outbox message id> from $outbox-status), with a fresh attempt budget.',
+    async handler(req, ctx) {
+      const id = req.query.get('id');
+      if (!id || !/^[0-9a-f-]{36}$/.test(id)) return badRequest('id must be the outbox message id (a UUID)', { expression: ['id'] });
+      if (!(await retryDead(ctx.db, id))) return notFound(`No dead outbox message ${id}`);
+      notifyOutbox();
+      const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: `Outbox message ${id} is pending again` }] };
+      return { status: 200, resource: oo };
+    },
+  },
+];
+
+async function readForRequest(req: FhirRequest, ctx: RouteContext): Promise<DispensationRow | Problem> {
+  const id = req.params.id!;
+  if (!FHIR_ID.test(id)) return notFound(`MedicationDispense/${id} is not a valid id`, { expression: ['MedicationDispense.id'] });
+  ctx.audit.resourceId = id;
+  const found = await readDispensation(ctx.db, id);
+  // A withdrawal is not a dispensation of its own: its id reads as the dispensation it withdrew.
+  const row = found?.kind === 'discard' && found.discards ? await readDispensation(ctx.db, found.discards) : found;
+  if (!row) return notFound(`MedicationDispense/${id} not found`);
+  const rx = await readPrescriptionRow(ctx.db, row.prescriptionRow);
+  ctx.audit.patient = rx?.patientId || rx?.patientFnr ? { id: rx.patientId, fnr: rx.patientFnr } : undefined;
+  return row;
+}
+
+async function receiveParsed(
+  req: FhirRequest,
+  ctx: RouteContext,
+  parsed: Result<Dispensation>,
+  input: Omit<ReceiveInput, 'dispensation' | 'warnings'>,
+  interaction: 'create' | 'operation',
+): Promise<HandlerResult> {
+  if (!parsed.ok) return parsed.problem;
+  const d = parsed.value;
+  const enriched = await enrichmentFor(ctx.db, ctx.config, d);
+  const result = await receiveDispensation(
+    ctx.db,
+    { ...input, dispensation: d, warnings: [...parsed.warnings, ...enriched.warnings], ...(enriched.enrichment ? { enrichment: servedParts(enriched.enrichment) } : {}) },
+    {
+      ncp: { herId: ctx.config.ncp.herId, orgnr: ctx.config.ncp.orgnr, name: ctx.config.ncp.name, ...(ctx.config.ncp.phone ? { phone: ctx.config.ncp.phone } : {}) },
+      euMessage: euMessageBuilder(ctx.config),
+      audit: async (q, what) => {
+        const event = buildAuditEvent({
+          principal: ctx.principal,
+          patient: what.patient,
+          action: what.withdrawal ? 'U' : 'C',
+          event: 'import',
+          interaction,
+          operation: interaction === 'operation' ? { name: operationName(input.source) } : undefined,
+          resourceType: 'MedicationDispense',
+          resourceId: what.dispensationId,
+          outcome: '0',
+          requestId: req.requestId,
+          at: new Date(),
+          observer: { name: ctx.config.operator.name, orgnr: ctx.config.operator.orgnr },
+        });
+        await recordAudit(q, event);
+      },
+    },
+  );
+  return respond(req, ctx, result);
+}
+
+const servedParts = ({ medication, pharmacy, pharmacist, substitution }: Enrichment): NonNullable<ReceiveInput['enrichment']> => ({
+  ...(medication ? { medication } : {}),
+  ...(substitution ? { substitution } : {}),
+  ...(pharmacy ? { pharmacy } : {}),
+  ...(pharmacist ? { pharmacist } : {}),
+});
+
+const operationName = (source: ReceiveInput['source']): string => (source === 'm10' ? 'import-m10' : source === 'ehdsi-cda' ? 'import-ehdsi-cda' : 'discard');
+
+function respond(req: FhirRequest, ctx: RouteContext, result: ReceiveResult): HandlerResult {
+  if (result.kind === 'refused') return result.problem;
+  const row = result.row;
+  ctx.audit.resourceId = row.id;
+  if (row.patientFnr) ctx.audit.patient = { fnr: row.patientFnr };
+  const location = `${req.baseUrl}/MedicationDispense/${row.id}`;
+  if (result.kind === 'replayed') {
+    return { status: 200, resource: row.resource, headers: { 'Content-Location': location, 'X-Helsebro-Replay': 'true' } };
+  }
+  ctx.audit.recorded = true;
+  const warnings = result.warnings;
+  if (result.kind === 'withdrawn') return answer(req, 200, row.resource, warnings, { 'Content-Location': location });
+  return answer(req, 201, row.resource, warnings, { Location: location });
+}
+
+/** The resource, or with `Prefer: return=OperationOutcome` the warnings (FHIR REST "prefer"). */
+function answer(req: FhirRequest, status: number, resource: MedicationDispense, warnings: OperationOutcomeIssue[], headers: Record<string, string>): HandlerResult {
+  const prefer = String(req.headers.prefer ?? '');
+  if (/return=OperationOutcome/i.test(prefer)) {
+    const issue: OperationOutcomeIssue[] = warnings.length
+      ? warnings
+      : [{ severity: 'information', code: 'informational', diagnostics: `Stored as MedicationDispense/${resource.id}` }];
+    return { status, resource: { resourceType: 'OperationOutcome', issue }, headers };
+  }
+  return { status, resource, headers };
+}

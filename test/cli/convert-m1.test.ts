@@ -1,0 +1,125 @@
+// `npx helsebro convert-m1` as an operator runs it: a real process over folders of M1 files, its outputs,
+// its summary and its exit codes. A reseptgruppe A or B prescription never becomes an output file.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
+import { checkEhdsiCda } from '../../src/eprescription/cda-check.ts';
+import { validateMpdBundle } from '../../src/eprescription/validate-fhir.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FIXTURES = join(ROOT, 'test/fixtures/m1');
+const DATE = '2026-03-02';
+const temp = mkdtempSync(join(tmpdir(), 'helsebro-convert-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['bin/helsebro.js', 'convert-m1', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, HELSEBRO_DATA_DIR: join(temp, 'data'), LOG_LEVEL: 'silent' },
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.on('error', reject);
+    proc.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const counts = (summary: string): { files: number; converted: number; refused: number; failed: number } => {
+  const m = /convert-m1: (\d+) files?: (\d+) converted, (\d+) refused by rule, (\d+) failed/.exec(summary);
+  if (!m) throw new Error(`no summary in: ${summary}`);
+  return { files: Number(m[1]), converted: Number(m[2]), refused: Number(m[3]), failed: Number(m[4]) };
+};
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+describe('convert-m1', () => {
+  it('converts the whole corpus: outputs for the exportable, rule codes for the refused, exit 1 because some fail', async () => {
+    const out = join(temp, 'corpus');
+    const r = await run([FIXTURES, '--out', out, '--date', DATE, '--format', 'both']);
+    expect(r.code).toBe(1);
+    const c = counts(r.stdout);
+    expect(c.files).toBe(c.converted + c.refused + c.failed);
+    expect(c.converted).toBeGreaterThanOrEqual(20);
+    expect(c.refused).toBeGreaterThanOrEqual(20);
+    expect(c.failed).toBeGreaterThanOrEqual(40);
+    expect(r.stdout).toMatch(/refused by rule:\n(.*\n)*\s+NO-EXPORT-GROUP-A: \d+/);
+    expect(r.stdout).toMatch(/xml-doctype: \d+/);
+
+    const files = walk(out);
+    const fhir = files.filter((f) => f.endsWith('.fhir.json'));
+    const cda = files.filter((f) => f.endsWith('.cda.xml'));
+    expect(fhir).toHaveLength(c.converted);
+    expect(cda).toHaveLength(c.converted);
+    for (const f of fhir) expect(validateMpdBundle(JSON.parse(readFileSync(f, 'utf8')) as Bundle), f).toEqual([]);
+    for (const f of cda) expect(checkEhdsiCda(readFileSync(f)).issues, f).toEqual([]);
+  });
+
+  it('never writes an output for a reseptgruppe A or B prescription, only its refusal', async () => {
+    const out = join(temp, 'groups');
+    const r = await run([join(FIXTURES, 'valid'), '--out', out, '--date', DATE, '--workers', '1']);
+    expect(r.code).toBe(0);
+    for (const name of ['12-reseptgruppe-a', '13-reseptgruppe-b', '21-mange-grunner']) {
+      expect(existsSync(join(out, `${name}.fhir.json`)), name).toBe(false);
+      expect(existsSync(join(out, `${name}.cda.xml`)), name).toBe(false);
+      const oo = JSON.parse(readFileSync(join(out, `${name}.outcome.json`), 'utf8')) as OperationOutcome;
+      expect(oo.issue.map((i) => i.details?.coding?.[0]?.code)).toEqual(expect.arrayContaining([name.includes('-b') ? 'NO-EXPORT-GROUP-B' : 'NO-EXPORT-GROUP-A']));
+    }
+    // Nothing written anywhere names a group A/B product of the corpus.
+    const written = walk(out).filter((f) => !f.endsWith('.outcome.json')).map((f) => readFileSync(f, 'utf8'));
+    for (const text of written) expect(text).not.toMatch(/OxyContin|Stesolid|Dolcontin|Metadon/);
+  });
+
+  it('streams a large nested folder through worker threads with the same result as one thread', async () => {
+    const dir = join(temp, 'many');
+    const template = readFileSync(join(FIXTURES, 'valid/01-pakning-hydrokortison.xml'), 'utf8');
+    for (let i = 0; i < 150; i++) {
+      const sub = join(dir, `batch-${i % 7}`, `day-${i % 3}`);
+      mkdirSync(sub, { recursive: true });
+      const msgId = `b1f4c2a0-6d1e-4f0a-9a51-${String(i).padStart(12, '0')}`;
+      writeFileSync(join(sub, `m1-${i}.xml`), template.replace(/<MsgId>[^<]+<\/MsgId>/, `<MsgId>${msgId}</MsgId>`));
+    }
+    writeFileSync(join(dir, 'not-an-m1.txt'), 'ignored: not .xml');
+    const threaded = await run([dir, '--date', DATE, '--workers', '2', '--out', join(temp, 'many-out')]);
+    const single = await run([dir, '--date', DATE, '--workers', '1']);
+    expect(threaded.code).toBe(0);
+    expect(single.code).toBe(0);
+    expect(counts(threaded.stdout)).toEqual({ files: 150, converted: 150, refused: 0, failed: 0 });
+    expect(counts(single.stdout)).toEqual(counts(threaded.stdout));
+    expect(walk(join(temp, 'many-out')).filter((f) => f.endsWith('.fhir.json'))).toHaveLength(150);
+    expect(existsSync(join(temp, 'many-out', 'batch-3', 'day-0'))).toBe(true);
+  });
+
+  it('prints one file to stdout (CDA on request) and the summary to stderr', async () => {
+    const file = join(FIXTURES, 'valid/02-merkevare-fludrokortison.xml');
+    const json = await run([file, '--date', DATE]);
+    expect(json.code).toBe(0);
+    expect((JSON.parse(json.stdout) as Bundle).resourceType).toBe('Bundle');
+    expect(counts(json.stderr)).toEqual({ files: 1, converted: 1, refused: 0, failed: 0 });
+    const cda = await run([file, '--date', DATE, '--format', 'cda']);
+    expect(checkEhdsiCda(cda.stdout).ok).toBe(true);
+  });
+
+  it('exits 1 for a file that does not parse, and 2 for usage errors', async () => {
+    expect((await run([join(FIXTURES, 'hostile/xxe-fil.xml'), '--date', DATE])).code).toBe(1);
+    for (const args of [[], ['--format', 'pdf', FIXTURES], ['--date', '02.03.2026', FIXTURES], [join(temp, 'no-such-folder')], ['--bogus', FIXTURES]]) {
+      const r = await run(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/usage: npx helsebro convert-m1|no such file or folder/);
+    }
+  });
+});
