@@ -1,5 +1,6 @@
 // Request bodies: size limits per kind, strict UTF-8, and JSON without prototype-pollution keys.
-import { badRequest, fail, ok, payloadTooLarge, unsupportedMediaType, type Result } from '../fhir/outcomes.ts';
+import { badRequest, fail, isProblem, ok, payloadTooLarge, unsupportedMediaType, type Result } from '../fhir/outcomes.ts';
+import { decode as decodeXml } from '../xml/parse.ts';
 import { charsetOf } from './negotiate.ts';
 import type { BodyKind } from './types.ts';
 
@@ -27,10 +28,17 @@ export function readBody(raw: Buffer, kind: BodyKind, contentType: string | unde
     return fail(unsupportedMediaType(`charset=${charset} is not supported; send UTF-8`));
   }
   let text: string;
-  try {
-    text = utf8.decode(raw);
-  } catch {
-    return fail(badRequest('Body is not valid UTF-8'));
+  if (kind === 'xml') {
+    // XML carries its encoding in its declaration: decode (and check) it the way the XML layer reads it.
+    const decoded = decodeXml(raw);
+    if (isProblem(decoded)) return fail(decoded);
+    text = decoded.text;
+  } else {
+    try {
+      text = utf8.decode(raw);
+    } catch {
+      return fail(badRequest('Body is not valid UTF-8'));
+    }
   }
   if (kind === 'form') {
     const form = new URLSearchParams(text);

@@ -20,6 +20,8 @@ export interface XmlParseOptions {
 
 export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
+/** No KITH or CDA element comes near this; thousands of attributes or namespace declarations are an attack. */
+export const MAX_ATTRIBUTES_PER_ELEMENT = 256;
 
 export interface XmlDocument {
   root: XmlElement;
@@ -64,7 +66,12 @@ function encodingProblem(diagnostics: string): Problem {
   return messageProblem(400, 'invalid', 'xml-encoding', diagnostics);
 }
 
-function decode(bytes: Uint8Array): { text: string; encoding: Exclude<XmlDocument['encoding'], 'string'> } | Problem {
+/**
+ * Bytes to text by the document's own declaration (UTF-8 by default; ISO-8859-1 and Windows-1252 when
+ * declared), refusing anything else or a declaration the bytes contradict. The HTTP layer decodes XML
+ * bodies with this, so the declared encoding is honoured (and checked) before any parser sees text.
+ */
+export function decode(bytes: Uint8Array): { text: string; encoding: Exclude<XmlDocument['encoding'], 'string'> } | Problem {
   const b0 = bytes[0];
   const b1 = bytes[1];
   if ((b0 === 0xfe && b1 === 0xff) || (b0 === 0xff && b1 === 0xfe) || (b0 === 0x00 && b1 === 0x00)) {
@@ -215,6 +222,9 @@ function runParser(text: string, maxDepth: number): XmlElement | Problem {
     attributesSeen = new Set();
   };
   sax.onattribute = (a) => {
+    if (attributesSeen.size >= MAX_ATTRIBUTES_PER_ELEMENT) {
+      stop(messageProblem(400, 'too-costly', 'xml-too-many-attributes', `An element has more than ${MAX_ATTRIBUTES_PER_ELEMENT} attributes or namespace declarations`, where()));
+    }
     const key = `{${a.uri ?? ''}}${a.local ?? a.name}`;
     if (attributesSeen.has(key)) {
       stop(messageProblem(400, 'structure', 'xml-malformed', `Attribute "${a.name.slice(0, 40)}" occurs twice on one element`, where()));

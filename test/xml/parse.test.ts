@@ -231,3 +231,28 @@ describe('well-formedness', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 });
+
+describe('attribute and namespace-declaration bombs', () => {
+  it('refuses an element with more attributes than the limit, naming where', () => {
+    const attrs = Array.from({ length: 300 }, (_, i) => `a${i}="x"`).join(' ');
+    const r = parseXml(`<root><child ${attrs}/></root>`);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problem.status).toBe(400);
+    expect(messageErrorCode(r.problem)).toBe('xml-too-many-attributes');
+    expect(r.problem.issues[0]!.expression).toEqual(['root']);
+  });
+
+  it('counts namespace declarations too', () => {
+    const decls = Array.from({ length: 5000 }, (_, i) => `xmlns:p${i}="urn:x:${i}"`).join(' ');
+    const r = parseXml(`<root ${decls}/>`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(messageErrorCode(r.problem)).toBe('xml-too-many-attributes');
+  });
+
+  it('still reads an element with many ordinary attributes under the limit', () => {
+    const attrs = Array.from({ length: 40 }, (_, i) => `a${i}="${i}"`).join(' ');
+    const r = parseXml(`<root ${attrs}/>`);
+    expect(r.ok).toBe(true);
+  });
+});
