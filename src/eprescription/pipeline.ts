@@ -13,7 +13,7 @@ import { emitMpdBundle, type ResourceIds } from './emit-fhir.ts';
 import { enrichM1, type Enrichment, type EnrichmentRegistries } from './enrich.ts';
 import { ExportGuardError, assertExportableGroup, neverExportedGroup, prescriptionGroups } from './guard.ts';
 import { applyTable } from './map/apply.ts';
-import { loadMappingTable, type MappingTable } from './mapping-table.ts';
+import { loadMappingTable, type MappingTable } from '../mappings/table.ts';
 import type { M1Message } from './m1/model.ts';
 import { parseM1Document, type M1ParseOptions } from './m1/parse.ts';
 import { buildProvenance } from './provenance.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Medication, MedicationRequest, Patient, Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 import { PERSONAS } from '../../src/demo/personas.ts';
-import { loadMappingTable, MAPPINGS_DIR, parseCsv, validateMappingTable } from '../../src/eprescription/mapping-table.ts';
+import { loadMappingTable, MAPPINGS_DIR, parseCsv, validateMappingTable } from '../../src/mappings/table.ts';
 import { convertM1, type ChainFacts, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
 import { CODE_SYSTEM, OID } from '../../src/fhir/identifiers.ts';
 import type { DrugRegistry } from '../../src/registries/drugs.ts';

@@ -7,7 +7,7 @@ import type { Medication, MedicationRequest } from '@medplum/fhirtypes';
 import { applyTable, MappingMismatchError } from '../../src/eprescription/map/apply.ts';
 import { resolveDataPath, resolveMessagePath } from '../../src/eprescription/map/source.ts';
 import { unitCode } from '../../src/eprescription/map/transforms.ts';
-import { loadMappingTable, MAPPINGS_DIR, parseCsv, validateMappingTable, type MappingTable } from '../../src/eprescription/mapping-table.ts';
+import { loadMappingTable, MAPPINGS_DIR, parseCsv, validateMappingTable, type MappingTable } from '../../src/mappings/table.ts';
 import { parseM1Document } from '../../src/eprescription/m1/parse.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
 import { CODE_SYSTEM } from '../../src/fhir/identifiers.ts';

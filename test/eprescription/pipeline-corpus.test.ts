@@ -4,7 +4,7 @@
 // tables must be used by some conversion (or, for an omitted element, have its source present).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEhdsiCda } from '../../src/eprescription/cda-check.ts';
-import { loadMappingTable } from '../../src/eprescription/mapping-table.ts';
+import { loadMappingTable } from '../../src/mappings/table.ts';
 import { parseM1 } from '../../src/eprescription/m1/parse.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
 import { decideExport } from '../../src/eprescription/rules.ts';

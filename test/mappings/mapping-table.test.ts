@@ -13,7 +13,7 @@ import {
   rowsForTarget,
   validateMappingTable,
   type MappingDirection,
-} from '../../src/eprescription/mapping-table.ts';
+} from '../../src/mappings/table.ts';
 import { CONCEPT_MAP, getTerminology, reviewStatus } from '../../src/terminology/index.ts';
 
 const HEADER = COLUMNS.join(',');

@@ -2,7 +2,7 @@
 // mappings/m10-to-ehdsi-dispensation-cda.csv), read through the same loader as the ePrescription direction.
 // The emitters take the ConceptMap of every coded field from the table, so a reviewed change of map in the
 // table is the change that runs; the tests check every required row against the emitted documents.
-import { loadMappingTable, type MappingTable } from '../../eprescription/mapping-table.ts';
+import { loadMappingTable, type MappingTable } from '../../mappings/table.ts';
 
 export const dispenseTable = (): MappingTable => loadMappingTable('m10-to-mpd-dispense');
 export const dispensationCdaTable = (): MappingTable => loadMappingTable('m10-to-ehdsi-dispensation-cda');

@@ -5,7 +5,7 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { getTerminology, type Terminology } from '../../terminology/index.ts';
 import type { XmlElement } from '../../xml/element.ts';
-import type { MappingRow, MappingTable, TransformName } from '../mapping-table.ts';
+import type { MappingRow, MappingTable, TransformName } from '../../mappings/table.ts';
 import { resolveSource, type SourceData } from './source.ts';
 import { doseElements, TRANSFORM_IMPL, VALUE_WHEN_ABSENT, type TransformEnv } from './transforms.ts';
 import type { Placed, TransformOutput } from './values.ts';

@@ -2,7 +2,7 @@
 // element tree by local names, exactly as the table writes it), a field of an enrichment source (FEST, HPR,
 // the population registry), the conversion context, or a constant. Pure.
 import type { XmlElement } from '../../xml/element.ts';
-import type { MappingRow } from '../mapping-table.ts';
+import type { MappingRow } from '../../mappings/table.ts';
 
 /** One value a source yields. `index` places it in a repeating target (the n-th dose, ingredient ...). */
 export type SourceValue =

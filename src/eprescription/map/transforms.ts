@@ -14,7 +14,7 @@ import {
 } from '../../terminology/index.ts';
 import { findCodeSystem } from '../../terminology/load.ts';
 import type { XmlElement } from '../../xml/element.ts';
-import type { MappingRow, TransformName } from '../mapping-table.ts';
+import type { MappingRow, TransformName } from '../../mappings/table.ts';
 import { resolveDataPath, resolveMessagePath, type SourceData, type SourceValue } from './source.ts';
 import type { DoseInfo, EuQuantity, EuRatio, PersonName, Placed, TransformOutput } from './values.ts';
 
