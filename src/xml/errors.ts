@@ -9,6 +9,7 @@ export const MESSAGE_ERRORS = {
   'xml-encoding': 'The bytes are not in a supported, correctly declared character encoding',
   'xml-doctype': 'DOCTYPE and entity declarations are refused (XXE and entity-expansion defence)',
   'xml-too-deep': 'Elements are nested deeper than the limit',
+  'xml-too-many-elements': 'The document has more elements than the limit',
   'xml-too-many-attributes': 'An element has more attributes or namespace declarations than the limit',
   'xml-malformed': 'The document is not well-formed, namespace-correct XML',
   'wrong-root': 'The root element is not the one this message type needs',

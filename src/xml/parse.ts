@@ -16,12 +16,19 @@ export interface XmlParseOptions {
   maxBytes?: number;
   /** Deepest accepted element nesting, root = 1. Default 64; KITH messages need about 20. */
   maxDepth?: number;
+  /** Element count limit (default DEFAULT_MAX_ELEMENTS). */
+  maxElements?: number;
 }
 
 export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
 /** No KITH or CDA element comes near this; thousands of attributes or namespace declarations are an attack. */
 export const MAX_ATTRIBUTES_PER_ELEMENT = 256;
+/**
+ * A real M1, M10 or CDA has hundreds of elements, a FEST catalogue entry fewer. A million empty elements fit
+ * in 5 MB and would hold the event loop for seconds while the tree is built, so the count is capped too.
+ */
+export const DEFAULT_MAX_ELEMENTS = 50_000;
 
 export interface XmlDocument {
   root: XmlElement;
@@ -42,7 +49,7 @@ export function parseXml(input: Uint8Array | string, opts: XmlParseOptions = {})
     const refused = screen(decoded.text);
     if (refused) return fail(refused);
     // The tree is built recursively, so the depth bound also bounds our own stack use.
-    const root = runParser(decoded.text, Math.min(opts.maxDepth ?? DEFAULT_MAX_DEPTH, 1000));
+    const root = runParser(decoded.text, Math.min(opts.maxDepth ?? DEFAULT_MAX_DEPTH, 1000), opts.maxElements ?? DEFAULT_MAX_ELEMENTS);
     if (isProblem(root)) return fail(root);
     return ok({ root, encoding: decoded.encoding });
   } catch (err) {
@@ -200,7 +207,8 @@ interface Xml2jsNode {
   [key: string]: unknown;
 }
 
-function runParser(text: string, maxDepth: number): XmlElement | Problem {
+function runParser(text: string, maxDepth: number, maxElements: number): XmlElement | Problem {
+  let elements = 0;
   const parser = new xml2js.Parser(PARSER_OPTIONS);
   const sax = (parser as unknown as { saxParser: SaxHooks }).saxParser;
   const path: string[] = [];
@@ -236,6 +244,9 @@ function runParser(text: string, maxDepth: number): XmlElement | Problem {
     if (rootClosed) stop(messageProblem(400, 'structure', 'xml-malformed', 'Content after the root element'));
     if (path.length >= maxDepth) {
       stop(messageProblem(400, 'too-costly', 'xml-too-deep', `Elements are nested deeper than ${maxDepth} levels`, where()));
+    }
+    if (++elements > maxElements) {
+      stop(messageProblem(400, 'too-costly', 'xml-too-many-elements', `The document has more than ${maxElements} elements`, where()));
     }
     path.push(node.local ?? node.name);
     open(node);

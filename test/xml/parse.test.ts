@@ -256,3 +256,17 @@ describe('attribute and namespace-declaration bombs', () => {
     expect(r.ok).toBe(true);
   });
 });
+
+describe('element count limit', () => {
+  it('refuses a flood of empty elements by count instead of building a huge tree', () => {
+    const flood = `<root>${'<a/>'.repeat(60_000)}</root>`;
+    const r = parseXml(flood);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(messageErrorCode(r.problem)).toBe('xml-too-many-elements');
+  });
+
+  it('takes a caller limit', () => {
+    expect(parseXml('<r><a/><b/><c/></r>', { maxElements: 3 }).ok).toBe(false);
+    expect(parseXml('<r><a/><b/></r>', { maxElements: 3 }).ok).toBe(true);
+  });
+});
