@@ -22,7 +22,10 @@ async function main(): Promise<void> {
   log.info({ url: running.url, store: running.db.engine, mode: config.mode, startupSeconds: Number(seconds) }, 'ready');
   process.stdout.write(
     `Helsebro listening on ${running.url} (${config.mode} mode, ${running.db.engine} store, ready in ${seconds}s). ` +
-      `Try: curl '${running.url}/fhir/Patient?identifier=urn:oid:2.16.578.1.12.4.1.4.1|${PERSONAS.ms.fnr}'\n`,
+      (config.mode === 'demo'
+        ? `Try: open ${running.url}/view/ or curl -H "Authorization: Bearer $(npx helsebro token --hpr 9144889 --scope user/Patient.rs)" ` +
+          `'${running.url}/fhir/Patient?identifier=urn:oid:2.16.578.1.12.4.1.4.1|${PERSONAS.ms.fnr}'\n`
+        : `FHIR base ${running.url}/fhir\n`),
   );
   const stop = async (signal: string): Promise<void> => {
     log.info({ signal }, 'shutting down');

@@ -10,11 +10,23 @@ export function sendResult(res: Response, result: HandlerResult, pretty: boolean
   res.status(result.status);
   if ('resource' in result) {
     res.setHeader('Content-Type', CONTENT_TYPE.fhir);
-    res.send(JSON.stringify(result.resource, null, pretty ? 2 : undefined));
+    res.send(JSON.stringify(result.resource, resourceTypeFirst, pretty ? 2 : undefined));
   } else {
     res.setHeader('Content-Type', result.contentType);
     res.send(result.body);
   }
+}
+
+/**
+ * Resources read back from jsonb come with their keys in jsonb's order; put resourceType first again in
+ * every resource (top level, entries, contained) so the JSON reads as FHIR JSON is written.
+ */
+function resourceTypeFirst(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const v = value as Record<string, unknown>;
+  if (typeof v.resourceType !== 'string') return value;
+  for (const k in v) return k === 'resourceType' ? value : { resourceType: v.resourceType, ...v };
+  return value;
 }
 
 export function sendProblem(res: Response, problem: Problem, pretty = false): void {
