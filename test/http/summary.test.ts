@@ -144,6 +144,22 @@ describe.each(engines)('$summary over HTTP (%s)', (engine) => {
     expect(own.status).toBe(200);
   });
 
+  it("hides a child's guardian-reserved records from a guardian, and only from a guardian", async () => {
+    const scope = 'patient/Patient.r patient/Condition.rs patient/AllergyIntolerance.rs patient/MedicationStatement.rs';
+    const path = `/fhir/Patient/${PERSONAS.child.id}/$summary`;
+    const guardian = { patient: PERSONAS.addison.fnr, actingFor: { fnr: PERSONAS.child.fnr, relation: 'guardian' as const } };
+    const asGuardian = (await (await srv.fetchAs(scope, path, {}, guardian)).json()) as Bundle;
+    const asClinician = (await (await summary(PERSONAS.child.id)).json()) as Bundle;
+    const meds = (b: Bundle) => section(b, '10160-0')!.text!.div;
+    expect(meds(asClinician)).toContain('Microgynon');
+    expect(meds(asGuardian)).not.toContain('Microgynon');
+    const warned = outcomeOf(asGuardian)!.issue.find((i) => i.details?.coding?.[0]?.code === 'ACCESS-GUARDIAN-RESERVED');
+    expect(warned?.code).toBe('suppressed');
+    expect(outcomeOf(asClinician)?.issue.some((i) => i.details?.coding?.[0]?.code === 'ACCESS-GUARDIAN-RESERVED') ?? false).toBe(false);
+    const search = await srv.fetchAs(scope, `/fhir/MedicationStatement?patient=Patient/${PERSONAS.child.id}`, {}, guardian);
+    expect(JSON.stringify(await search.json())).not.toContain('Microgynon');
+  });
+
   it('serves the same mapped resources through plain searches', async () => {
     const res = await srv.fetchAs('user/Condition.rs', `/fhir/Condition?patient=Patient/${PERSONAS.ms.id}`);
     expect(res.status).toBe(200);

@@ -2,16 +2,17 @@
 // the same mapped resources. Flow: find the patient -> access rules (request, then per section) ->
 // ask every source under its deadline and assemble (src/summary) -> the document, with an
 // OperationOutcome entry when a source could not be read or content was withheld.
-import type { Bundle, OperationOutcomeIssue, Parameters, Patient, ResourceType } from '@medplum/fhirtypes';
-import { accessProblem, decideAccess, decideAccessAll, withheldIssues, type AccessDecision, type AccessTarget } from '../../auth/access-rules.ts';
+import type { Bundle, OperationOutcomeIssue, Parameters, Patient, Resource, ResourceType } from '@medplum/fhirtypes';
+import { accessProblem, accessRuleCoding, decideAccess, decideAccessAll, withheldIssues, type AccessDecision, type AccessTarget } from '../../auth/access-rules.ts';
+import type { Principal } from '../../auth/principal.ts';
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { OID, parsePersonNumber, personNumberOf, parseToken } from '../../fhir/identifiers.ts';
-import { badRequest, isProblem, notFound, toOperationOutcome, type Problem } from '../../fhir/outcomes.ts';
+import { badRequest, isProblem, notFound, toOperationOutcome, warning, type Problem } from '../../fhir/outcomes.ts';
 import type { SummarySource } from '../../sources/source.ts';
-import { fetchAll } from '../../summary/fetch-all.ts';
+import { fetchAll, type SourceResult } from '../../summary/fetch-all.ts';
 import { searchMapped, type WithheldDecision } from '../../summary/resources.ts';
 import { SEARCHABLE_TYPES, SECTIONS } from '../../summary/sections.ts';
-import { summarizePatient } from '../../summary/summarize.ts';
+import { assembleSummary } from '../../summary/assemble.ts';
 import { findPatientByIdentifier, readPatient, searchPatients } from '../../store/patients.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
 import type { FhirRequest, HandlerResult, Lang, RouteContext, RouteDef } from '../types.ts';
@@ -117,17 +118,53 @@ export async function summaryDocument(
   const withheld = withheldFrom(perSection);
   ctx.audit.withheld = [...new Set(perSection.outcomes.filter((o) => o.effect === 'withhold').map((o) => o.rule))];
 
-  const summarized = await summarizePatient(patient, fnr, {
-    sources: services.sources,
+  const fetched = await fetchAll(services.sources, { id: patient.id, fnr, resource: patient }, {
     timeoutMs: ctx.config.summarySourceTimeoutMs,
+    onError: (source, status) => ctx.log.warn({ source, status }, 'summary source failed'),
+  });
+  const guarded = hideGuardianReserved(fetched, ctx.principal!, fnr);
+  if (guarded.hidden) ctx.audit.withheld = [...ctx.audit.withheld, 'ACCESS-GUARDIAN-RESERVED'];
+  const summarized = assembleSummary({
+    patient,
+    sourceResults: guarded.results,
     lang,
+    now: new Date(),
     operator: ctx.config.operator,
     withheld,
     softwareVersion: services.version,
-    onSourceError: (source, status) => ctx.log.warn({ source, status }, 'summary source failed'),
   });
-  const issues: OperationOutcomeIssue[] = [...summarized.warnings, ...withheldIssues(perSection)];
+  const issues: OperationOutcomeIssue[] = [...summarized.warnings, ...withheldIssues(perSection), ...guarded.issues];
   return withOutcome(summarized.bundle, issues);
+}
+
+/**
+ * A guardian reading a child's data does not see the records the child has reserved against guardian
+ * access (the medication list marks them, and its mapper labels them meta.security R). Other readers,
+ * the child and clinicians, see them: the label is this reservation, not a restriction for everyone.
+ */
+export function hideGuardianReserved(
+  results: SourceResult[],
+  who: Principal,
+  patientFnr: string,
+): { results: SourceResult[]; hidden: number; issues: OperationOutcomeIssue[] } {
+  const guardian = who.kind === 'citizen' && who.actingFor?.relation === 'guardian' && who.actingFor.fnr === patientFnr;
+  if (!guardian) return { results, hidden: 0, issues: [] };
+  let hidden = 0;
+  const isReserved = (r: Resource): boolean => (r.meta?.security ?? []).some((c) => c.code === 'R');
+  const kept = results.map((res) => {
+    if (res.status !== 'ok') return res;
+    const resources = res.resources.filter((r) => !isReserved(r));
+    hidden += res.resources.length - resources.length;
+    return { ...res, resources };
+  });
+  const issues = hidden
+    ? [
+        warning('suppressed', `${hidden} record(s) withheld: the patient has reserved them against access by guardians`, {
+          details: [accessRuleCoding('ACCESS-GUARDIAN-RESERVED')],
+        }),
+      ]
+    : [];
+  return { results: kept, hidden, issues };
 }
 
 /** Section-level withholds as the assembler takes them: LOINC code -> the rule code for the narrative. */
@@ -221,7 +258,8 @@ async function searchHandler(req: FhirRequest, ctx: RouteContext, sources: reado
   const facts = await ctx.patientFacts({ id: patient.id, fnr });
   const decision = decideAccess(ctx.principal!, facts, { resourceType: type, interaction: 's', level: 'request' });
   if (decision.effect === 'deny') return accessProblem(decision);
-  const results = await fetchAll(sources, { id: patient.id, fnr, resource: patient }, { timeoutMs: ctx.config.summarySourceTimeoutMs });
+  const fetched = await fetchAll(sources, { id: patient.id, fnr, resource: patient }, { timeoutMs: ctx.config.summarySourceTimeoutMs });
+  const { results } = hideGuardianReserved(fetched, ctx.principal!, fnr);
   const all = searchMapped(type, results);
   const page = all.slice(paging.offset, paging.offset + paging.count);
   const selfUrl = new URL(`${req.baseUrl}/${type}`);
