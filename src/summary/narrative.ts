@@ -13,13 +13,20 @@ import type {
   Procedure,
   Resource,
 } from '@medplum/fhirtypes';
+import {
+  ALLERGY_CERTAINTY,
+  ALLERGY_CRITICALITY,
+  allergyCertainty,
+  CLINICAL_STATUS,
+  codeText as lookup,
+  REACTION_SEVERITY,
+} from '../fhir/display-texts.ts';
 import { CODE_SYSTEM } from '../fhir/identifiers.ts';
 import { escapeXml, xhtmlDiv } from '../fhir/xhtml.ts';
 import { codeDisplay, SYSTEM_NAME } from '../sources/code-displays.ts';
 import { KJ_TYPE_SYSTEM } from '../sources/ips.ts';
 import { KJ_WITHHELD } from '../sources/kjernejournal/adapter.ts';
 import { KJ_TYPE_LABEL, type KjType } from '../sources/kjernejournal/mapper.ts';
-import { KJ_PRESUMED_EXT } from '../sources/kjernejournal/types.ts';
 import { readEpisodeSummary } from '../sources/registry-episodes/aggregate.ts';
 import { SOURCE_LABEL, SOURCE_SHORT, sourcesOf, type Lang, type SourceName } from '../sources/source.ts';
 import type { SourceResult } from './fetch-all.ts';
@@ -185,43 +192,6 @@ function episodeText(c: Condition, lang: Lang): string | undefined {
   return `${span}, ${count}`;
 }
 
-const CLINICAL: Record<string, Texts> = {
-  active: { nb: 'aktiv', en: 'active' },
-  inactive: { nb: 'inaktiv', en: 'inactive' },
-  resolved: { nb: 'over', en: 'resolved' },
-  recurrence: { nb: 'tilbakevendende', en: 'recurrence' },
-  relapse: { nb: 'tilbakefall', en: 'relapse' },
-  remission: { nb: 'i remisjon', en: 'in remission' },
-};
-
-const CRITICALITY: Record<string, Texts> = {
-  high: { nb: 'Alvorlig', en: 'High' },
-  low: { nb: 'Mindre alvorlig', en: 'Low' },
-  'unable-to-assess': { nb: 'Kan ikke vurderes', en: 'Unable to assess' },
-};
-
-/** The KI standard's certainty levels (sannsynlighet), "Sannsynlig" carried by the KjPresumed extension. */
-const CERTAINTY: Record<string, Texts> = {
-  unconfirmed: { nb: 'Mistenkt', en: 'Suspected' },
-  presumed: { nb: 'Sannsynlig', en: 'Probable' },
-  confirmed: { nb: 'Bekreftet', en: 'Confirmed' },
-  refuted: { nb: 'Avkreftet', en: 'Refuted' },
-};
-
-export function certainty(a: AllergyIntolerance): string | undefined {
-  if (a.extension?.some((e) => e.url === KJ_PRESUMED_EXT && e.valueBoolean === true)) return 'presumed';
-  return a.verificationStatus?.coding?.[0]?.code;
-}
-
-const SEVERITY: Record<string, Texts> = {
-  mild: { nb: 'mild', en: 'mild' },
-  moderate: { nb: 'moderat', en: 'moderate' },
-  severe: { nb: 'alvorlig', en: 'severe' },
-};
-
-const lookup = (table: Record<string, Texts>, code: string | undefined, lang: Lang): string | undefined =>
-  code ? (table[code]?.[lang] ?? code) : undefined;
-
 type TableFn = (entries: readonly Resource[], ctx: NarrativeContext) => string;
 
 const TABLES: Record<SectionDef['key'], TableFn> = {
@@ -237,7 +207,7 @@ const TABLES: Record<SectionDef['key'], TableFn> = {
       (entries as Condition[]).map((c) => {
         const period =
           episodeText(c, lang) ?? (c.onsetDateTime ? `${t({ nb: 'fra', en: 'since' }, lang)} ${formatDate(c.onsetDateTime, lang)}` : undefined);
-        const status = lookup(CLINICAL, c.clinicalStatus?.coding?.[0]?.code, lang);
+        const status = lookup(CLINICAL_STATUS, c.clinicalStatus?.coding?.[0]?.code, lang);
         const comment = [kjTypeText(c, lang), status, notes(c.note)].filter(Boolean).join('. ');
         return [cell(conceptText(c.code, lang)), codeCell(c.code), cell(period), cell(comment), sourceCell(c)];
       }),
@@ -257,7 +227,7 @@ const TABLES: Record<SectionDef['key'], TableFn> = {
       (entries as AllergyIntolerance[]).map((a) => {
         const reactions = (a.reaction ?? [])
           .map((r) =>
-            [r.manifestation?.map((m) => conceptText(m, lang)).filter(Boolean).join(', '), lookup(SEVERITY, r.severity, lang), r.description]
+            [r.manifestation?.map((m) => conceptText(m, lang)).filter(Boolean).join(', '), lookup(REACTION_SEVERITY, r.severity, lang), r.description]
               .filter(Boolean)
               .join(', '),
           )
@@ -266,9 +236,9 @@ const TABLES: Record<SectionDef['key'], TableFn> = {
           cell(conceptText(a.code, lang)),
           codeCell(a.code),
           cell(reactions),
-          cell(lookup(CRITICALITY, a.criticality, lang)),
-          cell(lookup(CERTAINTY, certainty(a), lang)),
-          cell(lookup(CLINICAL, a.clinicalStatus?.coding?.[0]?.code, lang)),
+          cell(lookup(ALLERGY_CRITICALITY, a.criticality, lang)),
+          cell(lookup(ALLERGY_CERTAINTY, allergyCertainty(a), lang)),
+          cell(lookup(CLINICAL_STATUS, a.clinicalStatus?.coding?.[0]?.code, lang)),
           sourceCell(a),
         ];
       }),

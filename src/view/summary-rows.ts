@@ -12,6 +12,16 @@ import type {
   Procedure,
   Resource,
 } from '@medplum/fhirtypes';
+import {
+  ALLERGY_CATEGORY,
+  ALLERGY_CERTAINTY,
+  ALLERGY_CRITICALITY,
+  ALLERGY_TYPE,
+  allergyCertainty,
+  CLINICAL_STATUS,
+  codeText as label,
+  REACTION_SEVERITY,
+} from '../fhir/display-texts.ts';
 import { CODE_SYSTEM } from '../fhir/identifiers.ts';
 import { EPISODE_SUMMARY_EXT, KJ_TYPE_SYSTEM, SOURCE_TAG_SYSTEM, type ViewSectionKey } from './summary-document.ts';
 import { formatDate, type Lang, type Texts } from './text.ts';
@@ -160,18 +170,6 @@ function kjType(categories: CodeableConcept[] | CodeableConcept | undefined, ctx
 
 const notes = (n: { text?: string }[] | undefined): string | undefined => join((n ?? []).map((x) => x.text), ' ');
 
-const CLINICAL: Record<string, Texts> = {
-  active: { nb: 'aktiv', en: 'active' },
-  inactive: { nb: 'inaktiv', en: 'inactive' },
-  resolved: { nb: 'over', en: 'resolved' },
-  recurrence: { nb: 'tilbakevendende', en: 'recurrence' },
-  relapse: { nb: 'tilbakefall', en: 'relapse' },
-  remission: { nb: 'i remisjon', en: 'in remission' },
-};
-
-const label = (table: Record<string, Texts>, code: string | undefined, lang: Lang): string | undefined =>
-  code ? (table[code]?.[lang] ?? code) : undefined;
-
 function alertRow(f: Flag, ctx: RowContext): Row {
   return {
     cells: [conceptText(f.code, ctx), kjType(f.category, ctx), formatDate(f.period?.start, ctx.lang), sourcesText(f, ctx)],
@@ -179,41 +177,14 @@ function alertRow(f: Flag, ctx: RowContext): Row {
   };
 }
 
-const ALLERGY_TYPE: Record<string, Texts> = { allergy: { nb: 'Allergi', en: 'Allergy' }, intolerance: { nb: 'Intoleranse', en: 'Intolerance' } };
-const ALLERGY_CATEGORY: Record<string, Texts> = {
-  medication: { nb: 'legemiddel', en: 'medication' },
-  food: { nb: 'mat', en: 'food' },
-  environment: { nb: 'miljø', en: 'environment' },
-  biologic: { nb: 'biologisk', en: 'biologic' },
-};
-const CRITICALITY: Record<string, Texts> = {
-  high: { nb: 'Høy kritikalitet', en: 'High criticality' },
-  low: { nb: 'Lav kritikalitet', en: 'Low criticality' },
-  'unable-to-assess': { nb: 'Kritikalitet kan ikke vurderes', en: 'Criticality unable to assess' },
-};
-const SEVERITY: Record<string, Texts> = {
-  mild: { nb: 'mild reaksjon', en: 'mild reaction' },
-  moderate: { nb: 'moderat reaksjon', en: 'moderate reaction' },
-  severe: { nb: 'alvorlig reaksjon', en: 'severe reaction' },
-};
-const VERIFICATION: Record<string, Texts> = {
-  unconfirmed: { nb: 'mistenkt', en: 'suspected' },
-  presumed: { nb: 'sannsynlig', en: 'probable' },
-  confirmed: { nb: 'bekreftet', en: 'confirmed' },
-  refuted: { nb: 'avkreftet', en: 'refuted' },
-  'entered-in-error': { nb: 'feilregistrert', en: 'entered in error' },
-};
-const KJ_PRESUMED_EXT = 'http://nhn.no/kj/fhir/StructureDefinition/KjPresumed';
-
 function allergyRow(a: AllergyIntolerance, ctx: RowContext): Row {
   const { lang } = ctx;
-  const presumed = a.extension?.some((e: Extension) => e.url === KJ_PRESUMED_EXT && e.valueBoolean === true);
-  const verification = presumed ? 'presumed' : a.verificationStatus?.coding?.[0]?.code;
+  const verification = allergyCertainty(a);
   const type = join(
     [
       join([label(ALLERGY_TYPE, a.type, lang), join((a.category ?? []).map((c) => label(ALLERGY_CATEGORY, c, lang)), ', ')], ' – '),
-      label(VERIFICATION, verification, lang),
-      a.clinicalStatus?.coding?.[0]?.code === 'active' ? undefined : label(CLINICAL, a.clinicalStatus?.coding?.[0]?.code, lang),
+      label(ALLERGY_CERTAINTY, verification, lang),
+      a.clinicalStatus?.coding?.[0]?.code === 'active' ? undefined : label(CLINICAL_STATUS, a.clinicalStatus?.coding?.[0]?.code, lang),
     ],
     ', ',
   );
@@ -222,7 +193,7 @@ function allergyRow(a: AllergyIntolerance, ctx: RowContext): Row {
     (a.reaction ?? []).map((r) => join([join((r.manifestation ?? []).map((m) => conceptText(m, ctx)), ', '), r.description], ': ')),
     '; ',
   );
-  const severity = join([label(CRITICALITY, a.criticality, lang), ...(a.reaction ?? []).map((r) => label(SEVERITY, r.severity, lang))], ', ');
+  const severity = join([label(ALLERGY_CRITICALITY, a.criticality, lang), ...(a.reaction ?? []).map((r) => label(REACTION_SEVERITY, r.severity, lang))], ', ');
   const onset = a.onsetDateTime ?? a.onsetPeriod?.start ?? a.reaction?.find((r) => r.onset)?.onset;
   const when = onset
     ? formatDate(onset, lang)
@@ -287,7 +258,7 @@ function problemRow(c: Condition, ctx: RowContext): Row {
   const first = ep?.firstSeen ?? c.onsetDateTime ?? c.onsetPeriod?.start;
   const last = ep?.lastSeen ?? c.abatementDateTime;
   const status = c.clinicalStatus?.coding?.[0]?.code;
-  const note = join([kjType(c.category, ctx), label(CLINICAL, status, lang), notes(c.note)], '. ');
+  const note = join([kjType(c.category, ctx), label(CLINICAL_STATUS, status, lang), notes(c.note)], '. ');
   return {
     cells: [
       codesText(c.code, ctx),

@@ -182,9 +182,10 @@ describe('assembleSummary: narrative', () => {
   it('shows allergies with criticality and the KI certainty level', () => {
     const knee = section(build('knee').bundle, '48765-2')!.text!.div;
     expect(knee).toContain('NSAID (ibuprofen og lignende)');
-    expect(knee).toContain('<td>Mindre alvorlig</td><td>Sannsynlig</td>');
+    // Worded as the clinician view words them (src/fhir/display-texts.ts), so the two never disagree.
+    expect(knee).toContain('<td>Lav kritikalitet</td><td>sannsynlig</td>');
     const addisonEn = section(build('addison', { lang: 'en' }).bundle, '48765-2')!.text!.div;
-    expect(addisonEn).toContain('<td>High</td><td>Confirmed</td>');
+    expect(addisonEn).toContain('<td>High criticality</td><td>confirmed</td>');
     expect(addisonEn).toContain('ATC J01CE02');
   });
 

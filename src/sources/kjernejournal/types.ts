@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { annotation, codeableConcept, extension, fhirDate, namedConcept, period, reference, text, type ShapeCodeableConcept, type ShapeCoding } from '../fhir-shapes.ts';
 
 export const KJ_SD = 'http://nhn.no/kj/fhir/StructureDefinition';
-export const KJ_PRESUMED_EXT = `${KJ_SD}/KjPresumed`;
+export { KJ_PRESUMED_EXT } from '../../fhir/display-texts.ts';
 export const KJ_IMPLANTED_EXT_SUFFIX = 'implanted';
 
 const base = {
