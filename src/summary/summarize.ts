@@ -17,6 +17,8 @@ export interface SummarizeOptions {
   signal?: AbortSignal;
   onSourceError?: FetchAllOptions['onError'];
   softwareVersion?: string;
+  /** Applied to the sources' answers before assembly (the http layer hides records a caller may not see). */
+  adjust?: (results: SourceResult[]) => SourceResult[];
 }
 
 export interface Summarized extends AssembledSummary {
@@ -32,7 +34,7 @@ export async function summarizePatient(patient: Patient & { id: string }, fnr: s
   });
   const assembled = assembleSummary({
     patient,
-    sourceResults,
+    sourceResults: opts.adjust ? opts.adjust(sourceResults) : sourceResults,
     lang: opts.lang,
     now: (opts.now ?? (() => new Date()))(),
     operator: opts.operator,

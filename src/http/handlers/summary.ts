@@ -12,7 +12,7 @@ import type { SummarySource } from '../../sources/source.ts';
 import { fetchAll, type SourceResult } from '../../summary/fetch-all.ts';
 import { searchMapped, type WithheldDecision } from '../../summary/resources.ts';
 import { SEARCHABLE_TYPES, SECTIONS } from '../../summary/sections.ts';
-import { assembleSummary } from '../../summary/assemble.ts';
+import { summarizePatient } from '../../summary/summarize.ts';
 import { findPatientByIdentifier, readPatient, searchPatients } from '../../store/patients.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
 import type { FhirRequest, HandlerResult, Lang, RouteContext, RouteDef } from '../types.ts';
@@ -118,22 +118,19 @@ export async function summaryDocument(
   const withheld = withheldFrom(perSection);
   ctx.audit.withheld = [...new Set(perSection.outcomes.filter((o) => o.effect === 'withhold').map((o) => o.rule))];
 
-  const fetched = await fetchAll(services.sources, { id: patient.id, fnr, resource: patient }, {
+  let guarded: ReturnType<typeof hideGuardianReserved> | undefined;
+  const summarized = await summarizePatient(patient, fnr, {
+    sources: services.sources,
     timeoutMs: ctx.config.summarySourceTimeoutMs,
-    onError: (source, status) => ctx.log.warn({ source, status }, 'summary source failed'),
-  });
-  const guarded = hideGuardianReserved(fetched, ctx.principal!, fnr);
-  if (guarded.hidden) ctx.audit.withheld = [...ctx.audit.withheld, 'ACCESS-GUARDIAN-RESERVED'];
-  const summarized = assembleSummary({
-    patient,
-    sourceResults: guarded.results,
     lang,
-    now: new Date(),
     operator: ctx.config.operator,
     withheld,
     softwareVersion: services.version,
+    onSourceError: (source, status) => ctx.log.warn({ source, status }, 'summary source failed'),
+    adjust: (results) => (guarded = hideGuardianReserved(results, ctx.principal!, fnr)).results,
   });
-  const issues: OperationOutcomeIssue[] = [...summarized.warnings, ...withheldIssues(perSection), ...guarded.issues];
+  if (guarded?.hidden) ctx.audit.withheld = [...ctx.audit.withheld, 'ACCESS-GUARDIAN-RESERVED'];
+  const issues: OperationOutcomeIssue[] = [...summarized.warnings, ...withheldIssues(perSection), ...(guarded?.issues ?? [])];
   return withOutcome(summarized.bundle, issues);
 }
 
