@@ -10,6 +10,8 @@ import { loadMappingTable, MAPPINGS_DIR, parseCsv, validateMappingTable } from '
 import { convertM1, type ChainFacts, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
 import { CODE_SYSTEM, OID } from '../../src/fhir/identifiers.ts';
 import type { DrugRegistry } from '../../src/registries/drugs.ts';
+import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
 import { depsFor, fixture, preparedDb } from './support/pipeline.ts';
 
 const NOW = new Date('2026-03-02T10:00:00+01:00');
@@ -17,7 +19,11 @@ const NOW = new Date('2026-03-02T10:00:00+01:00');
 describe('conversions, field by field', () => {
   let deps: PipelineDeps;
   beforeAll(async () => {
-    deps = depsFor(await preparedDb('pglite'));
+    const stored = depsFor(await preparedDb('pglite'));
+    // Exactly the demo FEST extract, not the worker's shared store (other files load FEST fixtures into it,
+    // and a product this file needs FEST not to know could then be found by ATC and name).
+    const drugs = memoryDrugRegistry(await readFestRecords(DEMO_FEST_FILE));
+    deps = { ...stored, registries: { ...stored.registries, drugs } };
   });
 
   const convert = async (bytes: Uint8Array | string, facts: Partial<ChainFacts> = {}, d: PipelineDeps = deps) => {
