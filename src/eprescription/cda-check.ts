@@ -1,6 +1,6 @@
 // An eHDSI-shaped structural check of ePrescription (57833-6) and eDispensation (60593-1) CDA documents,
 // written from the eHDSI templates as published in the ART-DECOR schematron export (2024-04) and the
-// official samples (see /work/shared/domain/eu-eprescription.md §1): templateIds, the mandatory header
+// official samples (the eHDSI CDA samples copied into test/fixtures/): templateIds, the mandatory header
 // elements and their cardinalities, the one entry per section, the medicinal product tree, the coded
 // elements' code systems, time zones on the document time, and narrative references that resolve. It is
 // not the schematron: value-set membership and the full template rules stay with the NCP's validator.

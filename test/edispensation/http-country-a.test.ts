@@ -58,7 +58,7 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
 
       const [m10] = await outboxFor2(created.id!);
       expect(m10!.state).toBe('pending');
-      const v = validateM10(m10!.payload);
+      const v = await validateM10(m10!.payload);
       expect(v.valid, v.output).toBe(true);
       expect(m10!.payload).toContain(`<ReseptId>${rx.prescriptionId}</ReseptId>`);
       expect(m10!.payload).toContain(`<Id>${srv.config.ncp.herId}</Id>`);
@@ -114,7 +114,7 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
       expect(md.identifier?.[0]?.value).toBe(supplyId);
       expect(md.substitution?.wasSubstituted).toBe(true);
       const [m10] = await outboxFor2(md.id!);
-      expect(validateM10(m10!.payload).valid).toBe(true);
+      expect((await validateM10(m10!.payload)).valid).toBe(true);
       expect(m10!.payload).toMatch(/<Begrunnelse>Byttet ved utlevering i utlandet[^<]*<\/Begrunnelse>/);
       expect(await postCda(xml).then((r) => r.status)).toBe(200);
       expect(await outboxFor(rx.id)).toBe(1);
@@ -138,7 +138,7 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
       expect(md.text?.div).toContain('&lt;script&gt;');
       const [m10] = await outboxFor2(md.id!);
       expect(m10!.payload).not.toContain('<script>');
-      expect(validateM10(m10!.payload).valid).toBe(true);
+      expect((await validateM10(m10!.payload)).valid).toBe(true);
     });
   });
 
@@ -238,7 +238,7 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
       expect(xml).toContain('<Annullering>true</Annullering>');
       expect(xml).toContain(`<AnnulleringsId>${first.msgId}</AnnulleringsId>`);
       expect(xml).toContain('<Avsluttet V="2" DN="Nei"/>');
-      expect(validateM10(xml).valid).toBe(true);
+      expect((await validateM10(xml)).valid).toBe(true);
 
       // Again: the same withdrawal, nothing more sent.
       const again = await ncp(`/fhir/MedicationDispense/${md.id}/$discard`, { method: 'POST' });

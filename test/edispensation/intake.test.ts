@@ -19,7 +19,7 @@ const ctx = (extra: Partial<IntakeContext> = {}): IntakeContext => ({
 });
 
 describe('decideIntake', () => {
-  it('accepts a new dispensation abroad and produces an XSD-valid M10 for the outbox', () => {
+  it('accepts a new dispensation abroad and produces an XSD-valid M10 for the outbox', async () => {
     const d = czechDispensation();
     const decision = decideIntake(d, { prescription: activePrescription({ remainingDispensings: 1 }) }, ctx());
     if (decision.kind !== 'accepted') throw new Error(JSON.stringify(decision));
@@ -27,11 +27,11 @@ describe('decideIntake', () => {
     expect(decision.remainingAfter).toBe(0);
     expect(decision.m10?.xml).toContain('<Avsluttet V="1" DN="Ja"/>');
     expect(decision.m10?.xml).toContain(`<MsgId>${decision.m10?.msgId}</MsgId>`);
-    const v = validateM10(decision.m10!.xml);
+    const v = await validateM10(decision.m10!.xml);
     expect(v.valid, v.output).toBe(true);
   });
 
-  it('turns the same dispensation received twice into one M10: the second is a replay', () => {
+  it('turns the same dispensation received twice into one M10: the second is a replay', async () => {
     const d = czechDispensation();
     const first = decideIntake(d, { prescription: activePrescription() }, ctx());
     if (first.kind !== 'accepted') throw new Error('first was not accepted');
@@ -39,7 +39,7 @@ describe('decideIntake', () => {
     expect(again).toEqual({ kind: 'replay', key: first.key });
   });
 
-  it('refuses different content under a used identifier with 409', () => {
+  it('refuses different content under a used identifier with 409', async () => {
     const first = decideIntake(czechDispensation(), { prescription: activePrescription() }, ctx());
     if (first.kind !== 'accepted') throw new Error('first was not accepted');
     const changed = czechDispensation({ quantity: { value: 1, unit: '1', code: '1', system: 'http://unitsofmeasure.org' } });
@@ -47,7 +47,7 @@ describe('decideIntake', () => {
     expect(decision.kind === 'refused' && decision.problem.status).toBe(409);
   });
 
-  it('turns a discard within 24 hours into an annullering M10 naming the first M10', () => {
+  it('turns a discard within 24 hours into an annullering M10 naming the first M10', async () => {
     const cda = fixture('edispensation/no-addison-cz-substituted.xml');
     const opts = { systemForOid: (oid: string) => (oid === '2.999.47.1' ? PRESCRIPTION_ID_SYSTEM : undefined) };
     const original = parseEhdsiDispensationCda(cda, opts);
@@ -69,16 +69,16 @@ describe('decideIntake', () => {
     expect(xml).toContain(`<ReseptId>${ADDISON_RX}</ReseptId>`);
     // The withdrawn dispensing is given back, so the prescription is open again.
     expect(xml).toContain('<Avsluttet V="2" DN="Nei"/>');
-    expect(validateM10(xml).valid).toBe(true);
+    expect((await validateM10(xml)).valid).toBe(true);
   });
 
-  it('refuses a discard after 24 hours and writes nothing', () => {
+  it('refuses a discard after 24 hours and writes nothing', async () => {
     const d = czechDispensation({ status: 'discarded', discardOf: czechDispensation().identifier });
     const decision = decideIntake(d, { prescription: activePrescription(), original: { exists: true, discarded: false, recordedAt: '2026-11-19T09:00:00Z' } }, ctx());
     expect(decision.kind === 'refused' && decision.problem.issues[0]?.details?.coding?.[0]?.code).toBe('DISP-DISCARD-TOO-LATE');
   });
 
-  it('accepts a Norwegian pharmacy\'s M10 for an EU prescription without building an M10', () => {
+  it('accepts a Norwegian pharmacy\'s M10 for an EU prescription without building an M10', async () => {
     const m10 = parseM10(fixture('m10/sample-ekspedering-utlevering.xml'));
     if (!m10.ok) throw new Error('sample does not parse');
     const decision = decideIntake(m10.value, { prescription: activePrescription({ isEuPrescription: true, issuedOn: '2019-07-01', validUntil: '2020-07-01', patientIdentifiers: [] }) }, ctx({ channel: 'pharmacy' }));

@@ -157,7 +157,7 @@ describe.each(engines)('outbox worker (%s)', (engine) => {
     expect(receiver.postsFor(message.msgId)).toBe(4);
     // Every attempt carried the same message and the same id, so the receiver can deduplicate.
     expect(new Set(receiver.posts.filter((p) => p.msgId === message.msgId).map((p) => p.body)).size).toBe(1);
-    expect(validateM10(receiver.posts[0]!.body).valid).toBe(true);
+    expect((await validateM10(receiver.posts[0]!.body)).valid).toBe(true);
     // Delivered is final: nothing is claimed again.
     expect((await w.runOnce()).claimed).toBe(0);
   });

@@ -41,7 +41,7 @@ describe.each(engines)('receiveDispensation (%s)', (engine) => {
     expect(out).toHaveLength(1);
     expect(out[0]!.channel).toBe('m10');
     expect(out[0]!.payload).toContain(`<ReseptId>${rx.prescriptionId}</ReseptId>`);
-    const v = validateM10(out[0]!.payload);
+    const v = await validateM10(out[0]!.payload);
     expect(v.valid, v.output).toBe(true);
   });
 

@@ -1,12 +1,13 @@
 // The eHDSI structural check: the official samples (ePrescription and eDispensation) as the reference for
 // what passes, and one targeted breakage per rule on a document Helsebro makes, each named by its path.
 import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkEhdsiCda } from '../../src/eprescription/cda-check.ts';
 import { convertM1 } from '../../src/eprescription/pipeline.ts';
 import { depsFor, fixture, preparedDb } from './support/pipeline.ts';
 
-const EU = '/work/shared/reference/eu/cda/';
+const EU = fileURLToPath(new URL('../fixtures/edispensation/', import.meta.url));
 const ED_FIXTURES = new URL('../fixtures/edispensation/', import.meta.url);
 
 describe('the official samples', () => {

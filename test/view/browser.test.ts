@@ -196,6 +196,7 @@ describe.each(engines)('the clinician view in Chromium (%s)', (engine) => {
     await p.close();
   });
 
+  // About twenty pages, each loaded and scanned: the timeout is generous for a loaded 2-core machine.
   it('has no serious or critical WCAG 2.1 A/AA violations (axe-core) on any page', async () => {
     const rx = await insertEuPrescription(await getTestDb(engine), { patientFnr: PERSONAS.addison.fnr });
     const p = await loose.context.newPage();
@@ -225,7 +226,7 @@ describe.each(engines)('the clinician view in Chromium (%s)', (engine) => {
     await bad.setContent('<html><body><img src="x.png"><input></body></html>');
     expect((await axeViolations(bad)).map((v) => v.id).sort()).toEqual(['document-title', 'html-has-lang', 'image-alt', 'label']);
     await bad.close();
-  });
+  }, 120_000);
 
   it('renders an EU prescription for the pharmacy counter', async () => {
     const rx = await insertEuPrescription(await getTestDb(engine));

@@ -27,7 +27,6 @@ export async function preparedDb(engine: Engine): Promise<Db> {
 export const depsFor = (db: Db): PipelineDeps => storePipelineDeps(db, { mode: 'demo', helsebroOid: TEST_OID, operator: TEST_OPERATOR }, 'test');
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/m1/', import.meta.url));
-export const SHARED_SAMPLES = '/work/shared/reference/eresept/samples';
 
 export function walk(root: string): string[] {
   if (!existsSync(root)) return [];
@@ -43,10 +42,10 @@ export const fixtureNames = (folder: string): string[] => readdirSync(`${FIXTURE
 const isM1File = (path: string): boolean => /^(ER-)?M1(?![0-9.])[^/]*\.xml$/i.test(path.split('/').pop() ?? '');
 const isM94File = (path: string): boolean => /^M94 [^/]*\.xml$/i.test(path.split('/').pop() ?? '');
 
-/** Every official M1: bare files and the M1s M9.4 carries base64-encoded, from the shared folder and the copies. */
+/** Every official M1: bare files and the M1s M9.4 carries base64-encoded, from the fixture copies of the official samples. */
 export function officialM1s(): { label: string; bytes: Buffer }[] {
   const out: { label: string; bytes: Buffer }[] = [];
-  for (const file of [...walk(SHARED_SAMPLES), ...walk(`${FIXTURES}official`)]) {
+  for (const file of walk(`${FIXTURES}official`)) {
     if (isM1File(file)) out.push({ label: file, bytes: readFileSync(file) });
     if (isM94File(file)) {
       const head = parseMsgHead(readFileSync(file), { expectType: 'ERM94' });

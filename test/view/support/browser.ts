@@ -1,12 +1,12 @@
-// Debian's Chromium driven by playwright-core, headless, with the flags that keep it off the network
-// (/work/.library/env/machines/node.md "Known to work") and a fresh profile directory per launch.
+// Chromium (from @sparticuz/chromium, see test/support/chromium.ts) driven by playwright-core, headless,
+// with the flags that keep it off the network and a fresh profile directory per launch.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { browserExecutable } from '../../support/chromium.ts';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const FLAGS = [
   '--no-sandbox',
@@ -16,6 +16,7 @@ const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  '--no-zygote',
 ];
 
 export interface Browser {
@@ -30,7 +31,7 @@ export interface Browser {
 export async function launchChromium(opts: { bypassCSP?: boolean } = {}): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'helsebro-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
+    executablePath: await browserExecutable(),
     headless: true,
     args: FLAGS,
     viewport: { width: 1280, height: 900 },
