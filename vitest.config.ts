@@ -9,8 +9,10 @@ export default defineConfig({
     pool: 'forks',
     isolate: false,
     maxWorkers: 2,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Safety nets, not assertions: opening a PGlite and migrating it takes seconds alone and a minute or more
+    // on a busy 2-core machine; no test's meaning depends on these numbers.
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
     sequence: { hooks: 'stack' },
   },
 });
