@@ -11,6 +11,7 @@ import { buildSummarySources } from './summary/build-sources.ts';
 import { seedDemoSummarySources } from './summary/seed.ts';
 import { demoPrescriptionSeedStep } from './eprescription/demo.ts';
 import { startOutboxWorkers } from './edispensation/outbox/start.ts';
+import { ensureAuditPartitions, keepAuditPartitionsAhead } from './audit/partitions.ts';
 import { createApp } from './http/app.ts';
 import { answerClientErrors } from './http/client-errors.ts';
 import { fhirRoutes } from './http/routes.ts';
@@ -53,6 +54,8 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
   });
   // Once the store is open and the port is ours: the outbox workers also deliver what earlier runs left behind.
   const outbox = startOutboxWorkers(config, db, log);
+  await ensureAuditPartitions(db);
+  const auditPartitions = keepAuditPartitionsAhead(db, (err) => log.warn({ err: String(err) }, 'audit partitions not extended'));
   // Requests the HTTP parser refuses are answered with an OperationOutcome too.
   answerClientErrors(server);
   // Slow-loris protection and bounded keep-alive; requests themselves are short.
@@ -68,6 +71,7 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      auditPartitions.stop();
       await outbox.stop();
       if (!given) await db.close();
     },

@@ -1,38 +1,9 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildAuditEvent, type AuditInput } from '../../src/audit/build.ts';
 import { recordAudit, searchAudit } from '../../src/audit/repository.ts';
-import { checkDigits } from '../../src/fhir/identifiers.ts';
 import type { Db } from '../../src/store/db.ts';
 import { engines, getTestDb } from '../support/db.ts';
-import { testClinician } from '../auth/principals.ts';
-
-/** A fresh synthetic fødselsnummer (month + 80) per call: audit rows cannot be cleaned up, so keys must be unique. */
-function syntheticFnr(): string {
-  for (;;) {
-    const day = String(randomInt(1, 29)).padStart(2, '0');
-    const month = String(80 + randomInt(1, 13)).padStart(2, '0');
-    const stem = `${day}${month}${String(randomInt(0, 100)).padStart(2, '0')}${String(randomInt(0, 500)).padStart(3, '0')}`;
-    const k = checkDigits(stem);
-    if (k) return stem + k;
-  }
-}
-
-const gp = testClinician();
-
-const event = (patient: { id?: string; fnr?: string }, at: string, extra: Partial<AuditInput> = {}) =>
-  buildAuditEvent({
-    principal: gp,
-    patient,
-    action: 'R',
-    interaction: 'read',
-    resourceType: 'Patient',
-    resourceId: patient.id,
-    outcome: '0',
-    requestId: `req-${randomUUID()}`,
-    at: new Date(at),
-    ...extra,
-  });
+import { event, syntheticFnr } from './support/events.ts';
 
 describe.each(engines)('audit_event store (%s)', (engine) => {
   let db: Db;
