@@ -26,7 +26,6 @@ import type { SourceResult } from './fetch-all.ts';
 import { compositionNarrative, sectionNarrative, withheldReasonText } from './narrative.ts';
 import { applyWithheld, cleanStrings, collectResources, type WithheldDecision } from './resources.ts';
 import { SECTIONS, type SectionDef } from './sections.ts';
-import { sortEntries } from './order.ts';
 
 export interface AssembleInput {
   /** The patient as Helsebro knows it (population registry / demo). */
@@ -92,7 +91,7 @@ export function assembleSummary(input: AssembleInput): AssembledSummary {
     const failed = states.filter(isFailure);
     const withheldStates = states.filter((r) => r.status === 'withheld');
     const entries =
-      sectionWithheld !== undefined ? [] : sortEntries(def.key, resources.filter((r) => (def.entryTypes as readonly string[]).includes(r.resourceType)));
+      sectionWithheld !== undefined ? [] : def.sort(resources.filter((r) => (def.entryTypes as readonly string[]).includes(r.resourceType)));
     if (!def.required && !entries.length && !failed.length && !withheldStates.length && sectionWithheld === undefined) continue;
     const section: CompositionSection = {
       title: def.title[lang],

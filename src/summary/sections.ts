@@ -1,87 +1,13 @@
-// The IPS sections Helsebro writes, in document order: LOINC code, titles, which resource types are the
-// section's entries and which sources can contribute them. The three required sections are always
-// present; the others only when there is something to say (entries, or a source that could not be read).
-import type { ResourceType } from '@medplum/fhirtypes';
-import type { Lang, SourceName } from '../sources/source.ts';
+// The IPS sections of the summary come from their modules in src/sections/ (one folder each, owning
+// the section's entries, narrative fields, view rows and CDA section); this is the summary's view of them.
+import { SECTION_MODULES, type AnySectionModule } from '../sections/index.ts';
+import type { Lang } from '../sources/source.ts';
 
-export const SECTION_KEYS = ['problems', 'allergies', 'medications', 'procedures', 'devices', 'alerts'] as const;
-export type SectionKey = (typeof SECTION_KEYS)[number];
+export { SECTION_KEYS, type SectionKey } from '../sections/index.ts';
 
-export interface SectionDef {
-  key: SectionKey;
-  /** The slice name in Composition-uv-ips. */
-  slice: string;
-  loinc: string;
-  loincDisplay: string;
-  title: Record<Lang, string>;
-  required: boolean;
-  /** Resource types that are this section's entries. */
-  entryTypes: readonly ResourceType[];
-  sources: readonly SourceName[];
-}
+export type SectionDef = AnySectionModule;
 
-export const SECTIONS: readonly SectionDef[] = [
-  {
-    key: 'problems',
-    slice: 'sectionProblems',
-    loinc: '11450-4',
-    loincDisplay: 'Problem list - Reported',
-    title: { nb: 'Problemer og diagnoser', en: 'Problem list' },
-    required: true,
-    entryTypes: ['Condition'],
-    sources: ['kjernejournal', 'npr', 'kpr'],
-  },
-  {
-    key: 'allergies',
-    slice: 'sectionAllergies',
-    loinc: '48765-2',
-    loincDisplay: 'Allergies and adverse reactions Document',
-    title: { nb: 'Allergier og legemiddelreaksjoner', en: 'Allergies and intolerances' },
-    required: true,
-    entryTypes: ['AllergyIntolerance'],
-    sources: ['kjernejournal'],
-  },
-  {
-    key: 'medications',
-    slice: 'sectionMedications',
-    loinc: '10160-0',
-    loincDisplay: 'History of Medication use Narrative',
-    title: { nb: 'Legemidler', en: 'Medication summary' },
-    required: true,
-    entryTypes: ['MedicationStatement'],
-    sources: ['medication-list'],
-  },
-  {
-    key: 'procedures',
-    slice: 'sectionProceduresHx',
-    loinc: '47519-4',
-    loincDisplay: 'History of Procedures Document',
-    title: { nb: 'Prosedyrer og behandling', en: 'History of procedures' },
-    required: false,
-    entryTypes: ['Procedure'],
-    sources: ['kjernejournal', 'npr', 'kpr'],
-  },
-  {
-    key: 'devices',
-    slice: 'sectionMedicalDevices',
-    loinc: '46264-8',
-    loincDisplay: 'History of medical device use',
-    title: { nb: 'Implantater og medisinsk utstyr', en: 'Medical devices and implants' },
-    required: false,
-    entryTypes: ['DeviceUseStatement'],
-    sources: ['kjernejournal'],
-  },
-  {
-    key: 'alerts',
-    slice: 'sectionAlerts',
-    loinc: '104605-1',
-    loincDisplay: 'Alert',
-    title: { nb: 'Varsler (kritisk informasjon)', en: 'Alerts' },
-    required: false,
-    entryTypes: ['Flag'],
-    sources: ['kjernejournal'],
-  },
-];
+export const SECTIONS: readonly SectionDef[] = SECTION_MODULES;
 
 export const sectionFor = (type: string): SectionDef | undefined => SECTIONS.find((s) => (s.entryTypes as readonly string[]).includes(type));
 

@@ -7,7 +7,7 @@ import { OID } from '../fhir/identifiers.ts';
 import { html, query, type SafeHtml } from './html.ts';
 import { renderPage, t, type ShellContext } from './layout.ts';
 import { readSummary, VIEW_SECTIONS, type ReadSection, type ReadSummary, type SectionNotice, type ViewSectionKey } from './summary-document.ts';
-import { COLUMNS, PROBLEMS_LAST_COLUMN, rowsFor, sortByLastDate, type ProblemSort, type Row } from './summary-rows.ts';
+import { columnsFor, PROBLEMS_LAST_COLUMN, rowsFor, sortByLastDate, type ProblemSort, type Row } from './summary-rows.ts';
 import { renderTable, type TableColumn } from './table.ts';
 import { ageOn, formatDate, formatInstant, formatPersonNumber, GENDER, type Lang, type Texts } from './text.ts';
 import type { ViewVocabulary } from './vocabulary.ts';
@@ -160,7 +160,7 @@ function stateStatement(s: ReadSection, lang: Lang): SafeHtml {
 function sectionTable(s: ReadSection, doc: ReadSummary, input: PatientPageInput, title: string): SafeHtml {
   const { lang } = input;
   let rows: Row[] = rowsFor(s.key, s.entries, { lang, vocabulary: input.vocabulary, resolve: doc.resolve });
-  const columns: TableColumn[] = COLUMNS[s.key].map((c) => ({ label: c.label[lang], rowHeader: c.rowHeader }));
+  const columns: TableColumn[] = columnsFor(s.key).map((c) => ({ label: c.label[lang], rowHeader: c.rowHeader }));
   let caption = `${title}: ${rows.length} ${lang === 'nb' ? (rows.length === 1 ? 'oppføring' : 'oppføringer') : rows.length === 1 ? 'entry' : 'entries'}`;
   if (s.key === 'problems') {
     if (input.sort) rows = sortByLastDate(rows, input.sort);

@@ -19,9 +19,7 @@ export type ViewSectionKey = (typeof VIEW_SECTIONS)[number]['key'];
 
 // Canonical URLs Helsebro publishes inside its documents (written by src/sources/ and src/summary/; a test
 // keeps them equal). The view reads them from the document like any other consumer would.
-export const SOURCE_TAG_SYSTEM = `${HELSEBRO_NS}/CodeSystem/summary-source`;
-export const EPISODE_SUMMARY_EXT = `${HELSEBRO_NS}/StructureDefinition/registry-episode-summary`;
-export const KJ_TYPE_SYSTEM = `${HELSEBRO_NS}/CodeSystem/kj-critical-info-type`;
+export { EPISODE_SUMMARY_EXT, KJ_TYPE_SYSTEM, SOURCE_TAG_SYSTEM } from '../sections/read.ts';
 export const SUMMARY_ISSUE_SYSTEM = `${HELSEBRO_NS}/CodeSystem/summary-issue`;
 export const ACCESS_RULE_SYSTEM = `${HELSEBRO_NS}/CodeSystem/access-rule`;
 

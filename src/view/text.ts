@@ -6,15 +6,7 @@ export type Texts = Record<Lang, string>;
 export const LANGS: readonly Lang[] = ['nb', 'en'];
 export const isLang = (v: unknown): v is Lang => v === 'nb' || v === 'en';
 
-/** A FHIR date or dateTime (or a partial one: year, year-month) for display. */
-export function formatDate(value: string | undefined, lang: Lang): string | undefined {
-  if (!value) return undefined;
-  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(value);
-  if (!m) return undefined;
-  const [, y, mo, d] = m;
-  if (lang === 'en') return [y, mo, d].filter(Boolean).join('-');
-  return [d, mo, y].filter(Boolean).join('.');
-}
+export { formatDate } from '../sections/read.ts';
 
 const OSLO = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'Europe/Oslo',

@@ -182,16 +182,18 @@ describe('assembleSummary: narrative', () => {
   it('shows allergies with criticality and the KI certainty level', () => {
     const knee = section(build('knee').bundle, '48765-2')!.text!.div;
     expect(knee).toContain('NSAID (ibuprofen og lignende)');
-    // Worded as the clinician view words them (src/fhir/display-texts.ts), so the two never disagree.
-    expect(knee).toContain('<td>Lav kritikalitet</td><td>sannsynlig</td>');
+    // The same severity field as the clinician view (src/sections/allergies), worded by src/fhir/display-texts.ts.
+    expect(knee).toContain('<th>Alvorlighetsgrad</th><th>Sikkerhet</th>');
+    expect(knee).toContain('<td>Lav kritikalitet, moderat reaksjon</td><td>sannsynlig</td>');
     const addisonEn = section(build('addison', { lang: 'en' }).bundle, '48765-2')!.text!.div;
-    expect(addisonEn).toContain('<td>High criticality</td><td>confirmed</td>');
+    expect(addisonEn).toContain('<th>Severity</th><th>Certainty</th>');
+    expect(addisonEn).toMatch(/<td>High criticality, severe reaction<\/td><td>confirmed<\/td>/);
     expect(addisonEn).toContain('ATC J01CE02');
   });
 
   it('shows medicines with their ATC substance and dosage', () => {
     const div = section(build('addison', { lang: 'en' }).bundle, '10160-0')!.text!.div;
-    expect(div).toContain('<td>Hydrokortison Orifarm tab 10 mg</td><td>hydrocortisone (H02AB09)</td>');
+    expect(div).toContain('<td>Hydrokortison Orifarm tab 10 mg</td><td>H02AB09 (hydrocortisone)</td>');
     expect(div).toContain('Dobbel dose ved feber');
   });
 

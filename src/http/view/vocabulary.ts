@@ -1,20 +1,2 @@
-// The view's vocabulary from the tables the summary narrative uses: code displays in both languages,
-// Kjernejournal's critical-information types, code-system names and the national sources' names. So the
-// clinician view and the document's own narrative call every code and source the same.
-import { codeDisplay, SYSTEM_NAME } from '../../sources/code-displays.ts';
-import { KJ_TYPE_SYSTEM } from '../../sources/ips.ts';
-import { KJ_TYPE_LABEL, type KjType } from '../../sources/kjernejournal/mapper.ts';
-import { SOURCE_LABEL, SOURCE_NAMES, SOURCE_SHORT, type SourceName } from '../../sources/source.ts';
-import type { ViewVocabulary } from '../../view/vocabulary.ts';
-
-const isSource = (code: string): code is SourceName => (SOURCE_NAMES as readonly string[]).includes(code);
-
-export const summaryVocabulary: ViewVocabulary = {
-  display(system, code, lang) {
-    if (!system || !code) return undefined;
-    if (system === KJ_TYPE_SYSTEM) return code in KJ_TYPE_LABEL ? KJ_TYPE_LABEL[code as KjType][lang] : undefined;
-    return codeDisplay(system, code, lang);
-  },
-  systemName: (system) => (system ? SYSTEM_NAME[system] : undefined),
-  source: (code, lang) => (isSource(code) ? { short: SOURCE_SHORT[code], full: SOURCE_LABEL[code][lang] } : undefined),
-};
+// The view reads the same vocabulary as the summary's narrative (src/summary/vocabulary.ts).
+export { summaryVocabulary } from '../../summary/vocabulary.ts';
