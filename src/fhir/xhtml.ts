@@ -11,3 +11,22 @@ export function escapeXml(text: string): string {
 /** Wraps already-escaped inner markup as a FHIR narrative div. */
 export const xhtmlDiv = (inner: string, lang?: string): string =>
   `<div xmlns="http://www.w3.org/1999/xhtml"${lang ? ` lang="${escapeXml(lang)}" xml:lang="${escapeXml(lang)}"` : ''}>${inner}</div>`;
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** The text of a narrative's closing "Sources asked" paragraph (`<p><i>...</i></p>`), tags removed, entities decoded. */
+export function sourcesLineOf(div: string): string | undefined {
+  const m = /<p><i>((?:(?!<\/i><\/p>).)*)<\/i><\/p>\s*<\/div>\s*$/s.exec(div);
+  if (!m?.[1]) return undefined;
+  return decodeEntities(m[1].replace(/<[^>]*>/g, '')).trim() || undefined;
+}
+
+function decodeEntities(s: string): string {
+  return s.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (whole, name: string) => {
+    if (name.startsWith('#x')) return safeCodePoint(parseInt(name.slice(2), 16)) ?? whole;
+    if (name.startsWith('#')) return safeCodePoint(parseInt(name.slice(1), 10)) ?? whole;
+    return ENTITIES[name] ?? whole;
+  });
+}
+
+const safeCodePoint = (n: number): string | undefined => (Number.isInteger(n) && n > 0 && n <= 0x10ffff ? String.fromCodePoint(n) : undefined);

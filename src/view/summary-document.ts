@@ -4,6 +4,7 @@
 // source itself, so it can never show something the document does not say.
 import type { Bundle, Composition, CompositionSection, OperationOutcome, OperationOutcomeIssue, Patient, Resource } from '@medplum/fhirtypes';
 import { HELSEBRO_NS } from '../fhir/identifiers.ts';
+import { sourcesLineOf } from '../fhir/xhtml.ts';
 
 /** The sections of the view, most critical first (the national concept sketch's order), by IPS LOINC code. */
 export const VIEW_SECTIONS = [
@@ -139,21 +140,4 @@ function noticeOf(issue: OperationOutcomeIssue): SectionNotice {
   return { kind: 'other', severity: issue.severity, diagnostics: issue.diagnostics ?? issue.details?.text ?? issue.code };
 }
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/** The text of a narrative's closing "Sources asked" paragraph (`<p><i>...</i></p>`), tags removed, entities decoded. */
-export function sourcesLineOf(div: string): string | undefined {
-  const m = /<p><i>((?:(?!<\/i><\/p>).)*)<\/i><\/p>\s*<\/div>\s*$/s.exec(div);
-  if (!m?.[1]) return undefined;
-  return decodeEntities(m[1].replace(/<[^>]*>/g, '')).trim() || undefined;
-}
-
-function decodeEntities(s: string): string {
-  return s.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (whole, name: string) => {
-    if (name.startsWith('#x')) return safeCodePoint(parseInt(name.slice(2), 16)) ?? whole;
-    if (name.startsWith('#')) return safeCodePoint(parseInt(name.slice(1), 10)) ?? whole;
-    return ENTITIES[name] ?? whole;
-  });
-}
-
-const safeCodePoint = (n: number): string | undefined => (Number.isInteger(n) && n > 0 && n <= 0x10ffff ? String.fromCodePoint(n) : undefined);
+export { sourcesLineOf } from '../fhir/xhtml.ts';

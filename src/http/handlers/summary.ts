@@ -12,6 +12,8 @@ import type { SummarySource } from '../../sources/source.ts';
 import { fetchAll, type SourceResult } from '../../summary/fetch-all.ts';
 import { searchMapped, type WithheldDecision } from '../../summary/resources.ts';
 import { SEARCHABLE_TYPES, SECTIONS } from '../../summary/sections.ts';
+import { psCda } from '../../summary/ehdsi-ps.ts';
+import { summaryPdf } from '../../summary/pdf.ts';
 import { summarizePatient } from '../../summary/summarize.ts';
 import { findPatientByIdentifier, readPatient, searchPatients } from '../../store/patients.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
@@ -54,6 +56,7 @@ export function summaryRoutes(sources: readonly SummarySource[], version: string
       documentation: `${doc} The identifier in a Parameters body, so the fødselsnummer stays out of the URL.`,
       handler: summary(true),
     },
+    ...ehdsiPsRoutes(sources, version),
     ...SEARCHABLE_TYPES.map(
       (type): RouteDef => ({
         method: 'GET',
@@ -67,6 +70,70 @@ export function summaryRoutes(sources: readonly SummarySource[], version: string
       }),
     ),
   ];
+}
+
+export const EHDSI_PS_OPERATION = 'https://helsebro.no/fhir/OperationDefinition/ehdsi-ps';
+
+/** Patient/$ehdsi-ps: the eHDSI Patient Summary CDA rendered from the very document $summary answers. */
+function ehdsiPsRoutes(sources: readonly SummarySource[], version: string): RouteDef[] {
+  const handler = (byIdentifier: boolean) => (req: FhirRequest, ctx: RouteContext) => ehdsiPsHandler(req, ctx, { sources, version }, byIdentifier);
+  const common = {
+    resourceType: 'Patient',
+    interaction: 'operation' as const,
+    produces: 'xml' as const,
+    access: { scope: { resourceType: 'Patient', interaction: 'r' as const }, audit: 'R' as const },
+  };
+  const op = (level: 'instance' | 'type') => ({ name: 'ehdsi-ps', level, definition: EHDSI_PS_OPERATION });
+  const doc =
+    'The patient summary as an eHDSI Patient Summary CDA (template 1.3.6.1.4.1.12559.11.10.1.3.1.1.3, LOINC 60591-5) for MyHealth@EU, ' +
+    'rendered from the same IPS document as $summary: Level 3 (coded with the eHDSI value sets), or ?level=1 with a PDF of it (English with Accept-Language: en).';
+  return [
+    { ...common, method: 'GET', path: '/Patient/:id/$ehdsi-ps', operation: op('instance'), documentation: doc, handler: handler(false) },
+    { ...common, method: 'GET', path: '/Patient/$ehdsi-ps', operation: op('type'), documentation: `${doc} The patient by identifier=system|value.`, handler: handler(true) },
+    {
+      ...common,
+      method: 'POST',
+      path: '/Patient/$ehdsi-ps',
+      operation: op('type'),
+      accepts: ['json', 'form'],
+      documentation: `${doc} The identifier (and level) in a Parameters body or form, so the fødselsnummer stays out of the URL.`,
+      handler: handler(true),
+    },
+  ];
+}
+
+/** The CDA level asked for: the query, a form field or a Parameters `level` (1 or 3, default 3). */
+function psLevel(req: FhirRequest): 1 | 3 | Problem {
+  let raw = req.query.get('level') ?? undefined;
+  if (req.body instanceof URLSearchParams) raw = req.body.get('level') ?? raw;
+  else if (req.body !== undefined) {
+    const p = (req.body as Parameters).parameter?.find((x) => x.name === 'level');
+    if (p) raw = p.valueCode ?? p.valueString ?? (p.valueInteger !== undefined ? String(p.valueInteger) : undefined);
+  }
+  if (raw === undefined || raw === '3') return 3;
+  if (raw === '1') return 1;
+  return badRequest('level must be 1 (PDF in a nonXMLBody) or 3 (structured)', { expression: ['level'] });
+}
+
+async function ehdsiPsHandler(req: FhirRequest, ctx: RouteContext, services: SummaryServices, byIdentifier: boolean): Promise<HandlerResult> {
+  const refused = req.body instanceof URLSearchParams || req.body === undefined ? undefined : parametersProblem(req.body);
+  if (refused) return refused;
+  const level = psLevel(req);
+  if (isProblem(level)) return level;
+  const patient = byIdentifier ? await patientByIdentifier(req, ctx) : await patientById(req.params.id!, ctx);
+  if (isProblem(patient)) return patient;
+  const document = await summaryDocument(patient, req.lang, ctx, services);
+  if (isProblem(document)) return document;
+  const xml = await psDocument(document, level, ctx.config.helsebroOid);
+  return { status: 200, body: xml, contentType: 'application/xml; charset=utf-8' };
+}
+
+/** The PS CDA of a summary document at a level (Level 1 carries the summary's PDF). */
+export async function psDocument(document: Bundle, level: 1 | 3, helsebroOid: string): Promise<string> {
+  const pdf = level === 1 ? await summaryPdf(document) : undefined;
+  const xml = psCda({ document, helsebroOid, pdf });
+  if (xml === undefined) throw new Error('the summary is not an IPS document');
+  return xml;
 }
 
 async function summaryHandler(
@@ -204,7 +271,7 @@ async function patientByIdentifier(req: FhirRequest, ctx: RouteContext): Promise
     if (isProblem(fromBody)) return fromBody;
     raw = fromBody ?? raw;
   }
-  if (!raw) return badRequest('$summary at type level needs identifier=system|value', { expression: ['identifier'] });
+  if (!raw) return badRequest('The operation at type level needs identifier=system|value', { expression: ['identifier'] });
   const token = parseToken(raw);
   if (isProblem(token)) return token;
   if (!token.value) return badRequest('identifier needs a value', { expression: ['identifier'] });

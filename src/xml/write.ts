@@ -1,0 +1,92 @@
+// The one XML writer for the documents Helsebro emits (eHDSI CDA, M10): a tree of plain nodes, serialised
+// with every attribute value and text escaped. Elements whose content is undefined are left out, so optional
+// parts of a document read as `cond ? el(...) : undefined` at the place they belong.
+import { escapeXml } from '../fhir/xhtml.ts';
+import { XmlElement, type XmlAttribute } from './element.ts';
+
+export interface XmlNode {
+  name: string;
+  attrs: Record<string, string>;
+  children: (XmlNode | string)[];
+}
+
+export type Child = XmlNode | string | undefined | false | null | readonly Child[];
+
+/** An element: attributes with undefined values are dropped, children are flattened. */
+export function el(name: string, attrs: Record<string, string | number | boolean | undefined> = {}, ...children: Child[]): XmlNode {
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) clean[k] = String(v);
+  const flat: (XmlNode | string)[] = [];
+  const add = (c: Child): void => {
+    if (c === undefined || c === null || c === false) return;
+    if (Array.isArray(c)) for (const x of c as readonly Child[]) add(x);
+    else flat.push(c as XmlNode | string);
+  };
+  for (const c of children) add(c);
+  return { name, attrs: clean, children: flat };
+}
+
+/** An element holding only text. */
+export const textEl = (name: string, text: string | undefined, attrs: Record<string, string | undefined> = {}): XmlNode | undefined =>
+  text === undefined ? undefined : el(name, attrs, text);
+
+export function serialize(node: XmlNode, indent = ''): string {
+  const attrs = Object.entries(node.attrs)
+    .map(([k, v]) => ` ${k}="${escapeXml(v)}"`)
+    .join('');
+  if (!node.children.length) return `${indent}<${node.name}${attrs}/>`;
+  if (node.children.every((c) => typeof c === 'string')) {
+    return `${indent}<${node.name}${attrs}>${node.children.map((c) => escapeXml(c as string)).join('')}</${node.name}>`;
+  }
+  // Mixed content keeps its text inline; pure element content is indented for readability.
+  const mixed = node.children.some((c) => typeof c === 'string');
+  const inner = mixed
+    ? node.children.map((c) => (typeof c === 'string' ? escapeXml(c) : serialize(c))).join('')
+    : `\n${node.children.map((c) => serialize(c as XmlNode, `${indent}  `)).join('\n')}\n${indent}`;
+  return `${indent}<${node.name}${attrs}>${inner}</${node.name}>`;
+}
+
+export const xmlDocument = (root: XmlNode): string => `<?xml version="1.0" encoding="UTF-8"?>\n${serialize(root)}\n`;
+
+/**
+ * The namespace-resolved element tree of a written document, as the XML reader would produce it from the
+ * serialised text, so checks can run on a document without parsing it again. Prefixes resolve through the
+ * xmlns declarations in scope.
+ */
+export function toXmlElement(node: XmlNode, scope: ReadonlyMap<string, string> = new Map(), parentPath = '', suffix = ''): XmlElement {
+  const bindings = new Map(scope);
+  for (const [k, v] of Object.entries(node.attrs)) {
+    if (k === 'xmlns') bindings.set('', v);
+    else if (k.startsWith('xmlns:')) bindings.set(k.slice(6), v);
+  }
+  const split = (qname: string): [string, string] => {
+    const at = qname.indexOf(':');
+    return at < 0 ? ['', qname] : [qname.slice(0, at), qname.slice(at + 1)];
+  };
+  const [prefix, name] = split(node.name);
+  const path = parentPath ? `${parentPath}.${name}${suffix}` : `${name}${suffix}`;
+  const attributes: XmlAttribute[] = Object.entries(node.attrs)
+    .filter(([k]) => k !== 'xmlns' && !k.startsWith('xmlns:'))
+    .map(([k, value]) => {
+      const [p, n] = split(k);
+      return { ns: p ? (bindings.get(p) ?? '') : '', name: n, value };
+    });
+  const elements = node.children.filter((c): c is XmlNode => typeof c !== 'string');
+  const counts = new Map<string, number>();
+  for (const c of elements) counts.set(split(c.name)[1], (counts.get(split(c.name)[1]) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  const children = elements.map((c) => {
+    const local = split(c.name)[1];
+    const i = seen.get(local) ?? 0;
+    seen.set(local, i + 1);
+    return toXmlElement(c, bindings, path, (counts.get(local) ?? 0) > 1 ? `[${i}]` : '');
+  });
+  return new XmlElement({
+    ns: bindings.get(prefix) ?? '',
+    name,
+    path,
+    attributes,
+    children,
+    rawText: node.children.filter((c): c is string => typeof c === 'string').join(''),
+  });
+}
