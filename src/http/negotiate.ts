@@ -21,6 +21,8 @@ const PRODUCED_TYPES: Record<Produces, string[]> = {
   fhir: [...JSON_TYPES],
   xml: [...XML_TYPES],
   html: ['text/html'],
+  // A stored document: as itself (XML) or wrapped in a FHIR Binary.
+  document: [...XML_TYPES, ...JSON_TYPES],
 };
 
 const MEDIA_OF_KIND: Record<BodyKind, string> = {
@@ -33,6 +35,7 @@ export const CONTENT_TYPE: Record<Produces, string> = {
   fhir: 'application/fhir+json; charset=utf-8',
   xml: 'application/xml; charset=utf-8',
   html: 'text/html; charset=utf-8',
+  document: 'text/xml; charset=utf-8',
 };
 
 interface MediaRange {
@@ -67,6 +70,7 @@ export function negotiate(produces: Produces, accept: string | undefined, format
     const wanted = FORMAT_ALIASES[format.trim().toLowerCase()];
     if (wanted === produces) return undefined;
     if (produces === 'xml' && format.trim().toLowerCase() === 'xml') return undefined;
+    if (produces === 'document' && wanted === 'fhir') return undefined;
     return notAcceptable(`_format=${format} is not available here; this endpoint answers ${CONTENT_TYPE[produces].split(';')[0]}`);
   }
   if (!accept || !accept.trim()) return undefined;

@@ -2,6 +2,7 @@
 // README's endpoint table are generated from it.
 import type { SummarySource } from '../sources/source.ts';
 import { auditRoutes } from './handlers/audit.ts';
+import { documentRoutes } from './handlers/documents.ts';
 import { edispensationRoutes } from './handlers/edispensation.ts';
 import { euPrescriptionRoutes } from './handlers/eu-prescription.ts';
 import { medicationRequestRoutes } from './handlers/medication-request.ts';
@@ -17,7 +18,7 @@ export interface RouteServices {
 }
 
 export function fhirRoutes(services: RouteServices): RouteDef[] {
-  return [...patientRoutes, ...summaryRoutes(services.summarySources, services.version), ...auditRoutes, ...edispensationRoutes, ...euPrescriptionRoutes, ...medicationRequestRoutes, ...terminologyRoutes];
+  return [...patientRoutes, ...summaryRoutes(services.summarySources, services.version), ...documentRoutes({ sources: services.summarySources, version: services.version }), ...auditRoutes, ...edispensationRoutes, ...euPrescriptionRoutes, ...medicationRequestRoutes, ...terminologyRoutes];
 }
 
 /** Every route including the CapabilityStatement, as the app serves them (for docs). */

@@ -64,7 +64,7 @@ export interface RouteContext {
 export type Handler = (req: FhirRequest, ctx: RouteContext) => Promise<HandlerResult>;
 
 export type BodyKind = 'json' | 'xml' | 'form';
-export type Produces = 'fhir' | 'xml' | 'html';
+export type Produces = 'fhir' | 'xml' | 'html' | 'document';
 
 export type Interaction = 'read' | 'search-type' | 'create' | 'update' | 'delete' | 'operation';
 

@@ -166,7 +166,7 @@ async function searchNorwegianHandler(req: FhirRequest, ctx: RouteContext): Prom
 }
 
 /** A Norwegian prescription as the NCP may see it, or the Problem that refuses it. */
-async function norwegianForNcp(ctx: RouteContext, id: string): Promise<{ row: ExportRow; bundle: EuBundle; cda: string } | Problem> {
+export async function norwegianForNcp(ctx: RouteContext, id: string): Promise<{ row: ExportRow; bundle: EuBundle; cda: string } | Problem> {
   if (!FHIR_ID.test(id)) return notFound(`MedicationRequest/${id} is not a valid id`, { expression: ['MedicationRequest.id'] });
   ctx.audit.resourceId = id;
   const { row, blocked } = await readForNcp(ctx.db, id);
@@ -323,5 +323,30 @@ function inlineFromBundle(bundle: Bundle): MedicationRequest | undefined {
   if (out.medicationReference) out.medicationReference = adopt(out.medicationReference);
   if (out.requester) out.requester = adopt(out.requester);
   if (contained.length) out.contained = contained;
+  return out;
+}
+
+/**
+ * The patient's prescriptions the NCP may list now, with their current outputs (the MHD document list):
+ * the same access rules, export guard and dispensability as the NCP's MedicationRequest search; none when
+ * the caller may not see them or the patient restricted ePrescriptions.
+ */
+export async function prescriptionsForNcp(
+  ctx: RouteContext,
+  patient: { id: string; fnr: string },
+  facts: PatientFacts,
+): Promise<{ row: ExportRow; bundle: EuBundle; cda: string }[]> {
+  const access = ctx.decide(facts, EPRESCRIPTION('s'));
+  if (access.effect !== 'allow' || restrictsExport(facts)) return [];
+  const found = await searchForNcp(ctx.db, { patientFnr: patient.fnr, patientId: patient.id, today: calendarDay(new Date(), 'Europe/Oslo'), limit: 1000 });
+  if (found.blocked) ctx.log.error({ blocked: found.blocked }, 'export guard dropped prescriptions from an NCP document list');
+  const deps = pipelineDeps(ctx);
+  const out: { row: ExportRow; bundle: EuBundle; cda: string }[] = [];
+  for (const row of found.rows) {
+    const outputs = await currentOutputs(ctx.db, row, deps);
+    if (!outputs) continue;
+    assertExportableGroup([row.prescriptionGroup], 'an NCP document list');
+    out.push({ row, ...outputs });
+  }
   return out;
 }

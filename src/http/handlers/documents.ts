@@ -1,0 +1,310 @@
+// IHE MHD for the NCP (OpenNCP's XCA national connector: getPSDocumentList, getEPDocumentList,
+// getDocument): DocumentReference search lists a patient's patient summary (eHDSI CDA Level 3 and Level 1,
+// made now from the $summary document and kept until they expire) and each exportable ePrescription
+// (Level 3); Binary/{id} serves the document, or a FHIR Binary with Accept: application/fhir+json.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Binary, Bundle, DocumentReference } from '@medplum/fhirtypes';
+import { accessProblem } from '../../auth/access-rules.ts';
+import { searchsetBundle } from '../../fhir/bundle.ts';
+import { documentReference, type OfferedDocument } from '../../fhir/document-reference.ts';
+import { parseToken, personNumberOf } from '../../fhir/identifiers.ts';
+import { badRequest, isProblem, notFound, type Problem } from '../../fhir/outcomes.ts';
+import { readNcpDocument, storeNcpDocuments, type NcpDocument } from '../../store/ncp-documents.ts';
+import { findPatientByIdentifier } from '../../store/patients.ts';
+import { checkKnownParams, parsePaging } from '../search-params.ts';
+import type { FhirRequest, HandlerResult, RouteContext, RouteDef } from '../types.ts';
+import type { ExportRow } from '../../eprescription/store.ts';
+import { norwegianForNcp, prescriptionsForNcp } from './medication-request.ts';
+import { patientById, psDocument, summaryDocument, type StoredPatient, type SummaryServices } from './summary.ts';
+
+/** How long a patient summary made for a document list can be retrieved. */
+export const DOCUMENT_TTL_MS = 60 * 60 * 1000;
+
+const PS_TYPE = '60591-5';
+const EP_TYPE = '57833-6';
+const XML = 'text/xml';
+const SEARCH_PARAMS = ['patient', 'patient.identifier', 'type', 'status'];
+const EP_ID = /^ep-([A-Za-z0-9-]{1,60})-l3$/;
+const PS_ID = /^ps-[0-9a-f-]{36}$/;
+
+const sha1 = (text: string): string => createHash('sha1').update(text, 'utf8').digest('base64');
+
+export function documentRoutes(services: SummaryServices): RouteDef[] {
+  const search = (req: FhirRequest, ctx: RouteContext) => searchHandler(req, ctx, services);
+  const searchParams = [
+    { name: 'patient.identifier', type: 'token' as const, documentation: 'system|value of the patient (fødselsnummer or D-nummer)' },
+    { name: 'patient', type: 'reference' as const, documentation: 'Patient/{id}' },
+    { name: 'type', type: 'token' as const, documentation: `${'http://loinc.org'}|${PS_TYPE} (patient summary) or |${EP_TYPE} (ePrescription)` },
+    { name: 'status', type: 'token' as const, documentation: 'current (the only status Helsebro keeps)' },
+  ];
+  const access = { scope: { resourceType: 'DocumentReference', interaction: 's' as const }, audit: 'E' as const };
+  const doc =
+    'IHE MHD document list for the NCP: the patient summary as eHDSI CDA Level 3 and Level 1 (made now, retrievable for an hour) and each ' +
+    'exportable ePrescription as eHDSI CDA Level 3, with type, class and format codes, size, hash and the Binary URL.';
+  return [
+    { method: 'GET', path: '/DocumentReference', resourceType: 'DocumentReference', interaction: 'search-type', access, searchParams, documentation: doc, handler: search },
+    {
+      method: 'POST',
+      path: '/DocumentReference/_search',
+      resourceType: 'DocumentReference',
+      interaction: 'search-type',
+      accepts: ['form'],
+      access,
+      searchParams,
+      documentation: `${doc} Parameters in a form body, so the fødselsnummer stays out of the URL.`,
+      handler: search,
+    },
+    {
+      method: 'GET',
+      path: '/DocumentReference/:id',
+      resourceType: 'DocumentReference',
+      interaction: 'read',
+      access: { scope: { resourceType: 'DocumentReference', interaction: 'r' }, audit: 'R' },
+      documentation: 'A DocumentReference of the document list, by id, for as long as its document can be retrieved.',
+      handler: documentReferenceRead,
+    },
+    {
+      method: 'GET',
+      path: '/Binary/:id',
+      resourceType: 'Binary',
+      interaction: 'read',
+      produces: 'document',
+      access: { scope: { resourceType: 'Binary', interaction: 'r' }, audit: 'R' },
+      documentation:
+        'A document listed by the DocumentReference search (the eHDSI CDA, text/xml), or with Accept: application/fhir+json a FHIR Binary holding it. ' +
+        'A patient summary can be read back by the caller it was made for until it expires.',
+      handler: binaryHandler,
+    },
+  ];
+}
+
+/** The search parameters from the query and, for POST _search, the form body. */
+function paramsOf(req: FhirRequest): URLSearchParams {
+  const all = new URLSearchParams(req.query);
+  if (req.body instanceof URLSearchParams) for (const [k, v] of req.body) all.append(k, v);
+  return all;
+}
+
+async function patientOf(params: URLSearchParams, ctx: RouteContext): Promise<StoredPatient | Problem> {
+  const byIdentifier = params.get('patient.identifier') ?? params.get('patient:identifier');
+  if (byIdentifier) {
+    const token = parseToken(byIdentifier);
+    if (isProblem(token)) return token;
+    if (!token.system || !token.value) return badRequest('patient.identifier needs system|value', { expression: ['patient.identifier'] });
+    const found = await findPatientByIdentifier(ctx.db, token.system, token.value);
+    return found?.id ? (found as StoredPatient) : notFound('No patient with that identifier');
+  }
+  const ref = params.get('patient');
+  if (ref) return patientById(ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref, ctx);
+  return badRequest('DocumentReference searches need patient.identifier=system|value or patient=Patient/{id}', { expression: ['patient'] });
+}
+
+/** The document types asked for (none given: both). */
+function typesOf(params: URLSearchParams): Set<string> | Problem {
+  const raw = params.get('type');
+  if (!raw) return new Set([PS_TYPE, EP_TYPE]);
+  const out = new Set<string>();
+  for (const one of raw.split(',')) {
+    const token = parseToken(one);
+    if (isProblem(token)) return token;
+    if (token.system && token.system !== 'http://loinc.org') continue;
+    if (token.value) out.add(token.value);
+  }
+  return out;
+}
+
+async function searchHandler(req: FhirRequest, ctx: RouteContext, services: SummaryServices): Promise<HandlerResult> {
+  const params = paramsOf(req);
+  const unknown = checkKnownParams(params, 'DocumentReference', [...SEARCH_PARAMS, 'patient:identifier']);
+  if (unknown) return unknown;
+  const paging = parsePaging(params);
+  if (isProblem(paging)) return paging;
+  const status = params.get('status');
+  if (status !== null && !status.split(',').every((s) => ['current', 'superseded', 'entered-in-error'].includes(s))) {
+    return badRequest(`status must be current, superseded or entered-in-error, not '${status}'`, { expression: ['status'] });
+  }
+  const types = typesOf(params);
+  if (isProblem(types)) return types;
+  const patient = await patientOf(params, ctx);
+  if (isProblem(patient)) return patient;
+  const fnr = personNumberOf(patient);
+  ctx.audit.patient = { id: patient.id, fnr };
+  if (!fnr) return notFound(`Patient/${patient.id} has no fødselsnummer or D-nummer`);
+  const facts = await ctx.patientFacts({ id: patient.id, fnr });
+  const request = ctx.decide(facts, { resourceType: 'Patient', interaction: 'r', level: 'request' });
+  if (request.effect === 'deny') return accessProblem(request);
+
+  const now = new Date();
+  const offered: OfferedDocument[] = [];
+  const wantsCurrent = status === null || status.split(',').includes('current');
+  if (wantsCurrent && types.has(PS_TYPE)) {
+    const summary = await summaryDocument(patient, req.lang, ctx, services);
+    if (isProblem(summary)) return summary;
+    for (const d of await madeSummaries(summary, req, ctx, patient.id, now)) offered.push(offeredSummary(d, req, ctx, { id: patient.id, fnr }));
+  }
+  if (wantsCurrent && types.has(EP_TYPE)) {
+    for (const p of await prescriptionsForNcp(ctx, { id: patient.id, fnr }, facts)) offered.push(offeredPrescription(p, req, ctx, { id: patient.id, fnr }));
+  }
+  const references: DocumentReference[] = offered.map(documentReference);
+  // The self link names the patient by Helsebro id, never by fødselsnummer.
+  const selfUrl = new URL(`${req.baseUrl}/DocumentReference`);
+  selfUrl.searchParams.set('patient', `Patient/${patient.id}`);
+  if (params.get('type')) selfUrl.searchParams.set('type', params.get('type')!);
+  if (status) selfUrl.searchParams.set('status', status);
+  if (paging.summaryCount) return { status: 200, resource: { resourceType: 'Bundle', type: 'searchset', total: references.length } };
+  const bundle: Bundle = searchsetBundle({
+    selfUrl,
+    total: references.length,
+    baseUrl: req.baseUrl,
+    resources: references.slice(paging.offset, paging.offset + paging.count),
+    ...paging,
+  });
+  return { status: 200, resource: bundle };
+}
+
+/** The PS CDA at both levels, stored for retrieval by this caller until it expires. */
+async function madeSummaries(summary: Bundle, req: FhirRequest, ctx: RouteContext, patientId: string, now: Date): Promise<NcpDocument[]> {
+  const expires = new Date(now.getTime() + DOCUMENT_TTL_MS).toISOString();
+  const lang = req.lang === 'en' ? 'en-GB' : 'nb-NO';
+  const docs: NcpDocument[] = [];
+  const l3Id = `ps-${randomUUID()}`;
+  for (const level of [3, 1] as const) {
+    const content = await psDocument(summary, level, ctx.config.helsebroOid);
+    docs.push({
+      id: level === 3 ? l3Id : `ps-${randomUUID()}`,
+      patientId,
+      kind: 'ps',
+      level,
+      requester: requesterOf(ctx),
+      lang,
+      contentType: XML,
+      content,
+      size: Buffer.byteLength(content, 'utf8'),
+      sha1: sha1(content),
+      title: level === 3 ? 'Patient Summary (eHDSI CDA Level 3)' : 'Patient Summary (eHDSI CDA Level 1, PDF)',
+      ...(level === 1 ? { transforms: l3Id } : {}),
+      createdAt: now.toISOString(),
+      expiresAt: expires,
+    });
+  }
+  await ctx.db.tx((q) => storeNcpDocuments(q, docs, now));
+  return docs;
+}
+
+type Who = { id: string; fnr?: string | undefined };
+
+const parties = (ctx: RouteContext) => ({ custodian: ctx.config.operator, author: `Helsebro (${ctx.config.operator.name})` });
+
+function offeredSummary(d: NcpDocument, req: FhirRequest, ctx: RouteContext, patient: Who): OfferedDocument {
+  return {
+    ...parties(ctx),
+    patient,
+    id: d.id,
+    kind: 'ps',
+    level: d.level,
+    created: d.createdAt,
+    contentType: d.contentType,
+    size: d.size,
+    sha1: d.sha1,
+    title: d.title,
+    language: d.lang,
+    url: `${req.baseUrl}/Binary/${d.id}`,
+    ...(d.transforms ? { transforms: d.transforms } : {}),
+  };
+}
+
+function offeredPrescription(p: { row: ExportRow; bundle: Bundle; cda: string }, req: FhirRequest, ctx: RouteContext, patient: Who): OfferedDocument {
+  const id = `ep-${p.row.id}-l3`;
+  return {
+    ...parties(ctx),
+    patient,
+    id,
+    kind: 'ep',
+    level: 3,
+    created: p.row.createdAt,
+    contentType: XML,
+    size: Buffer.byteLength(p.cda, 'utf8'),
+    sha1: sha1(p.cda),
+    title: `ePrescription ${p.row.prescriptionId}`,
+    language: 'nb-NO',
+    url: `${req.baseUrl}/Binary/${id}`,
+    description: prescriptionDescription(p.bundle),
+  };
+}
+
+/** Who asked, as precisely as the token says: only they may read back what was made for them. */
+function requesterOf(ctx: RouteContext): string {
+  const p = ctx.principal!;
+  return `${p.kind}:${p.clientId}:${p.subject}`;
+}
+
+/** OpenNCP wants the ATC code first in an ePrescription's description (the MPD Medication has it as classification). */
+function prescriptionDescription(bundle: Bundle): string | undefined {
+  const med = bundle.entry?.map((e) => e.resource).find((r) => r?.resourceType === 'Medication');
+  if (med?.resourceType !== 'Medication') return undefined;
+  const atc = atcIn(med);
+  const name = med.code?.text ?? med.code?.coding?.find((c) => c.display)?.display;
+  return [atc, name].filter(Boolean).join(' ') || undefined;
+}
+
+/** The first ATC code anywhere in a resource (code or classification extension). */
+function atcIn(value: unknown): string | undefined {
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const found = atcIn(v);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    const o = value as { system?: unknown; code?: unknown };
+    if (o.system === 'http://www.whocc.no/atc' && typeof o.code === 'string') return o.code;
+    return atcIn(Object.values(value));
+  }
+  return undefined;
+}
+
+/** A listed document by id, as the caller may see it: the stored summary or the prescription's current CDA. */
+async function findDocument(id: string, req: FhirRequest, ctx: RouteContext): Promise<{ content: string; offered: OfferedDocument } | Problem> {
+  ctx.audit.resourceId = id;
+  if (PS_ID.test(id)) {
+    const doc = await readNcpDocument(ctx.db, id, new Date());
+    if (!doc || doc.requester !== requesterOf(ctx)) return notFound(`${id} not found (documents made for a list expire after an hour)`);
+    const patient = await patientById(doc.patientId, ctx);
+    if (isProblem(patient)) return patient;
+    const fnr = personNumberOf(patient);
+    ctx.audit.patient = { id: patient.id, fnr };
+    if (!fnr) return notFound(`${id} not found`);
+    const access = ctx.decide(await ctx.patientFacts({ id: patient.id, fnr }), { resourceType: 'Patient', interaction: 'r', level: 'request' });
+    if (access.effect === 'deny') return accessProblem(access);
+    return { content: doc.content, offered: offeredSummary(doc, req, ctx, { id: patient.id, fnr }) };
+  }
+  const ep = EP_ID.exec(id);
+  if (!ep) return notFound(`${id} not found`);
+  const found = await norwegianForNcp(ctx, ep[1]!);
+  if (isProblem(found)) return found;
+  const who = { id: found.row.patientId ?? '', fnr: found.row.patientFnr };
+  return { content: found.cda, offered: offeredPrescription(found, req, ctx, who) };
+}
+
+async function binaryHandler(req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
+  const id = req.params.id!;
+  const found = await findDocument(id, req, ctx);
+  if (isProblem(found)) return found;
+  if (wantsFhir(req)) {
+    const binary: Binary = { resourceType: 'Binary', id, contentType: XML, data: Buffer.from(found.content, 'utf8').toString('base64') };
+    return { status: 200, resource: binary };
+  }
+  return { status: 200, body: found.content, contentType: `${XML}; charset=utf-8` };
+}
+
+async function documentReferenceRead(req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
+  const found = await findDocument(req.params.id!, req, ctx);
+  return isProblem(found) ? found : { status: 200, resource: documentReference(found.offered) };
+}
+
+/** A FHIR Binary resource when the client asks for FHIR JSON (Accept or _format); the document itself otherwise. */
+function wantsFhir(req: FhirRequest): boolean {
+  const format = req.query.get('_format');
+  if (format) return /json/.test(format);
+  const accept = (req.headers.accept ?? '').toLowerCase();
+  return /application\/(fhir\+)?json/.test(accept) && !/(text|application)\/xml/.test(accept);
+}

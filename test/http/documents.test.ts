@@ -1,0 +1,149 @@
+// IHE MHD for the NCP: the DocumentReference search lists the patient summary (Level 3 and 1) and each
+// exportable ePrescription, and every attachment URL answers with the document (or a FHIR Binary), with
+// the size and hash the list states; audited and access-checked.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEvent, Binary, Bundle, DocumentReference, OperationOutcome } from '@medplum/fhirtypes';
+import { PERSONAS } from '../../src/demo/personas.ts';
+import { DEMO_PRESCRIPTIONS, seedDemoPrescriptions } from '../../src/eprescription/demo.ts';
+import { OID } from '../../src/fhir/identifiers.ts';
+import { seedDemoSummarySources } from '../../src/summary/seed.ts';
+import { engines, getTestDb } from '../support/db.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { validateXmlAll } from '../support/xsd.ts';
+
+const NCP_SCOPE = [
+  'system/DocumentReference.rs system/Binary.r system/Patient.r system/MedicationRequest.rs',
+  'system/Condition.rs system/AllergyIntolerance.rs system/MedicationStatement.rs system/Procedure.rs system/DeviceUseStatement.rs system/Flag.rs',
+].join(' ');
+const ADDISON = `${OID.fnr}|${PERSONAS.addison.fnr}`;
+
+const docsOf = (b: Bundle) => (b.entry ?? []).map((e) => e.resource as DocumentReference);
+const label = (d: DocumentReference) => `${d.type!.coding![0]!.code} ${d.content[0]!.format!.code}`;
+
+describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
+  let srv: TestServer;
+  const ncp = (path: string, init: RequestInit = {}, client = 'ncp-no') => srv.fetchAs(NCP_SCOPE, path, init, { client });
+
+  beforeAll(async () => {
+    const db = await getTestDb(engine);
+    await seedDemoSummarySources(db);
+    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0' });
+    await seedDemoPrescriptions(db, srv.config);
+  });
+  afterAll(async () => {
+    await srv.close();
+  });
+
+  it("lists the Addison persona's patient summary (L3, L1) and exportable prescriptions, and every attachment URL answers", async () => {
+    const requestId = `mhd-${engine}-list`;
+    const res = await ncp(`/fhir/DocumentReference?patient.identifier=${encodeURIComponent(ADDISON)}&status=current`, { headers: { 'x-request-id': requestId } });
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as Bundle;
+    expect(JSON.stringify(bundle.link)).not.toContain(PERSONAS.addison.fnr);
+    const docs = docsOf(bundle);
+    const labels = docs.map(label);
+    expect(labels.filter((l) => l === '60591-5 urn:epSOS:ps:ps:2010')).toHaveLength(1);
+    expect(labels.filter((l) => l === '60591-5 urn:ihe:iti:xds-sd:pdf:2008')).toHaveLength(1);
+    const exportable = DEMO_PRESCRIPTIONS.filter((p) => p.persona.id === 'addison' && p.exportable).length;
+    expect(exportable).toBeGreaterThan(0);
+    expect(labels.filter((l) => l === '57833-6 urn:epSOS:ep:pre:2010')).toHaveLength(exportable);
+
+    const xmls: string[] = [];
+    for (const d of docs) {
+      expect(d.status).toBe('current');
+      expect(d.category![0]!.coding![0]!.code).toBe(d.type!.coding![0]!.code);
+      expect(d.subject!.reference).toBe('Patient/addison');
+      expect(d.custodian!.identifier!.system).toBe(OID.orgnr);
+      expect(d.author![0]!.display).toBeTruthy();
+      expect(d.date).toBeTruthy();
+      const a = d.content[0]!.attachment;
+      expect(a.contentType).toBe('text/xml');
+      const got = await ncp(new URL(a.url!).pathname);
+      expect(got.status, a.url).toBe(200);
+      expect(got.headers.get('content-type')).toMatch(/^text\/xml/);
+      const body = await got.text();
+      expect(Buffer.byteLength(body, 'utf8')).toBe(a.size);
+      expect(createHash('sha1').update(body, 'utf8').digest('base64')).toBe(a.hash);
+      xmls.push(body);
+      // The entry's fullUrl answers a read with the same DocumentReference.
+      const entry = bundle.entry!.find((e) => e.resource === d)!;
+      const read = await ncp(new URL(entry.fullUrl!).pathname);
+      expect(read.status, entry.fullUrl).toBe(200);
+      expect(await read.json()).toEqual(d);
+    }
+    const ps1 = docs.find((d) => label(d) === '60591-5 urn:ihe:iti:xds-sd:pdf:2008')!;
+    expect(ps1.relatesTo![0]!.target.reference).toBe(`DocumentReference/${docs.find((d) => label(d) === '60591-5 urn:epSOS:ps:ps:2010')!.id}`);
+    // The patient summaries pass the CDA schema here; the ePrescription CDA's own schema fixes are issue 12's.
+    const ps = docs.map((d, i) => [d, xmls[i]!] as const).filter(([d]) => d.type!.coding![0]!.code === '60591-5');
+    const results = await validateXmlAll(ps.map(([, x]) => x), 'cda');
+    results.forEach((r, i) => expect(r.errors, ps[i]![0].id).toEqual([]));
+
+    const audit = await (await getTestDb(engine)).query<{ resource: AuditEvent }>('select resource from audit_event where request_id = $1', [requestId]);
+    expect(audit.rows).toHaveLength(1);
+    expect(JSON.stringify(audit.rows[0]!.resource)).toContain('Patient/addison');
+  });
+
+  it('wraps the document in a FHIR Binary for Accept: application/fhir+json', async () => {
+    const docs = docsOf((await (await ncp(`/fhir/DocumentReference?patient=Patient/addison&type=${encodeURIComponent('http://loinc.org|57833-6')}`)).json()) as Bundle);
+    expect(docs.length).toBeGreaterThan(0);
+    expect(docs.every((d) => d.type!.coding![0]!.code === '57833-6')).toBe(true);
+    // OpenNCP's document list wants the ATC code first in the description.
+    expect(docs.map((d) => d.description).sort()).toEqual(['H02AA02 Florinef Tab 0,1 mg', 'H02AB09 Hydrokortison Orifarm Tab 10 mg']);
+    const res = await ncp(new URL(docs[0]!.content[0]!.attachment.url!).pathname, { headers: { accept: 'application/fhir+json' } });
+    expect(res.status).toBe(200);
+    const binary = (await res.json()) as Binary;
+    expect(binary.resourceType).toBe('Binary');
+    expect(binary.contentType).toBe('text/xml');
+    expect(Buffer.from(binary.data!, 'base64').toString('utf8')).toContain('57833-6');
+  });
+
+  it('takes the search in a POSTed form, and filters by type', async () => {
+    const res = await ncp('/fhir/DocumentReference/_search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ 'patient.identifier': `${OID.fnr}|${PERSONAS.ms.fnr}`, type: 'http://loinc.org|60591-5' }).toString(),
+    });
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as Bundle;
+    expect(docsOf(bundle).map(label).sort()).toEqual(['60591-5 urn:epSOS:ps:ps:2010', '60591-5 urn:ihe:iti:xds-sd:pdf:2008']);
+    expect(JSON.stringify(bundle)).not.toContain(PERSONAS.ms.fnr.slice(0, 6) + '"');
+  });
+
+  it('serves a patient summary only to the caller it was made for, and not after it expired or for unknown ids', async () => {
+    const docs = docsOf((await (await ncp(`/fhir/DocumentReference?patient=Patient/ms&type=60591-5`)).json()) as Bundle);
+    const path = new URL(docs[0]!.content[0]!.attachment.url!).pathname;
+    expect((await ncp(path)).status).toBe(200);
+    expect((await ncp(path, {}, 'another-ncp-client')).status).toBe(404);
+    await (await getTestDb(engine)).query("update ncp_document set expires_at = now() - interval '1 second' where id = $1", [docs[0]!.id]);
+    expect((await ncp(path)).status).toBe(404);
+    for (const id of ['nothing', 'ps-00000000-0000-0000-0000-000000000000', 'ep-nonexistent-l3', '..%2F..%2Fetc']) {
+      const res = await ncp(`/fhir/Binary/${id}`);
+      expect(res.status, id).toBe(404);
+      expect(((await res.json()) as OperationOutcome).resourceType).toBe('OperationOutcome');
+    }
+  });
+
+  it.each([
+    ['no patient', '/fhir/DocumentReference', 400, 'patient'],
+    ['an identifier without a system', '/fhir/DocumentReference?patient.identifier=12839410075', 400, 'patient.identifier'],
+    ['an unknown status', '/fhir/DocumentReference?patient=Patient/addison&status=draft', 400, 'status'],
+    ['an unknown parameter', '/fhir/DocumentReference?patient=Patient/addison&author=x', 400, 'author'],
+    ['an unknown patient', `/fhir/DocumentReference?patient.identifier=${encodeURIComponent(`${OID.fnr}|01010112345`)}`, 404, undefined],
+  ])('answers %s with an OperationOutcome', async (_label, path, status, expression) => {
+    const res = await ncp(path);
+    expect(res.status).toBe(status);
+    const oo = (await res.json()) as OperationOutcome;
+    expect(oo.resourceType).toBe('OperationOutcome');
+    if (expression) expect(oo.issue[0]!.expression).toContain(expression);
+  });
+
+  it('lists nothing for a status Helsebro does not keep, and refuses callers without the scope or another citizen', async () => {
+    const superseded = (await (await ncp('/fhir/DocumentReference?patient=Patient/addison&status=superseded')).json()) as Bundle;
+    expect(superseded.total).toBe(0);
+    const noScope = await srv.fetchAs('system/Patient.r', '/fhir/DocumentReference?patient=Patient/addison', {}, { client: 'ncp-no' });
+    expect(noScope.status).toBe(403);
+    const citizen = await srv.fetchAs('patient/DocumentReference.s patient/Patient.r', '/fhir/DocumentReference?patient=Patient/addison', {}, { patient: PERSONAS.ms.fnr });
+    expect(citizen.status).toBe(403);
+  });
+});
