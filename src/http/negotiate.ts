@@ -21,8 +21,8 @@ const PRODUCED_TYPES: Record<Produces, string[]> = {
   fhir: [...JSON_TYPES],
   xml: [...XML_TYPES],
   html: ['text/html'],
-  // A stored document: as itself (XML) or wrapped in a FHIR Binary.
-  document: [...XML_TYPES, ...JSON_TYPES],
+  // A stored document: as itself (XML; a Level 1 document's PDF on request) or wrapped in a FHIR Binary.
+  document: [...XML_TYPES, ...JSON_TYPES, 'application/pdf'],
 };
 
 const MEDIA_OF_KIND: Record<BodyKind, string> = {

@@ -13,7 +13,7 @@ export function sendResult(res: Response, result: HandlerResult, pretty: boolean
     res.send(JSON.stringify(result.resource, resourceTypeFirst, pretty ? 2 : undefined));
   } else {
     res.setHeader('Content-Type', result.contentType);
-    res.send(result.body);
+    res.send(typeof result.body === 'string' ? result.body : Buffer.from(result.body));
   }
 }
 

@@ -33,7 +33,7 @@ export interface FhirRequest {
 
 export type FhirResponse =
   | { status: number; resource: Resource; headers?: Record<string, string> }
-  | { status: number; body: string; contentType: string; headers?: Record<string, string> };
+  | { status: number; body: string | Uint8Array; contentType: string; headers?: Record<string, string> };
 
 export type HandlerResult = FhirResponse | Problem;
 

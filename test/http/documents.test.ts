@@ -98,6 +98,21 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
     expect(Buffer.from(binary.data!, 'base64').toString('utf8')).toContain('57833-6');
   });
 
+  it('serves the PDF of a Level 1 summary itself with Accept: application/pdf', async () => {
+    const docs = docsOf((await (await ncp('/fhir/DocumentReference?patient=Patient/ms&type=60591-5')).json()) as Bundle);
+    const l1 = docs.find((d) => d.content[0]!.format!.code === 'urn:ihe:iti:xds-sd:pdf:2008')!;
+    const res = await ncp(new URL(l1.content[0]!.attachment.url!).pathname, { headers: { accept: 'application/pdf' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    // A Level 3 document has no PDF: it is served as itself.
+    const l3 = docs.find((d) => d.content[0]!.format!.code === 'urn:epSOS:ps:ps:2010')!;
+    const asXml = await ncp(new URL(l3.content[0]!.attachment.url!).pathname, { headers: { accept: 'application/pdf, text/xml;q=0.5' } });
+    expect(asXml.headers.get('content-type')).toMatch(/^text\/xml/);
+    expect((await ncp(new URL(l3.content[0]!.attachment.url!).pathname, { headers: { accept: 'application/pdf' } })).status).toBe(406);
+  });
+
   it('takes the search in a POSTed form, and filters by type', async () => {
     const res = await ncp('/fhir/DocumentReference/_search', {
       method: 'POST',

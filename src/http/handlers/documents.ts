@@ -8,7 +8,7 @@ import { accessProblem } from '../../auth/access-rules.ts';
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { documentReference, type OfferedDocument } from '../../fhir/document-reference.ts';
 import { parseToken, personNumberOf } from '../../fhir/identifiers.ts';
-import { badRequest, isProblem, notFound, type Problem } from '../../fhir/outcomes.ts';
+import { badRequest, isProblem, notAcceptable, notFound, type Problem } from '../../fhir/outcomes.ts';
 import { readNcpDocument, storeNcpDocuments, type NcpDocument } from '../../store/ncp-documents.ts';
 import { findPatientByIdentifier } from '../../store/patients.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
@@ -71,7 +71,8 @@ export function documentRoutes(services: SummaryServices): RouteDef[] {
       produces: 'document',
       access: { scope: { resourceType: 'Binary', interaction: 'r' }, audit: 'R' },
       documentation:
-        'A document listed by the DocumentReference search (the eHDSI CDA, text/xml), or with Accept: application/fhir+json a FHIR Binary holding it. ' +
+        'A document listed by the DocumentReference search (the eHDSI CDA, text/xml), with Accept: application/fhir+json a FHIR Binary holding it, ' +
+        'or with Accept: application/pdf the PDF of a Level 1 document. ' +
         'A patient summary can be read back by the caller it was made for until it expires.',
       handler: binaryHandler,
     },
@@ -289,6 +290,11 @@ async function binaryHandler(req: FhirRequest, ctx: RouteContext): Promise<Handl
   const id = req.params.id!;
   const found = await findDocument(id, req, ctx);
   if (isProblem(found)) return found;
+  // OpenNCP's getDocument may want the PDF of a Level 1 document itself rather than its CDA wrapper.
+  if (wantsPdf(req)) {
+    const pdf = found.offered.level === 1 ? pdfOf(found.content) : undefined;
+    return pdf ? { status: 200, body: pdf, contentType: 'application/pdf' } : notAcceptable(`${id} is a Level 3 document: it is served as text/xml`);
+  }
   if (wantsFhir(req)) {
     const binary: Binary = { resourceType: 'Binary', id, contentType: XML, data: Buffer.from(found.content, 'utf8').toString('base64') };
     return { status: 200, resource: binary };
@@ -299,6 +305,14 @@ async function binaryHandler(req: FhirRequest, ctx: RouteContext): Promise<Handl
 async function documentReferenceRead(req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
   const found = await findDocument(req.params.id!, req, ctx);
   return isProblem(found) ? found : { status: 200, resource: documentReference(found.offered) };
+}
+
+const wantsPdf = (req: FhirRequest): boolean => /application\/pdf/i.test(req.headers.accept ?? '') && !/(text|application)\/xml/i.test(req.headers.accept ?? '');
+
+/** The PDF bytes in a Level 1 CDA's nonXMLBody. */
+function pdfOf(cda: string): Uint8Array | undefined {
+  const b64 = /<text mediaType="application\/pdf" representation="B64">([A-Za-z0-9+/=\s]+)<\/text>/.exec(cda)?.[1];
+  return b64 ? new Uint8Array(Buffer.from(b64.replace(/\s+/g, ''), 'base64')) : undefined;
 }
 
 /** A FHIR Binary resource when the client asks for FHIR JSON (Accept or _format); the document itself otherwise. */
