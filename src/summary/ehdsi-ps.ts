@@ -1,4 +1,4 @@
-// The eHDSI Patient Summary CDA (template 1.3.6.1.4.1.12559.11.10.1.3.1.1.3, LOINC 60591-5) as a rendering
+// The eHDSI Patient Summary CDA (template 1.3.6.1.4.1.12559.11.10.1.3.1.1.3, Level 1 ...1.1.7; LOINC 60591-5) as a rendering
 // of the IPS document $summary produces: the header from the document's Patient, author and custodian,
 // and per Composition section the CDA section its module writes (src/sections/<key>/cda.ts), with the
 // same narrative rows as the FHIR narrative. Level 3 is that structured body; Level 1 carries a PDF of the
@@ -14,6 +14,8 @@ import { el, textEl, xmlDocument, type Child, type XmlNode } from '../xml/write.
 import { summaryVocabulary } from './vocabulary.ts';
 
 export const PS_TEMPLATE = '1.3.6.1.4.1.12559.11.10.1.3.1.1.3';
+/** eHDSI Patient Summary PDF embedded (Level 1). */
+export const PS_L1_TEMPLATE = '1.3.6.1.4.1.12559.11.10.1.3.1.1.7';
 const LOINC = '2.16.840.1.113883.6.1';
 
 export interface PsCdaInput {
@@ -60,7 +62,7 @@ export function psCda(input: PsCdaInput): string | undefined {
     'ClinicalDocument',
     { xmlns: 'urn:hl7-org:v3', 'xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', 'xmlns:pharm': 'urn:hl7-org:pharm', classCode: 'DOCCLIN', moodCode: 'EVN' },
     el('typeId', { root: '2.16.840.1.113883.1.3', extension: 'POCD_HD000040' }),
-    templateIds(PS_TEMPLATE),
+    templateIds(input.pdf ? PS_L1_TEMPLATE : PS_TEMPLATE),
     el('id', { root: docRoot, extension: input.pdf ? `${docId}.L1` : docId }),
     el('code', { code: '60591-5', codeSystem: LOINC, codeSystemName: 'LOINC', displayName: 'Patient Summary' }),
     textEl('title', TITLE[lang]),

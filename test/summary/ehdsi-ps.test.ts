@@ -160,6 +160,7 @@ describe('eHDSI PS CDA: Level 1', () => {
     const body = all(root, 'nonXMLBody')[0]!.child(V3, 'text')!;
     expect([attr(body, 'mediaType'), attr(body, 'representation')]).toEqual(['application/pdf', 'B64']);
     expect(all(root, 'structuredBody')).toHaveLength(0);
+    expect(attr(root.child(V3, 'templateId'), 'root')).toBe('1.3.6.1.4.1.12559.11.10.1.3.1.1.7');
     const text = await pdfText(new Uint8Array(Buffer.from(body.text, 'base64')));
     expect(text).toContain('Pasientsammendrag');
     expect(text).toContain('Bjørn Erik Haugland');
