@@ -11,6 +11,8 @@ import { buildSummarySources } from './summary/build-sources.ts';
 import { seedDemoSummarySources } from './summary/seed.ts';
 import { demoPrescriptionSeedStep } from './eprescription/demo.ts';
 import { startOutboxWorkers } from './edispensation/outbox/start.ts';
+import { outboxFigures } from './edispensation/outbox/repository.ts';
+import { watchOutbox } from './metrics/registry.ts';
 import { ensureAuditPartitions, keepAuditPartitionsAhead } from './audit/partitions.ts';
 import { createApp } from './http/app.ts';
 import { answerClientErrors } from './http/client-errors.ts';
@@ -55,6 +57,7 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
   // Once the store is open and the port is ours: the outbox workers also deliver what earlier runs left behind.
   const outbox = startOutboxWorkers(config, db, log);
   await ensureAuditPartitions(db);
+  watchOutbox(() => outboxFigures(db));
   const auditPartitions = keepAuditPartitionsAhead(db, (err) => log.warn({ err: String(err) }, 'audit partitions not extended'));
   // Requests the HTTP parser refuses are answered with an OperationOutcome too.
   answerClientErrors(server);

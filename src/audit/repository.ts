@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/db.ts';
 import { auditPatientKeys } from './build.ts';
+import { observeAuditWrite, secondsSince } from '../metrics/registry.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,11 +21,13 @@ export async function recordAudit(q: Queryable, event: AuditEvent): Promise<Audi
   const requestId = stored.entity?.find((e) => e.type?.code === 'XrequestId')?.what?.identifier?.value;
   if (!requestId) throw new Error('AuditEvent needs the request id entity');
   const patient = auditPatientKeys(stored);
+  const started = process.hrtime.bigint();
   await q.query(
     `insert into audit_event (id, recorded, patient_id, patient_fnr, action, outcome, request_id, resource)
      values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
     [id, recorded.toISOString(), patient.id ?? null, patient.fnr ?? null, stored.action, stored.outcome, requestId, JSON.stringify(stored)],
   );
+  observeAuditWrite(secondsSince(started));
   return stored;
 }
 

@@ -10,6 +10,7 @@ import type { FestProduct } from '../registries/fest/types.ts';
 import { demoHprRegistry, hprRegistryFromTable } from '../registries/hpr.ts';
 import { storePopulationRegistry } from '../registries/population.ts';
 import type { Db, Queryable } from '../store/db.ts';
+import { countConversion } from '../metrics/registry.ts';
 import { convertM1, sha256, type ChainFacts, type Conversion, type ConversionIds, type Converted, type PipelineDeps } from './pipeline.ts';
 import type { ExportDecision } from './rules.ts';
 import {
@@ -102,8 +103,13 @@ export async function importM1(db: Db, body: Uint8Array | string, deps: Pipeline
   const earlier = await findImportByHash(db, hash);
   if (earlier) return repeatOf(db, earlier, opts);
   const converted = await convertM1(body, deps, { ...(opts.now ? { now: opts.now } : {}), ...(opts.facts ? { facts: opts.facts } : {}) });
-  if (!converted.ok) return { kind: 'problem', problem: converted.problem };
+  if (!converted.ok) {
+    countConversion('invalid');
+    return { kind: 'problem', problem: converted.problem };
+  }
   const c = converted.value;
+  if (c.exportable) countConversion('exported');
+  else countConversion('refused', c.decision.reasons.map((r) => r.code));
   const stop = await opts.beforeStore?.(c);
   if (stop) return { kind: 'problem', problem: stop };
   const sameId = await findImportByPrescriptionId(db, c.m1.prescriptionId);

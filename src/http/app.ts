@@ -17,6 +17,7 @@ import {
   type Problem,
 } from '../fhir/outcomes.ts';
 import { loggableUrl, type Logger } from '../log.ts';
+import { observeHttp, secondsSince } from '../metrics/registry.ts';
 import { isStoreUnreachable, type Db } from '../store/db.ts';
 import { decideAccess, type PatientFacts } from '../auth/access-rules.ts';
 import type { AuthSetup } from '../auth/setup.ts';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
     setSecurityHeaders(res);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
+      observeHttp(metricsRoute(req.path, res.locals.match), req.method, res.statusCode, secondsSince(started));
       req.log.info(
         {
           method: req.method,
@@ -205,6 +207,19 @@ async function runHandler(route: RouteDef, req: FhirRequest, ctx: RouteContext):
     ctx.log.error({ err: describeError(err) }, 'handler failed');
     return serverError();
   }
+}
+
+const TOP_LEVEL = new Set(['fhir', 'view', 'healthz', 'readyz', 'metrics', '.well-known']);
+
+/**
+ * The metrics label of a request: the FHIR route's pattern, else its top-level area. Never the URL itself
+ * (it may hold a fødselsnummer) and never a value a caller can vary without bound.
+ */
+function metricsRoute(path: string, match: unknown): string {
+  const pattern = (match as { route?: { path?: string } } | undefined)?.route?.path;
+  if (pattern) return `/fhir${pattern}`;
+  const top = path.split('/')[1] ?? '';
+  return TOP_LEVEL.has(top) ? `/${top}` : 'other';
 }
 
 const isPretty = (req: Request): boolean => /^(true|1)$/.test(String(req.query._pretty ?? ''));

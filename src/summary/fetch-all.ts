@@ -9,6 +9,7 @@ import {
   type SourceName,
   type SummarySource,
 } from '../sources/source.ts';
+import { observeSourceCall, secondsSince } from '../metrics/registry.ts';
 
 export type SourceFailure = 'failed' | 'timeout' | 'malformed';
 
@@ -62,8 +63,11 @@ export async function fetchOne(source: SummarySource, patient: PatientKey, opts:
       (answer) => checkAnswer(source.name, answer, report),
       (err: unknown) => classify(source.name, err, controller.signal, report),
     );
+  const started = process.hrtime.bigint();
   try {
-    return await Promise.race([work, deadline]);
+    const result = await Promise.race([work, deadline]);
+    observeSourceCall(source.name, result.status, secondsSince(started));
+    return result;
   } finally {
     finished = true;
     clearTimeout(timer);

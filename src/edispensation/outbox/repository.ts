@@ -169,6 +169,15 @@ export async function countOutbox(q: Queryable): Promise<OutboxCount[]> {
   return r.rows;
 }
 
+/** Depth and age of the oldest message per channel and state, for the metrics scrape. */
+export async function outboxFigures(q: Queryable): Promise<{ channel: OutboxChannel; state: OutboxState; count: number; oldestAgeSeconds: number }[]> {
+  const r = await q.query<{ channel: OutboxChannel; state: OutboxState; count: number; age: number }>(
+    `select channel, state, count(*)::int as count, extract(epoch from now() - min(created_at))::float8 as age
+     from outbox group by channel, state order by channel, state`,
+  );
+  return r.rows.map((x) => ({ channel: x.channel, state: x.state, count: x.count, oldestAgeSeconds: Math.max(0, Number(x.age)) }));
+}
+
 export async function listOutbox(q: Queryable, filter: { state?: OutboxState; limit: number }): Promise<OutboxMessage[]> {
   const r = filter.state
     ? await q.query<DbRow>(`select ${COLUMNS} from outbox where state = $1 order by created_at desc limit $2`, [filter.state, filter.limit])
