@@ -32,9 +32,15 @@ export type ServeMessage =
   | { type: 'ready'; url: string; baselineUrl: string; token: string; engine: string; precomputed: string[] }
   | { type: 'memory'; rss: number; heapUsed: number }
   | { type: 'token'; token: string; id: number }
+  | { type: 'profile'; file: string }
   | { type: 'failed'; message: string };
 
-export type ServeRequest = { type: 'memory' } | { type: 'token'; scope: string; id: number; client?: string } | { type: 'stop' };
+export type ServeRequest =
+  | { type: 'memory' }
+  | { type: 'token'; scope: string; id: number; client?: string }
+  | { type: 'profile-start' }
+  | { type: 'profile-stop'; file: string }
+  | { type: 'stop' };
 
 const send = (m: ServeMessage): void => {
   process.send?.(m);
@@ -103,6 +109,10 @@ async function main(): Promise<void> {
     } else if (m.type === 'token') {
       const who = m.client ? { client: m.client } : { hpr: BENCH_HPR };
       void issuer.issueDemoToken({ scope: m.scope, ttlSec: 6 * 3600, ...who }).then((t) => send({ type: 'token', token: t, id: m.id }));
+    } else if (m.type === 'profile-start') {
+      void profiler.start();
+    } else if (m.type === 'profile-stop') {
+      void profiler.stop(m.file).then(() => send({ type: 'profile', file: m.file }));
     } else if (m.type === 'stop') {
       baseline.closeAllConnections();
       baseline.close();
@@ -114,6 +124,28 @@ async function main(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
   send({ type: 'ready', url: real.url, baselineUrl, token, engine: db.engine, precomputed: baselineRoutes.served });
 }
+
+/** The V8 CPU profiler over exactly the window the bench asks for (not start-up), via the inspector. */
+const profiler = (() => {
+  let session: import('node:inspector/promises').Session | undefined;
+  return {
+    async start(): Promise<void> {
+      const { Session } = await import('node:inspector/promises');
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    },
+    async stop(file: string): Promise<void> {
+      if (!session) throw new Error('the profiler was not started');
+      const { profile } = await session.post('Profiler.stop');
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      session = undefined;
+    },
+  };
+})();
 
 /**
  * For each GET path, asks the real stack once and builds a route (same pattern, same access and audit

@@ -27,6 +27,8 @@ export interface BenchServer {
   precomputed: string[];
   memory(): Promise<{ rss: number; heapUsed: number }>;
   tokenFor(scope: string, client?: string): Promise<string>;
+  /** CPU-profiles the server while `during` runs; the profile (V8 .cpuprofile JSON) goes to `file`. */
+  profile<T>(file: string, during: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +86,12 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
     tokenFor: async (scope, client) => {
       const id = ++nextId;
       return (await ask({ type: 'token', scope, id, ...(client ? { client } : {}) }, 'token', id)).token;
+    },
+    profile: async (file, during) => {
+      child.send({ type: 'profile-start' } satisfies ServeRequest);
+      const result = await during();
+      await ask({ type: 'profile-stop', file }, 'profile');
+      return result;
     },
     stop: () => stopChild(child),
   };
