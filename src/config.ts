@@ -2,6 +2,7 @@
 // with a message naming the variable; defaults serve the embedded demo.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseSystemClients, type ClientRole } from './auth/roles.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const ms = z.coerce.number().int().min(1).max(600_000);
@@ -24,6 +25,13 @@ const schema = z
     AUTH_JWKS_URL: url.optional(),
     AUTH_ISSUER: z.string().min(1).optional(),
     AUTH_AUDIENCE: z.string().min(1).optional(),
+    // Registered system clients and their roles: `client=role,...` (a trailing * matches a prefix).
+    SYSTEM_CLIENTS: z
+      .string()
+      .refine((v) => parseSystemClients(v) !== undefined, 'must be client=ncp|pharmacy|operator|auditor, comma-separated')
+      .optional(),
+    // Key of the hash under which refused callers' source addresses are audited (not the address itself).
+    AUDIT_ADDRESS_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
     KJERNEJOURNAL_BASE_URL: url.optional(),
     MEDICATION_LIST_BASE_URL: url.optional(),
@@ -67,8 +75,16 @@ export interface Config {
   maxBodyBytes: { json: number; xml: number };
   demoPopulationSize: number;
   summarySourceTimeoutMs: number;
-  auth: { jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined };
+  auth: {
+    jwksUrl: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+    /** SYSTEM_CLIENTS; undefined: the demo registration in demo mode, none in production. */
+    systemClients: readonly ClientRole[] | undefined;
+  };
   rateLimitPerMinute: number;
+  /** AUDIT_ADDRESS_KEY: keys the hash of refused callers' addresses in the audit log. */
+  auditAddressKey: string;
   sources: { kjernejournalBaseUrl: string | undefined; medicationListBaseUrl: string | undefined };
   delivery: { m10Url: string | undefined; ncpUrl: string | undefined };
   operator: { name: string; orgnr: string };
@@ -103,8 +119,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: { json: e.MAX_BODY_BYTES_JSON, xml: e.MAX_BODY_BYTES_XML },
     demoPopulationSize: e.DEMO_POPULATION_SIZE,
     summarySourceTimeoutMs: e.SUMMARY_SOURCE_TIMEOUT_MS,
-    auth: { jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE },
+    auth: { jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE, systemClients: e.SYSTEM_CLIENTS ? parseSystemClients(e.SYSTEM_CLIENTS) : undefined },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    auditAddressKey: e.AUDIT_ADDRESS_KEY ?? 'helsebro-demo-address-key',
     sources: { kjernejournalBaseUrl: e.KJERNEJOURNAL_BASE_URL, medicationListBaseUrl: e.MEDICATION_LIST_BASE_URL },
     delivery: { m10Url: e.M10_DELIVERY_URL, ncpUrl: e.NCP_DELIVERY_URL },
     operator: { name: e.OPERATOR_NAME, orgnr: e.OPERATOR_ORGNR },

@@ -26,12 +26,17 @@ const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
 const SOURCE_TYPE = 'http://terminology.hl7.org/CodeSystem/security-source-type';
 const BALP_ENTITY_TYPE = 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType';
 
+/** Prefix of agent.network.address for a refused caller: a keyed hash of the source address, never the address. */
+export const ADDRESS_HASH_PREFIX = 'urn:helsebro:address-hmac:';
+
 /** Entity detail type naming an access rule that withheld content from the response. */
 export const WITHHELD_DETAIL = 'withheld-by-rule';
 
 export interface AuditInput {
-  /** Undefined only for events with no authenticated caller (Helsebro's own workers); the agent is then Helsebro. */
+  /** Undefined for events with no authenticated caller: Helsebro's own workers, and refused tokens (`anonymous`). */
   principal: Principal | undefined;
+  /** A caller refused before authentication: the client its token claims (unverified) and a keyed hash of its address. */
+  anonymous?: { claimedClient?: string | undefined; addressHash: string } | undefined;
   /** The patient the data is about, by Helsebro id and/or fødselsnummer (either suffices; both when known). */
   patient?: { id?: string | undefined; fnr?: string | undefined } | undefined;
   action: AuditAction;
@@ -136,8 +141,19 @@ function agents(input: AuditInput): AuditEventAgent[] {
   const server: AuditEventAgent = {
     type: { coding: [coding(DCM, '110152', 'Destination Role ID')] },
     who: { display: input.observer?.name ?? 'Helsebro' },
-    requestor: p === undefined,
+    requestor: p === undefined && !input.anonymous,
   };
+  if (input.anonymous) {
+    const caller: AuditEventAgent = {
+      type: { coding: [coding(DCM, '110153', 'Source Role ID')] },
+      who: input.anonymous.claimedClient
+        ? { identifier: { system: CLIENT_ID_SYSTEM, value: input.anonymous.claimedClient }, display: 'claimed by an unverified token' }
+        : { display: 'unauthenticated caller' },
+      network: { address: `${ADDRESS_HASH_PREFIX}${input.anonymous.addressHash}`, type: '5' },
+      requestor: true,
+    };
+    return [caller, server];
+  }
   if (!p) return [server];
 
   const client: AuditEventAgent = {

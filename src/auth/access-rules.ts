@@ -2,11 +2,12 @@
 // code and says allow, deny (the request fails with 403) or withhold (the request succeeds, and the withheld
 // part is reported as withheld: a section emptyReason `withheld`, an OperationOutcome warning; never
 // silently dropped). decideAccess runs every rule and returns every outcome that applies.
-import type { Coding, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { Coding, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { HELSEBRO_NS } from '../fhir/identifiers.ts';
 import { forbidden, warning, type Problem } from '../fhir/outcomes.ts';
 import { CARE_PURPOSES } from './claims.ts';
 import type { Principal } from './principal.ts';
+import { rolesOf, type Role } from './roles.ts';
 import { hasScope, requiredScope, type Interaction, type ScopeContext } from './scopes.ts';
 
 export const ACCESS_RULE_SYSTEM = `${HELSEBRO_NS}/CodeSystem/access-rule`;
@@ -59,11 +60,16 @@ export interface AccessTarget {
   element?: 'address' | undefined;
   /** The record is flagged restricted by the patient (a locked prescription, a restricted medicine). */
   restricted?: boolean | undefined;
+  /** The roles the route admits (its declaration); absent for content-level targets, which the route already passed. */
+  admits?: readonly Role[] | undefined;
+  /** True when the data is about no person at all (terminology, the outbox's counts): no patient rule applies. */
+  impersonal?: boolean | undefined;
 }
 
 export type AccessEffect = 'allow' | 'deny' | 'withhold';
 
 export const ACCESS_RULES = {
+  'ACCESS-ROLE': 'Each route admits the roles its declaration names (citizen, guardian or proxy, clinician, NCP, pharmacy, operator, auditor)',
   'ACCESS-SCOPE': 'The token\'s scopes must name the resource type and interaction; system clients see only what their scopes name',
   'ACCESS-CITIZEN-OWN-ONLY': 'A citizen sees only their own data, or that of a person they represent',
   'ACCESS-GUARDIAN-RESERVED': 'A guardian does not see the data of a child who has reserved against guardian access',
@@ -110,8 +116,21 @@ export const scopeRule: Rule = (who, _patient, what) => {
     : out('ACCESS-SCOPE', 'withhold', `Withheld: the access token lacks the scope ${needed}`, what);
 };
 
+export const roleRule: Rule = (who, patient, what) => {
+  if (!what.admits) return [];
+  // Someone else's patient is the own-data rule's refusal, not the role's: the citizen's roles are judged as if no patient were named.
+  const ownOrRepresented = patient && who.kind === 'citizen' && (patient.fnr === who.fnr || patient.fnr === who.actingFor?.fnr);
+  const roles = rolesOf(who, ownOrRepresented ? patient.fnr : undefined);
+  return roles.some((r) => what.admits!.includes(r))
+    ? out('ACCESS-ROLE', 'allow', 'Role admitted', what)
+    : out('ACCESS-ROLE', 'deny', `This route does not admit ${describeRoles(who, roles)}`, what);
+};
+
+const describeRoles = (who: Principal, roles: readonly Role[]): string =>
+  roles.length ? roles.join(' or ') : who.kind === 'system' ? 'a system client without a registered role' : 'this caller for this patient';
+
 export const citizenOwnOnlyRule: Rule = (who, patient, what) => {
-  if (who.kind !== 'citizen') return [];
+  if (who.kind !== 'citizen' || what.impersonal) return [];
   if (patient && (patient.fnr === who.fnr || patient.fnr === who.actingFor?.fnr)) {
     return out('ACCESS-CITIZEN-OWN-ONLY', 'allow', 'The citizen\'s own data or that of a represented person', what);
   }
@@ -149,15 +168,16 @@ export const restrictionRule: Rule = (who, patient, what) => {
   return found;
 };
 
-export const purposeRule: Rule = (who, patient, what) => {
-  // The audit log is read for oversight, not care; the purpose rule covers patient data only.
-  if (who.kind !== 'clinician' || !patient || what.resourceType === 'AuditEvent') return [];
+export const purposeRule: Rule = (who, _patient, what) => {
+  // Searches that name no single patient are reads of patient data too; data about no one is not.
+  if (who.kind !== 'clinician' || what.impersonal) return [];
   return CARE_PURPOSES.includes(who.purposeOfUse)
     ? []
     : out('ACCESS-PURPOSE', 'deny', 'The purpose of use in the access token is not a care purpose', what);
 };
 
 export const RULES: readonly Rule[] = [
+  roleRule,
   scopeRule,
   citizenOwnOnlyRule,
   guardianReservedRule,
@@ -232,3 +252,67 @@ export function withheldIssues(decision: AccessDecision): OperationOutcomeIssue[
 export const withheldRules = (decision: AccessDecision): AccessRuleCode[] => [
   ...new Set(decision.outcomes.filter((o) => o.effect === 'withhold').map((o) => o.rule)),
 ];
+
+/**
+ * A guardian reading a child's data does not see the records the child has reserved against guardian
+ * access (the medication list marks them, and its mapper labels them meta.security R). Other readers, the
+ * child and clinicians, see them: the label is this reservation, not a restriction for everyone.
+ */
+export function readsAsGuardian(who: Principal, patientFnr: string): boolean {
+  return who.kind === 'citizen' && who.actingFor?.relation === 'guardian' && who.actingFor.fnr === patientFnr && who.fnr !== patientFnr;
+}
+
+const guardianReserved = (r: Resource): boolean => (r.meta?.security ?? []).some((c) => c.code === 'R');
+
+/** Results of several sources, each `ok` with resources or failed; what a guardian may not see is removed. */
+export function withholdGuardianReserved<T extends { status: string }>(
+  results: readonly T[],
+  who: Principal,
+  patientFnr: string,
+): { results: T[]; hidden: number; issues: OperationOutcomeIssue[] } {
+  if (!readsAsGuardian(who, patientFnr)) return { results: [...results], hidden: 0, issues: [] };
+  let hidden = 0;
+  const kept = results.map((res) => {
+    const resources = (res as { resources?: Resource[] }).resources;
+    if (res.status !== 'ok' || !resources) return res;
+    const visible = resources.filter((r) => !guardianReserved(r));
+    hidden += resources.length - visible.length;
+    return { ...res, resources: visible };
+  });
+  const issues = hidden
+    ? [
+        warning('suppressed', `${hidden} record(s) withheld: the patient has reserved them against access by guardians`, {
+          details: [accessRuleCoding('ACCESS-GUARDIAN-RESERVED')],
+        }),
+      ]
+    : [];
+  return { results: kept, hidden, issues };
+}
+
+/** A patient restriction on ePrescriptions (a source block) stops their export abroad (NO-EXPORT-PATIENT-RESTRICTION). */
+export const restrictsExport = (facts: PatientFacts | undefined): boolean =>
+  facts?.restrictions.some((r) => r.kind === 'source-block' && r.source === 'eprescription') ?? false;
+
+/**
+ * Which side of the eDispensation flow a system client is on decides which dispensations it may withdraw:
+ * the NCP those reported from abroad (channel ncp), a pharmacy those reported by Norwegian pharmacies.
+ */
+export function withdrawalRule(who: Principal, channel: 'ncp' | 'pharmacy', what: AccessTarget): AccessOutcome[] {
+  if (who.kind !== 'system') return [];
+  return who.role === channel
+    ? []
+    : out('ACCESS-ROLE', 'deny', `Only the ${channel === 'ncp' ? 'NCP' : 'pharmacy side'} withdraws a dispensation it reported`, what);
+}
+
+/** A pharmacy reads prescriptions that came from abroad (EU) only; Norwegian ones reach it through the prescription chain. */
+export function pharmacyReadsEuOnly(who: Principal, origin: 'NO' | 'EU', what: AccessTarget): AccessOutcome[] {
+  return who.kind === 'system' && who.role === 'pharmacy' && origin !== 'EU'
+    ? out('ACCESS-ROLE', 'deny', 'A pharmacy system reads EU prescriptions only', what)
+    : [];
+}
+
+/** Merges the outcomes of route-specific rules into a decision. */
+export function withOutcomes(decision: AccessDecision, extra: readonly AccessOutcome[]): AccessDecision {
+  const outcomes = [...decision.outcomes, ...extra];
+  return { effect: strongest(outcomes), outcomes };
+}

@@ -5,6 +5,7 @@
 // A token that lacks a claim its kind needs is invalid as a whole: no partial principals.
 import { parsePersonNumber } from '../fhir/identifiers.ts';
 import { CLAIM } from './claims.ts';
+import type { SystemRole } from './roles.ts';
 import { parseScopes, type Scope, type ScopeContext } from './scopes.ts';
 
 export type PrincipalKind = 'clinician' | 'system' | 'citizen';
@@ -41,6 +42,8 @@ export interface ClinicianPrincipal extends PrincipalBase {
 
 export interface SystemPrincipal extends PrincipalBase {
   kind: 'system';
+  /** From the client id's registration (roles.ts); undefined for a client Helsebro has not registered. */
+  role?: SystemRole | undefined;
   orgnr?: string | undefined;
   parentOrgnr?: string | undefined;
   purposeOfUse?: string | undefined;
@@ -175,7 +178,7 @@ export function describePrincipal(p: Principal): string {
     case 'clinician':
       return `clinician via ${p.clientId} (org ${p.orgnr})`;
     case 'system':
-      return `system ${p.clientId}`;
+      return `system ${p.clientId}${p.role ? ` (${p.role})` : ''}`;
     case 'citizen':
       return `citizen via ${p.clientId}`;
   }

@@ -3,6 +3,8 @@
 import type { JSONWebKeySet } from 'jose';
 import type { Config } from '../config.ts';
 import { loadDemoIssuer, type DemoIssuer } from './demo-issuer.ts';
+import { isProblem } from '../fhir/outcomes.ts';
+import { DEMO_SYSTEM_CLIENTS, withSystemRole, type ClientRole } from './roles.ts';
 import { createTokenVerifier, type TokenVerifier } from './verify.ts';
 
 export interface AuthSetup {
@@ -24,10 +26,19 @@ export class AuthConfigError extends Error {
   override name = 'AuthConfigError';
 }
 
-export async function createAuth(
-  config: Pick<Config, 'mode' | 'dataDir' | 'auth'>,
-  opts: AuthSetupOptions = {},
-): Promise<AuthSetup> {
+type AuthConfig = Pick<Config, 'mode' | 'dataDir'> & { auth: Omit<Config['auth'], 'systemClients'> & { systemClients?: readonly ClientRole[] | undefined } };
+
+/** Every verified principal leaves with its system role (from the client registration) set. */
+const withRoles =
+  (verify: TokenVerifier, clients: readonly ClientRole[]): TokenVerifier =>
+  async (header, onReject) => {
+    const result = await verify(header, onReject);
+    return isProblem(result) ? result : withSystemRole(result, clients);
+  };
+
+export async function createAuth(config: AuthConfig, opts: AuthSetupOptions = {}): Promise<AuthSetup> {
+  // Production trusts only the clients it was told about; the demo registers the token CLI's clients.
+  const clients = config.auth.systemClients ?? (config.mode === 'production' ? [] : DEMO_SYSTEM_CLIENTS);
   if (config.mode === 'production') {
     const { jwksUrl, issuer, audience } = config.auth;
     const missing = [
@@ -46,7 +57,7 @@ export async function createAuth(
       mode: 'production',
       issuer,
       audience,
-      verify: createTokenVerifier({ jwks: url, issuer, audience, ...opts }),
+      verify: withRoles(createTokenVerifier({ jwks: url, issuer, audience, ...opts }), clients),
     };
   }
   const demo = await loadDemoIssuer(config.dataDir);
@@ -56,6 +67,6 @@ export async function createAuth(
     audience: demo.audience,
     jwks: demo.jwks,
     demoIssuer: demo,
-    verify: createTokenVerifier({ jwks: demo.jwks(), issuer: demo.issuer, audience: demo.audience, ...opts }),
+    verify: withRoles(createTokenVerifier({ jwks: demo.jwks(), issuer: demo.issuer, audience: demo.audience, ...opts }), clients),
   };
 }

@@ -19,12 +19,13 @@ import {
 import { loggableUrl, type Logger } from '../log.ts';
 import { observeHttp, secondsSince } from '../metrics/registry.ts';
 import { isStoreUnreachable, type Db } from '../store/db.ts';
-import { decideAccess, type PatientFacts } from '../auth/access-rules.ts';
+import type { PatientFacts } from '../auth/access-rules.ts';
 import type { AuthSetup } from '../auth/setup.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { SummarySource } from '../sources/source.ts';
 import { createViewRouter } from './view/router.ts';
-import { auditCall, authenticate, checkScope, limitPerClient, matchOf } from './auth.ts';
+import { auditCall, auditRefusal, authenticate, limitPerClient, matchOf } from './auth.ts';
+import { decideRequest, refuseUnadmitted } from './decide.ts';
 import { buildCapabilityStatement, securityDescription } from './capability.ts';
 import { sendProblem, sendResult } from './respond.ts';
 import { buildFhirRequest, RouteTable } from './router.ts';
@@ -112,7 +113,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.locals.match = match;
     next();
   });
-  fhir.use(authenticate(deps.auth));
+  fhir.use(authenticate(deps.auth, (req, res, problem) => auditRefusal({ db, config, req, route: matchOf(res).route, problem })));
   fhir.use(limitPerClient(config));
   fhir.use(async (req, res) => {
     const { route, params } = matchOf(res);
@@ -129,9 +130,7 @@ export function createApp(deps: AppDeps): express.Express {
       baseUrl: `${publicBase(config, req)}/fhir`,
       requestId: req.id,
     });
-    let result: HandlerResult;
-    if (isProblem(fhirReq)) result = fhirReq;
-    else result = checkScope(route, principal) ?? (await runHandler(route, fhirReq, ctx));
+    const result = await serve(route, fhirReq, principal, ctx);
     // The audit record is written before any byte of the answer leaves; if it cannot be written, the
     // answer is not given either.
     await auditCall({
@@ -187,16 +186,28 @@ export function createRouteContext(
     principal,
     audit: notes,
     patientFacts: (patient) => deps.patientFacts(deps.db, patient),
-    decide: (patient, target) => {
-      if (!principal) throw new Error('access decided on a public route');
-      return decideAccess(principal, patient, target);
-    },
   };
 }
 
-async function runHandler(route: RouteDef, req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
+/**
+ * One request through its route: a public route's handler runs as is; a protected one's only with the
+ * router's decision (decide.ts), after the principal's role, the patient and the access rules.
+ */
+async function serve(route: RouteDef, req: FhirRequest | Problem, principal: Principal | undefined, ctx: RouteContext): Promise<HandlerResult> {
+  if (route.access === 'public') return isProblem(req) ? req : guard(() => route.handler(req, ctx), ctx);
+  if (!principal) throw new Error('a protected route was reached without a principal');
+  // A request that cannot even be read is refused by role first: an unadmitted caller learns nothing more.
+  if (isProblem(req)) return refuseUnadmitted(route.access, principal) ?? req;
+  const access = route.access;
+  const decided = await guard(() => decideRequest(access, principal, req, ctx), ctx);
+  if (isProblem(decided)) return decided;
+  return guard(() => route.handler(req, ctx, decided), ctx);
+}
+
+/** Runs a step that may throw: a ProblemError is its Problem, an unreachable store a 503, anything else a 500. */
+async function guard<T>(step: () => Promise<T | Problem>, ctx: RouteContext): Promise<T | Problem> {
   try {
-    return await route.handler(req, ctx);
+    return await step();
   } catch (err) {
     // Still audited (as a serious failure) by the caller; the detail goes to the log only.
     if (err instanceof ProblemError) return err.problem;
@@ -232,7 +243,7 @@ function withMetadata(deps: AppDeps): RouteDef[] {
     interaction: 'operation',
     access: 'public',
     documentation: 'The CapabilityStatement of this server, generated from its route table.',
-    handler: async (req) => ({
+    handler: async (req): Promise<HandlerResult> => ({
       status: 200,
       resource: buildCapabilityStatement(routes, {
         baseUrl: req.baseUrl,
@@ -241,7 +252,7 @@ function withMetadata(deps: AppDeps): RouteDef[] {
       }),
     }),
   };
-  const routes = [metadata, ...deps.routes];
+  const routes: RouteDef[] = [metadata, ...deps.routes];
   return routes;
 }
 

@@ -1,12 +1,13 @@
 // Authentication, rate limiting and the audit record for the FHIR routes, as express middleware stages
 // between route matching and the handler. Every route that is not public needs a verified token; every
 // route that touches personal data leaves exactly one AuditEvent, written before the response is sent.
+import { createHmac } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { CLAIM } from '../auth/claims.ts';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Principal } from '../auth/principal.ts';
-import { scopeRule, accessProblem } from '../auth/access-rules.ts';
 import type { AuthSetup } from '../auth/setup.ts';
-import { buildAuditEvent, auditOutcomeFromStatus } from '../audit/build.ts';
+import { buildAuditEvent, auditOutcomeFromStatus, type AuditAction } from '../audit/build.ts';
 import { recordAudit } from '../audit/repository.ts';
 import type { Config } from '../config.ts';
 import { isProblem, tooManyRequests, type Problem } from '../fhir/outcomes.ts';
@@ -23,12 +24,18 @@ declare module 'express-serve-static-core' {
 
 export const matchOf = (res: Response): RouteMatch => res.locals.match as RouteMatch;
 
-/** Verifies the bearer token of every non-public route; a refusal is the 401 with WWW-Authenticate. */
-export function authenticate(auth: AuthSetup) {
+/**
+ * Verifies the bearer token of every non-public route; a refusal is the 401 with WWW-Authenticate, audited
+ * (onRefused) before it is sent.
+ */
+export function authenticate(auth: AuthSetup, onRefused: (req: Request, res: Response, problem: Problem) => Promise<void>) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (matchOf(res).route.access === 'public') return next();
     const result = await auth.verify(req.headers.authorization);
-    if (isProblem(result)) return sendProblem(res, result);
+    if (isProblem(result)) {
+      await onRefused(req, res, result);
+      return sendProblem(res, result);
+    }
     req.principal = result;
     next();
   };
@@ -51,18 +58,14 @@ export function limitPerClient(config: Config) {
   });
 }
 
-/** The scope check every protected route gets before its handler runs: 403 with the scope it needs. */
-export function checkScope(route: RouteDef, principal: Principal | undefined): Problem | undefined {
-  if (route.access === 'public' || !principal) return undefined;
-  const outcomes = scopeRule(principal, undefined, { ...route.access.scope, level: 'request' });
-  const denied = outcomes.filter((o) => o.effect === 'deny');
-  return denied.length ? accessProblem({ effect: 'deny', outcomes: denied }) : undefined;
-}
+
+/** What the audit record reads of a route's declaration (any route, FHIR or view page). */
+export type AuditedRoute = Pick<RouteDef, 'interaction' | 'operation' | 'resourceType'> & { access: 'public' | { audit: AuditAction | false } };
 
 export interface AuditContext {
   db: Queryable;
   config: Config;
-  route: RouteDef;
+  route: AuditedRoute;
   principal: Principal | undefined;
   request: Pick<FhirRequest, 'requestId' | 'query'> | undefined;
   requestId: string;
@@ -70,15 +73,20 @@ export interface AuditContext {
   result: HandlerResult;
 }
 
-/** Records the AuditEvent for a call to an audited route, unless the handler recorded it in its own transaction. */
+/**
+ * Records the AuditEvent for a call to a protected route, unless the handler recorded it in its own
+ * transaction. Routes that touch no person's data (audit: false) are recorded only when refused.
+ */
 export async function auditCall(a: AuditContext): Promise<void> {
-  if (a.route.access === 'public' || a.route.access.audit === false || a.notes.recorded) return;
+  if (a.route.access === 'public' || a.notes.recorded) return;
   const status = a.result.status;
+  const refused = status === 401 || status === 403;
+  if (a.route.access.audit === false && !refused) return;
   const query = a.route.interaction === 'search-type' && a.request ? a.request.query.toString() : undefined;
   const event = buildAuditEvent({
     principal: a.principal,
     patient: a.notes.patient,
-    action: a.route.access.audit,
+    action: a.route.access.audit || 'E',
     interaction: a.route.interaction,
     operation: a.route.operation ? { name: a.route.operation.name, definition: a.route.operation.definition } : undefined,
     resourceType: a.route.resourceType,
@@ -93,3 +101,43 @@ export async function auditCall(a: AuditContext): Promise<void> {
   });
   await recordAudit(a.db, event);
 }
+
+/**
+ * The AuditEvent of a request refused before a principal exists (no, bad or expired token): no patient,
+ * the client the token claims (unverified, so marked as claimed) and a keyed hash of the source address.
+ */
+export async function auditRefusal(a: { db: Queryable; config: Config; req: Request; route: AuditedRoute; problem: Problem }): Promise<void> {
+  const { route, req } = a;
+  const event = buildAuditEvent({
+    principal: undefined,
+    anonymous: { claimedClient: claimedClientId(req.headers.authorization), addressHash: addressHash(req.ip ?? '', a.config.auditAddressKey) },
+    action: route.access !== 'public' && route.access.audit ? route.access.audit : 'E',
+    interaction: route.interaction,
+    operation: route.operation ? { name: route.operation.name, definition: route.operation.definition } : undefined,
+    resourceType: route.resourceType,
+    outcome: auditOutcomeFromStatus(a.problem.status),
+    outcomeDesc: a.problem.issues.map((i) => i.code).join(', '),
+    requestId: req.id,
+    at: new Date(),
+    observer: { name: a.config.operator.name, orgnr: a.config.operator.orgnr },
+  });
+  await recordAudit(a.db, event);
+}
+
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+
+/** The client id an unverified bearer token names, if it names a plausible one (never trusted beyond the log). */
+export function claimedClientId(authorization: string | undefined): string | undefined {
+  const m = /^Bearer\s+([A-Za-z0-9_-]{1,8192})\.([A-Za-z0-9_-]{1,16384})\.[A-Za-z0-9_-]*$/i.exec(authorization ?? '');
+  if (!m) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(m[2]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const id = claims[CLAIM.clientId];
+    return typeof id === 'string' && CLIENT_ID.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A keyed hash of the source address: the same address gives the same value, and the value gives no address back. */
+export const addressHash = (ip: string, key: string): string => createHmac('sha256', key).update(ip).digest('hex').slice(0, 32);

@@ -9,7 +9,7 @@ import { medicationRequestRoutes } from './handlers/medication-request.ts';
 import { patientRoutes } from './handlers/patient.ts';
 import { summaryRoutes } from './handlers/summary.ts';
 import { terminologyRoutes } from './handlers/terminology.ts';
-import type { RouteDef } from './types.ts';
+import type { HandlerResult, RouteDef } from './types.ts';
 
 /** What the handlers need that is built once at start-up. */
 export interface RouteServices {
@@ -30,7 +30,7 @@ export function allDocumentedRoutes(): RouteDef[] {
     interaction: 'operation',
     access: 'public',
     documentation: 'The CapabilityStatement, generated from this route table.',
-    handler: () => Promise.reject(new Error('documentation only')),
+    handler: (): Promise<HandlerResult> => Promise.reject(new Error('documentation only')),
   };
   return [metadata, ...fhirRoutes({ summarySources: [], version: 'docs' })];
 }

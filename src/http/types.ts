@@ -2,8 +2,9 @@
 // context, and return a response or a Problem. They never touch express objects.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Resource } from '@medplum/fhirtypes';
-import type { AccessDecision, AccessTarget, PatientFacts } from '../auth/access-rules.ts';
+import type { AccessDecision, AccessOutcome, AccessTarget, DataSource, PatientFacts } from '../auth/access-rules.ts';
 import type { Principal } from '../auth/principal.ts';
+import type { Role } from '../auth/roles.ts';
 import type { ScopeNeed } from '../auth/scopes.ts';
 import type { AuditAction } from '../audit/build.ts';
 import type { Config } from '../config.ts';
@@ -57,11 +58,7 @@ export interface RouteContext {
   audit: AuditNotes;
   /** The access-rule facts about a patient (reservations, restrictions) from the national sources. */
   patientFacts(patient: { id: string; fnr: string }): Promise<PatientFacts>;
-  /** Runs the access rules for the caller (accessProblem turns a deny into the 403 to return). */
-  decide(patient: PatientFacts | undefined, target: AccessTarget): AccessDecision;
 }
-
-export type Handler = (req: FhirRequest, ctx: RouteContext) => Promise<HandlerResult>;
 
 export type BodyKind = 'json' | 'xml' | 'form';
 export type Produces = 'fhir' | 'xml' | 'html' | 'document';
@@ -74,13 +71,79 @@ export interface SearchParamDoc {
   documentation: string;
 }
 
-/**
- * Who may call a route. `public`: anyone (metadata). Otherwise a valid token whose scopes grant `scope`;
- * `audit` names the action recorded as an AuditEvent for every call (routes touching personal data).
- */
-export type RouteAccess = 'public' | { scope: ScopeNeed; audit: AuditAction | false };
+/** A patient as the access decision knows it: the fødselsnummer (or D-nummer), and the Helsebro id when stored. */
+export interface PatientRef {
+  id?: string | undefined;
+  fnr: string;
+}
 
-export interface RouteDef {
+/**
+ * What a route's patient locator found: the patient the request is about (undefined when it names no
+ * single patient, e.g. an auditor listing the whole log, or names one Helsebro does not hold) and what it
+ * loaded on the way (the stored resource, the parsed body), so the handler need not load it again.
+ */
+export interface Found<T> {
+  patient: PatientRef | undefined;
+  loaded: T;
+}
+
+/** How a route's patient is found; `from` is what the docs and the generated access matrix read. */
+export type PatientFrom =
+  /** `:id` in the path is the Patient's id. */
+  | 'path-id'
+  /** A search or operation parameter (query or form): `patient`, `patient:identifier` or `identifier`. */
+  | 'identifier'
+  /** A Parameters (or form) body naming the patient by identifier. */
+  | 'parameters-body'
+  /** A message in the body (M1, M10, MPD, eHDSI CDA) whose prescription or subject names the patient. */
+  | 'message-body'
+  /** The stored resource `:id` names: its own patient, loaded before the decision. */
+  | 'stored'
+  /** The caller themself when the request names no one (a citizen's own audit log). */
+  | 'caller'
+  /** The route touches no person's data (terminology, outbox counts). */
+  | 'none';
+
+export interface PatientLocator<T> {
+  from: PatientFrom;
+  /** The parameter, body kind or stored type, for the docs and the access matrix test (e.g. `patient`, `m10`, `MedicationDispense`). */
+  via?: string;
+  find(req: FhirRequest, ctx: RouteContext): Promise<Found<T> | Problem>;
+}
+
+declare const decided: unique symbol;
+
+/**
+ * The router's decision, handed to the handler: only the router makes one (src/http/decide.ts), after
+ * authentication, patient resolution and the access rules, so a handler cannot run without it. `decision`
+ * is allow or withhold, never deny.
+ */
+export interface Decided<T> {
+  readonly [decided]: true;
+  readonly principal: Principal;
+  readonly patient: PatientRef | undefined;
+  readonly facts: PatientFacts | undefined;
+  readonly decision: AccessDecision;
+  readonly loaded: T;
+}
+
+/**
+ * A protected route's declaration (see src/http/README.md): who it admits, the scope it needs, how its
+ * patient is found, its own rules beyond the common ones, and the AuditEvent action of every call.
+ */
+export interface Access<T> {
+  admits: readonly [Role, ...Role[]];
+  scope: ScopeNeed;
+  patient: PatientLocator<T>;
+  /** AuditEvent action recorded for every call; false only for routes that touch no person's data. */
+  audit: AuditAction | false;
+  /** The data source the route serves (restriction rules key on it). */
+  source?: DataSource | undefined;
+  /** Route-specific rules (access-rules.ts), run with the common ones on what the locator loaded. */
+  rules?: readonly ((who: Principal, found: Found<T>, target: AccessTarget) => AccessOutcome[])[] | undefined;
+}
+
+interface RouteShape {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Relative to /fhir, with `:name` parameters, e.g. `/Patient/:id/$summary`. */
   path: string;
@@ -93,6 +156,28 @@ export interface RouteDef {
   produces?: Produces;
   searchParams?: SearchParamDoc[];
   documentation: string;
-  access: RouteAccess;
-  handler: Handler;
+}
+
+/** Anyone may call it (the CapabilityStatement). */
+export interface PublicRoute extends RouteShape {
+  access: 'public';
+  handler: (req: FhirRequest, ctx: RouteContext) => Promise<HandlerResult>;
+}
+
+export interface ProtectedRoute<T> extends RouteShape {
+  access: Access<T>;
+  handler: (req: FhirRequest, ctx: RouteContext, decided: Decided<T>) => Promise<HandlerResult>;
+}
+
+/**
+ * One entry of the route table. There is no optional access field: a route is public or declares its
+ * access, and a protected route's handler takes the router's decision. Declare protected routes with
+ * `route()` so the locator's and the handler's types agree.
+ */
+export type RouteDef = PublicRoute | ProtectedRoute<unknown>;
+
+/** Declares a protected route; checks that the handler takes what the locator loads. */
+export function route<T>(def: ProtectedRoute<T>): RouteDef {
+  // The table holds routes of different T; each was checked here, where T is still known.
+  return def as unknown as ProtectedRoute<unknown>;
 }

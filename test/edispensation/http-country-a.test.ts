@@ -284,7 +284,7 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
 
   describe('operators', () => {
     it('see the outbox by channel and state', async () => {
-      const res = await srv.fetchAs('system/MedicationDispense.rs', '/fhir/MedicationDispense/$outbox-status?state=pending&_count=5', {}, { client: 'ops' });
+      const res = await srv.fetchAs('system/MedicationDispense.rs', '/fhir/MedicationDispense/$outbox-status?state=pending&_count=5', {}, { client: 'operator' });
       expect(res.status).toBe(200);
       const p = (await res.json()) as FhirParameters;
       const counts = p.parameter!.filter((x) => x.name === 'count');

@@ -34,7 +34,7 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
   });
 
   const asNcp = (path: string, init: RequestInit = {}) => srv.fetchAs(NCP, path, init, { client: 'ncp-no' });
-  const asPharmacy = (path: string, init: RequestInit = {}) => srv.fetchAs(PHARMACY, path, init, { client: 'apotek-1-ski' });
+  const asPharmacy = (path: string, init: RequestInit = {}) => srv.fetchAs(PHARMACY, path, init, { client: 'pharmacy-apotek-1-ski' });
   const deliverCda = (xml: string) => asNcp('/fhir/MedicationRequest/$import-ehdsi-cda', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
   const deliverBundle = (b: unknown) => asNcp('/fhir/Bundle', { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(b) });
   const reportM10 = (xml: string) => asPharmacy('/fhir/MedicationDispense/$import-m10', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });

@@ -192,7 +192,7 @@ describe.each(engines)('trust over HTTP (%s)', (engine) => {
   });
 
   it('lets the auditor scope read the whole log', async () => {
-    const res = await srv.fetchAs('system/AuditEvent.rs', '/fhir/AuditEvent?_count=5', {}, { client: 'nhn-auditor' });
+    const res = await srv.fetchAs('system/AuditEvent.rs', '/fhir/AuditEvent?_count=5', {}, { client: 'auditor' });
     expect(res.status).toBe(200);
     expect(((await res.json()) as Bundle).entry!.length).toBe(5);
   });

@@ -4,18 +4,18 @@
 // (Level 3); Binary/{id} serves the document, or a FHIR Binary with Accept: application/fhir+json.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Binary, Bundle, DocumentReference } from '@medplum/fhirtypes';
-import { accessProblem } from '../../auth/access-rules.ts';
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { documentReference, type OfferedDocument } from '../../fhir/document-reference.ts';
-import { parseToken, personNumberOf } from '../../fhir/identifiers.ts';
+import { parseToken } from '../../fhir/identifiers.ts';
 import { badRequest, isProblem, notAcceptable, notFound, type Problem } from '../../fhir/outcomes.ts';
 import { readNcpDocument, storeNcpDocuments, type NcpDocument } from '../../store/ncp-documents.ts';
 import { findPatientByIdentifier } from '../../store/patients.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
-import type { FhirRequest, HandlerResult, RouteContext, RouteDef } from '../types.ts';
+import { locator, patientById, refOf, type StoredPatient } from '../locate.ts';
+import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type RouteContext, type RouteDef } from '../types.ts';
 import type { ExportRow } from '../../eprescription/store.ts';
-import { norwegianForNcp, prescriptionsForNcp } from './medication-request.ts';
-import { patientById, psDocument, summaryDocument, type StoredPatient, type SummaryServices } from './summary.ts';
+import { exportedById, norwegianOutputs, prescriptionsForNcp } from './medication-request.ts';
+import { psDocument, summaryDocument, type SummaryServices } from './summary.ts';
 
 /** How long a patient summary made for a document list can be retrieved. */
 export const DOCUMENT_TTL_MS = 60 * 60 * 1000;
@@ -29,21 +29,24 @@ const PS_ID = /^ps-[0-9a-f-]{36}$/;
 
 const sha1 = (text: string): string => createHash('sha1').update(text, 'utf8').digest('base64');
 
+/** MHD is the NCP's interface (OpenNCP's national connector). */
+const ADMITS = ['ncp'] as const;
+
 export function documentRoutes(services: SummaryServices): RouteDef[] {
-  const search = (req: FhirRequest, ctx: RouteContext) => searchHandler(req, ctx, services);
   const searchParams = [
     { name: 'patient.identifier', type: 'token' as const, documentation: 'system|value of the patient (fødselsnummer or D-nummer)' },
     { name: 'patient', type: 'reference' as const, documentation: 'Patient/{id}' },
     { name: 'type', type: 'token' as const, documentation: `${'http://loinc.org'}|${PS_TYPE} (patient summary) or |${EP_TYPE} (ePrescription)` },
     { name: 'status', type: 'token' as const, documentation: 'current (the only status Helsebro keeps)' },
   ];
-  const access = { scope: { resourceType: 'DocumentReference', interaction: 's' as const }, audit: 'E' as const };
+  const access = { admits: ADMITS, scope: { resourceType: 'DocumentReference', interaction: 's' as const }, audit: 'E' as const, patient: searchedPatient };
+  const search = (req: FhirRequest, ctx: RouteContext, decided: Decided<StoredPatient>) => searchHandler(req, ctx, services, decided);
   const doc =
     'IHE MHD document list for the NCP: the patient summary as eHDSI CDA Level 3 and Level 1 (made now, retrievable for an hour) and each ' +
     'exportable ePrescription as eHDSI CDA Level 3, with type, class and format codes, size, hash and the Binary URL.';
   return [
-    { method: 'GET', path: '/DocumentReference', resourceType: 'DocumentReference', interaction: 'search-type', access, searchParams, documentation: doc, handler: search },
-    {
+    route({ method: 'GET', path: '/DocumentReference', resourceType: 'DocumentReference', interaction: 'search-type', access, searchParams, documentation: doc, handler: search }),
+    route({
       method: 'POST',
       path: '/DocumentReference/_search',
       resourceType: 'DocumentReference',
@@ -53,29 +56,29 @@ export function documentRoutes(services: SummaryServices): RouteDef[] {
       searchParams,
       documentation: `${doc} Parameters in a form body, so the fødselsnummer stays out of the URL.`,
       handler: search,
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/DocumentReference/:id',
       resourceType: 'DocumentReference',
       interaction: 'read',
-      access: { scope: { resourceType: 'DocumentReference', interaction: 'r' }, audit: 'R' },
+      access: { admits: ADMITS, scope: { resourceType: 'DocumentReference', interaction: 'r' }, audit: 'R', patient: storedDocument },
       documentation: 'A DocumentReference of the document list, by id, for as long as its document can be retrieved.',
       handler: documentReferenceRead,
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/Binary/:id',
       resourceType: 'Binary',
       interaction: 'read',
       produces: 'document',
-      access: { scope: { resourceType: 'Binary', interaction: 'r' }, audit: 'R' },
+      access: { admits: ADMITS, scope: { resourceType: 'Binary', interaction: 'r' }, audit: 'R', patient: storedDocument },
       documentation:
         'A document listed by the DocumentReference search (the eHDSI CDA, text/xml), with Accept: application/fhir+json a FHIR Binary holding it, ' +
         'or with Accept: application/pdf the PDF of a Level 1 document. ' +
         'A patient summary can be read back by the caller it was made for until it expires.',
       handler: binaryHandler,
-    },
+    }),
   ];
 }
 
@@ -86,19 +89,48 @@ function paramsOf(req: FhirRequest): URLSearchParams {
   return all;
 }
 
-async function patientOf(params: URLSearchParams, ctx: RouteContext): Promise<StoredPatient | Problem> {
+/** `patient.identifier` (system|value) or `patient` (Patient/{id}): the stored Patient is loaded. */
+const searchedPatient = locator('identifier', 'patient.identifier', async (req, ctx): Promise<Found<StoredPatient> | Problem> => {
+  const params = paramsOf(req);
   const byIdentifier = params.get('patient.identifier') ?? params.get('patient:identifier');
+  let patient: StoredPatient | Problem;
   if (byIdentifier) {
     const token = parseToken(byIdentifier);
     if (isProblem(token)) return token;
     if (!token.system || !token.value) return badRequest('patient.identifier needs system|value', { expression: ['patient.identifier'] });
     const found = await findPatientByIdentifier(ctx.db, token.system, token.value);
-    return found?.id ? (found as StoredPatient) : notFound('No patient with that identifier');
+    patient = found?.id ? (found as StoredPatient) : notFound('No patient with that identifier');
+  } else {
+    const ref = params.get('patient');
+    if (!ref) return badRequest('DocumentReference searches need patient.identifier=system|value or patient=Patient/{id}', { expression: ['patient'] });
+    patient = await patientById(ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref, ctx.db);
   }
-  const ref = params.get('patient');
-  if (ref) return patientById(ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref, ctx);
-  return badRequest('DocumentReference searches need patient.identifier=system|value or patient=Patient/{id}', { expression: ['patient'] });
-}
+  if (isProblem(patient)) return patient;
+  return { patient: refOf(patient), loaded: patient };
+});
+
+/** A listed document as the id names it: a stored patient summary made for this caller, or an exportable prescription. */
+type ListedDocument = { kind: 'ps'; doc: NcpDocument } | { kind: 'ep'; row: ExportRow };
+
+const storedDocument = locator('stored', 'NcpDocument', async (req, ctx): Promise<Found<ListedDocument> | Problem> => {
+  const id = req.params.id ?? '';
+  ctx.audit.resourceId = id;
+  if (PS_ID.test(id)) {
+    const doc = await readNcpDocument(ctx.db, id, new Date());
+    if (!doc || doc.requester !== requesterOf(ctx)) return notFound(`${id} not found (documents made for a list expire after an hour)`);
+    const patient = await patientById(doc.patientId, ctx.db);
+    if (isProblem(patient)) return patient;
+    const ref = refOf(patient);
+    if (!ref) return notFound(`${id} not found`);
+    return { patient: ref, loaded: { kind: 'ps', doc } };
+  }
+  const ep = EP_ID.exec(id);
+  if (!ep) return notFound(`${id} not found`);
+  const found = await exportedById(ctx, ep[1]!);
+  if (isProblem(found)) return found;
+  ctx.audit.resourceId = id;
+  return { patient: found.patient, loaded: { kind: 'ep', row: found.loaded } };
+});
 
 /** The document types asked for (none given: both). */
 function typesOf(params: URLSearchParams): Set<string> | Problem {
@@ -114,7 +146,7 @@ function typesOf(params: URLSearchParams): Set<string> | Problem {
   return out;
 }
 
-async function searchHandler(req: FhirRequest, ctx: RouteContext, services: SummaryServices): Promise<HandlerResult> {
+async function searchHandler(req: FhirRequest, ctx: RouteContext, services: SummaryServices, decided: Decided<StoredPatient>): Promise<HandlerResult> {
   const params = paramsOf(req);
   const unknown = checkKnownParams(params, 'DocumentReference', [...SEARCH_PARAMS, 'patient:identifier']);
   if (unknown) return unknown;
@@ -126,25 +158,21 @@ async function searchHandler(req: FhirRequest, ctx: RouteContext, services: Summ
   }
   const types = typesOf(params);
   if (isProblem(types)) return types;
-  const patient = await patientOf(params, ctx);
-  if (isProblem(patient)) return patient;
-  const fnr = personNumberOf(patient);
-  ctx.audit.patient = { id: patient.id, fnr };
-  if (!fnr) return notFound(`Patient/${patient.id} has no fødselsnummer or D-nummer`);
-  const facts = await ctx.patientFacts({ id: patient.id, fnr });
-  const request = ctx.decide(facts, { resourceType: 'Patient', interaction: 'r', level: 'request' });
-  if (request.effect === 'deny') return accessProblem(request);
+  const patient = decided.loaded;
+  const fnr = decided.patient?.fnr;
+  if (!fnr || !decided.facts) return notFound(`Patient/${patient.id} has no fødselsnummer or D-nummer`);
+  const facts = decided.facts;
 
   const now = new Date();
   const offered: OfferedDocument[] = [];
   const wantsCurrent = status === null || status.split(',').includes('current');
   if (wantsCurrent && types.has(PS_TYPE)) {
-    const summary = await summaryDocument(patient, req.lang, ctx, services);
+    const summary = await summaryDocument(decided, req.lang, ctx, services);
     if (isProblem(summary)) return summary;
     for (const d of await madeSummaries(summary, req, ctx, patient.id, now)) offered.push(offeredSummary(d, req, ctx, { id: patient.id, fnr }));
   }
   if (wantsCurrent && types.has(EP_TYPE)) {
-    for (const p of await prescriptionsForNcp(ctx, { id: patient.id, fnr }, facts)) offered.push(offeredPrescription(p, req, ctx, { id: patient.id, fnr }));
+    for (const p of await prescriptionsForNcp(ctx, decided.principal, { id: patient.id, fnr }, facts)) offered.push(offeredPrescription(p, req, ctx, { id: patient.id, fnr }));
   }
   const references: DocumentReference[] = offered.map(documentReference);
   // The self link names the patient by Helsebro id, never by fødselsnummer.
@@ -263,32 +291,19 @@ function atcIn(value: unknown): string | undefined {
   return undefined;
 }
 
-/** A listed document by id, as the caller may see it: the stored summary or the prescription's current CDA. */
-async function findDocument(id: string, req: FhirRequest, ctx: RouteContext): Promise<{ content: string; offered: OfferedDocument } | Problem> {
-  ctx.audit.resourceId = id;
-  if (PS_ID.test(id)) {
-    const doc = await readNcpDocument(ctx.db, id, new Date());
-    if (!doc || doc.requester !== requesterOf(ctx)) return notFound(`${id} not found (documents made for a list expire after an hour)`);
-    const patient = await patientById(doc.patientId, ctx);
-    if (isProblem(patient)) return patient;
-    const fnr = personNumberOf(patient);
-    ctx.audit.patient = { id: patient.id, fnr };
-    if (!fnr) return notFound(`${id} not found`);
-    const access = ctx.decide(await ctx.patientFacts({ id: patient.id, fnr }), { resourceType: 'Patient', interaction: 'r', level: 'request' });
-    if (access.effect === 'deny') return accessProblem(access);
-    return { content: doc.content, offered: offeredSummary(doc, req, ctx, { id: patient.id, fnr }) };
-  }
-  const ep = EP_ID.exec(id);
-  if (!ep) return notFound(`${id} not found`);
-  const found = await norwegianForNcp(ctx, ep[1]!);
-  if (isProblem(found)) return found;
-  const who = { id: found.row.patientId ?? '', fnr: found.row.patientFnr };
-  return { content: found.cda, offered: offeredPrescription(found, req, ctx, who) };
+/** The listed document the router decided on, as the caller may see it: the stored summary or the prescription's current CDA. */
+async function documentOf(req: FhirRequest, ctx: RouteContext, decided: Decided<ListedDocument>): Promise<{ content: string; offered: OfferedDocument } | Problem> {
+  const listed = decided.loaded;
+  const who = { id: decided.patient?.id ?? '', fnr: decided.patient?.fnr };
+  if (listed.kind === 'ps') return { content: listed.doc.content, offered: offeredSummary(listed.doc, req, ctx, who) };
+  const outputs = await norwegianOutputs(ctx, decided, listed.row);
+  if (isProblem(outputs)) return outputs;
+  return { content: outputs.cda, offered: offeredPrescription({ row: listed.row, ...outputs }, req, ctx, who) };
 }
 
-async function binaryHandler(req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
+async function binaryHandler(req: FhirRequest, ctx: RouteContext, decided: Decided<ListedDocument>): Promise<HandlerResult> {
   const id = req.params.id!;
-  const found = await findDocument(id, req, ctx);
+  const found = await documentOf(req, ctx, decided);
   if (isProblem(found)) return found;
   // OpenNCP's getDocument may want the PDF of a Level 1 document itself rather than its CDA wrapper.
   if (wantsPdf(req)) {
@@ -302,8 +317,8 @@ async function binaryHandler(req: FhirRequest, ctx: RouteContext): Promise<Handl
   return { status: 200, body: found.content, contentType: `${XML}; charset=utf-8` };
 }
 
-async function documentReferenceRead(req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
-  const found = await findDocument(req.params.id!, req, ctx);
+async function documentReferenceRead(req: FhirRequest, ctx: RouteContext, decided: Decided<ListedDocument>): Promise<HandlerResult> {
+  const found = await documentOf(req, ctx, decided);
   return isProblem(found) ? found : { status: 200, resource: documentReference(found.offered) };
 }
 

@@ -24,122 +24,153 @@ import { parseMpdDispense } from '../../edispensation/parse-fhir.ts';
 import { parseM10 } from '../../edispensation/parse-m10.ts';
 import { receiveDispensation, type ReceiveInput, type ReceiveResult } from '../../edispensation/receive.ts';
 import { readDispensation, type DispensationRow } from '../../edispensation/store/dispensations.ts';
-import { readPrescriptionRow } from '../../edispensation/store/prescriptions.ts';
+import { findPrescription, readPrescriptionRow } from '../../edispensation/store/prescriptions.ts';
+import { operatorView } from '../../edispensation/outbox/operator-view.ts';
+import { withdrawalRule } from '../../auth/access-rules.ts';
 import type { Config } from '../../config.ts';
-import type { FhirRequest, HandlerResult, RouteContext, RouteDef } from '../types.ts';
+import { FHIR_ID, locator, noPatient, rowPatient } from '../locate.ts';
+import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type PatientLocator, type RouteContext, type RouteDef } from '../types.ts';
 
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-const CREATE = { scope: { resourceType: 'MedicationDispense', interaction: 'c' }, audit: 'C' } as const;
+const CREATE = { resourceType: 'MedicationDispense', interaction: 'c' } as const;
 
 /** OID root under which Norwegian prescription ids appear in eHDSI CDA (inFulfillmentOf/order/id). */
 export const prescriptionIdRoot = (config: Pick<Config, 'helsebroOid'>): string => `${config.helsebroOid}.1`;
 
+/** A parsed dispensation and the patient of the prescription it names (when Helsebro holds it). */
+function dispensationBody(via: string, parse: (req: FhirRequest, ctx: RouteContext) => Result<Dispensation> | Problem): PatientLocator<Result<Dispensation>> {
+  return locator('message-body', via, async (req, ctx) => {
+    const parsed = parse(req, ctx);
+    if (isProblem(parsed)) return parsed;
+    if (!parsed.ok) return parsed.problem;
+    const rx = await findPrescription(ctx.db, parsed.value.prescription);
+    return { patient: rx ? rowPatient(rx) : undefined, loaded: parsed };
+  });
+}
+
+/** The dispensation `:id` names (a withdrawal's id reads as the dispensation it withdrew) and its prescription's patient. */
+const storedDispensation = locator('stored', 'MedicationDispense', async (req, ctx): Promise<Found<DispensationRow> | Problem> => {
+  const id = req.params.id ?? '';
+  if (!FHIR_ID.test(id)) return notFound(`MedicationDispense/${id} is not a valid id`, { expression: ['MedicationDispense.id'] });
+  ctx.audit.resourceId = id;
+  const found = await readDispensation(ctx.db, id);
+  const row = found?.kind === 'discard' && found.discards ? await readDispensation(ctx.db, found.discards) : found;
+  if (!row) return notFound(`MedicationDispense/${id} not found`);
+  const rx = await readPrescriptionRow(ctx.db, row.prescriptionRow);
+  return { patient: rx ? rowPatient(rx) : row.patientFnr ? { fnr: row.patientFnr } : undefined, loaded: row };
+});
+
+/** People read their own dispensations, clinicians for care; the NCP and pharmacies those of their flows. */
+const READERS = ['citizen', 'guardian', 'clinician', 'ncp', 'pharmacy'] as const;
+
 export const edispensationRoutes: RouteDef[] = [
-  {
+  route({
     method: 'POST',
     path: '/MedicationDispense',
     resourceType: 'MedicationDispense',
     interaction: 'create',
     accepts: ['json'],
-    access: CREATE,
+    access: { admits: ['ncp', 'pharmacy'], scope: CREATE, audit: 'C', source: 'edispensation', patient: dispensationBody('mpd-dispense', (req) => parseMpdDispense(req.body, { resolve: () => undefined })) },
     documentation:
       'Receive a dispensation as an HL7 Europe MPD MedicationDispense: from the NCP for a Norwegian prescription (an M10 goes to the prescription chain), ' +
       'or from a Norwegian pharmacy for an EU prescription (an EU eDispensation goes to the NCP). 201 when stored; the same identifier and content again: 200 with the first result; ' +
       'the same identifier with other content: 409; business-rule refusals: 422 with codes from https://helsebro.no/fhir/CodeSystem/dispense-check. ' +
       'Status entered-in-error withdraws the dispensation with that identifier (within 24 hours).',
-    async handler(req, ctx) {
-      const parsed = parseMpdDispense(req.body, { resolve: () => undefined });
-      return receiveParsed(req, ctx, parsed, { source: 'fhir-mpd' }, 'create');
-    },
-  },
-  {
+    handler: (req, ctx, decided) => receiveParsed(req, ctx, decided, decided.loaded, { source: 'fhir-mpd' }, 'create'),
+  }),
+  route({
     method: 'POST',
     path: '/MedicationDispense/$import-ehdsi-cda',
     resourceType: 'MedicationDispense',
     interaction: 'operation',
     operation: { name: 'import-ehdsi-cda', level: 'type' },
     accepts: ['xml'],
-    access: CREATE,
+    access: {
+      admits: ['ncp'],
+      scope: CREATE,
+      audit: 'C',
+      source: 'edispensation',
+      patient: dispensationBody('ehdsi-dispense-cda', (req, ctx) => {
+        const discard = req.query.get('discard');
+        if (discard !== null && discard !== 'true' && discard !== 'false') return badRequest('discard must be true or false', { expression: ['discard'] });
+        const root = prescriptionIdRoot(ctx.config);
+        return parseEhdsiDispensationCda(String(req.body), {
+          maxBytes: ctx.config.maxBodyBytes.xml,
+          systemForOid: (oid) => (oid === root ? PRESCRIPTION_ID_SYSTEM : undefined),
+          discard: discard === 'true',
+        });
+      }),
+    },
     documentation:
       'Receive an eHDSI eDispensation CDA (LOINC 60593-1) from the NCP for a Norwegian prescription. ?discard=true: the NCP delivers it as a discard ' +
       '(XDS class DISCARD-60593-1) of the dispensation it describes. Answers as POST /MedicationDispense.',
-    async handler(req, ctx) {
-      const discard = req.query.get('discard');
-      if (discard !== null && discard !== 'true' && discard !== 'false') return badRequest('discard must be true or false', { expression: ['discard'] });
-      const xml = String(req.body);
-      const root = prescriptionIdRoot(ctx.config);
-      const parsed = parseEhdsiDispensationCda(xml, {
-        maxBytes: ctx.config.maxBodyBytes.xml,
-        systemForOid: (oid) => (oid === root ? PRESCRIPTION_ID_SYSTEM : undefined),
-        discard: discard === 'true',
-      });
-      return receiveParsed(req, ctx, parsed, { source: 'ehdsi-cda', channel: 'ncp', sourceBody: xml }, 'operation');
-    },
-  },
-  {
+    handler: (req, ctx, decided) => receiveParsed(req, ctx, decided, decided.loaded, { source: 'ehdsi-cda', channel: 'ncp', sourceBody: String(req.body) }, 'operation'),
+  }),
+  route({
     method: 'POST',
     path: '/MedicationDispense/$import-m10',
     resourceType: 'MedicationDispense',
     interaction: 'operation',
     operation: { name: 'import-m10', level: 'type' },
     accepts: ['xml'],
-    access: CREATE,
+    access: {
+      admits: ['pharmacy'],
+      scope: CREATE,
+      audit: 'C',
+      source: 'edispensation',
+      patient: dispensationBody('m10', (req, ctx) => parseM10(String(req.body), { maxBytes: ctx.config.maxBodyBytes.xml })),
+    },
     documentation:
       "Receive a Norwegian pharmacy's M10 Utleveringsrapport (eResept 2.5 in MsgHead) for an EU prescription (ReseptId = the EU prescription id). " +
       'Annullering true withdraws the dispensation named by AnnulleringsId. The dispensation is enriched (FEST, HPR) and sent to the NCP as an EU eDispensation.',
-    async handler(req, ctx) {
-      const xml = String(req.body);
-      const parsed = parseM10(xml, { maxBytes: ctx.config.maxBodyBytes.xml });
-      return receiveParsed(req, ctx, parsed, { source: 'm10', channel: 'pharmacy', sourceBody: xml }, 'operation');
-    },
-  },
-  {
+    handler: (req, ctx, decided) => receiveParsed(req, ctx, decided, decided.loaded, { source: 'm10', channel: 'pharmacy', sourceBody: String(req.body) }, 'operation'),
+  }),
+  route({
     method: 'POST',
     path: '/MedicationDispense/:id/$discard',
     resourceType: 'MedicationDispense',
     interaction: 'operation',
     operation: { name: 'discard', level: 'instance' },
-    access: { scope: { resourceType: 'MedicationDispense', interaction: 'u' }, audit: 'U' },
+    access: {
+      admits: ['ncp', 'pharmacy'],
+      scope: { resourceType: 'MedicationDispense', interaction: 'u' },
+      audit: 'U',
+      source: 'edispensation',
+      patient: storedDispensation,
+      rules: [(who, found, target) => withdrawalRule(who, found.loaded.channel === 'pharmacy' ? 'pharmacy' : 'ncp', target)],
+    },
     documentation:
       'Withdraw a dispensation within 24 hours of receiving it: for a Norwegian prescription an M10 with Annullering true goes to the prescription chain, ' +
-      'for an EU prescription a discard goes to the NCP; the prescription gets the dispensing back. Later: 422 DISP-DISCARD-TOO-LATE. Again: 200, nothing more is sent.',
-    async handler(req, ctx) {
-      const id = req.params.id!;
-      if (!FHIR_ID.test(id)) return notFound(`MedicationDispense/${id} is not a valid id`);
-      ctx.audit.resourceId = id;
-      const row = await readDispensation(ctx.db, id);
-      if (!row || row.kind !== 'dispense') return notFound(`MedicationDispense/${id} not found`);
-      ctx.audit.patient = row.patientFnr ? { fnr: row.patientFnr } : undefined;
+      'for an EU prescription a discard goes to the NCP; the prescription gets the dispensing back. Later: 422 DISP-DISCARD-TOO-LATE. Again: 200, nothing more is sent. ' +
+      'The NCP withdraws what it reported, a pharmacy what it reported.',
+    async handler(req, ctx, decided) {
+      const row = decided.loaded;
+      if (row.kind !== 'dispense' || row.id !== req.params.id) return notFound(`MedicationDispense/${req.params.id} not found`);
       const d: Dispensation = { ...row.model, status: 'discarded', discardOf: row.model.identifier };
-      return receiveParsed(req, ctx, { ok: true, value: d, warnings: [] }, { source: 'discard-operation' }, 'operation');
+      return receiveParsed(req, ctx, decided, { ok: true, value: d, warnings: [] }, { source: 'discard-operation' }, 'operation');
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     path: '/MedicationDispense/:id',
     resourceType: 'MedicationDispense',
     interaction: 'read',
-    access: { scope: { resourceType: 'MedicationDispense', interaction: 'r' }, audit: 'R' },
+    access: { admits: READERS, scope: { resourceType: 'MedicationDispense', interaction: 'r' }, audit: 'R', source: 'edispensation', patient: storedDispensation },
     documentation: 'Read a dispensation (status entered-in-error once withdrawn). The foreign pharmacy and pharmacist are kept as sent.',
-    async handler(req, ctx) {
-      const row = await readForRequest(req, ctx);
-      return isProblem(row) ? row : { status: 200, resource: row.resource };
-    },
-  },
-  {
+    handler: async (_req, _ctx, decided) => ({ status: 200, resource: decided.loaded.resource }),
+  }),
+  route({
     method: 'GET',
     path: '/MedicationDispense/:id/$m10',
     resourceType: 'MedicationDispense',
     interaction: 'operation',
     operation: { name: 'm10', level: 'instance' },
     produces: 'xml',
-    access: { scope: { resourceType: 'MedicationDispense', interaction: 'r' }, audit: 'R' },
+    access: { admits: READERS, scope: { resourceType: 'MedicationDispense', interaction: 'r' }, audit: 'R', source: 'edispensation', patient: storedDispensation },
     documentation:
       'The M10 Utleveringsrapport of a dispensation: the one Helsebro sent to the prescription chain (dispensed abroad), or the one the Norwegian pharmacy sent ' +
       '(EU prescription). ?annullering=true: the M10 that withdrew it. Header X-Outbox-State tells whether it has been delivered.',
-    async handler(req, ctx) {
-      const row = await readForRequest(req, ctx);
-      if (isProblem(row)) return row;
+    async handler(req, ctx, decided) {
+      const row = decided.loaded;
       const annullering = req.query.get('annullering') === 'true';
       if (row.channel === 'pharmacy') {
         if (annullering) {
@@ -156,17 +187,17 @@ export const edispensationRoutes: RouteDef[] = [
       if (!m10) return notFound('No M10 is recorded for this dispensation');
       return { status: 200, body: m10.payload, contentType: 'application/xml; charset=utf-8', headers: { 'X-Outbox-State': m10.state, 'X-Message-Id': m10.msgId } };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     path: '/MedicationDispense/$outbox-status',
     resourceType: 'MedicationDispense',
     interaction: 'operation',
     operation: { name: 'outbox-status', level: 'type' },
-    access: { scope: { resourceType: 'MedicationDispense', interaction: 's' }, audit: 'E' },
+    access: { admits: ['operator'], scope: { resourceType: 'MedicationDispense', interaction: 's' }, audit: 'E', patient: noPatient },
     documentation:
-      'Operator view of the outbox: counts per channel (m10, ncp) and state (pending, in-flight, delivered, dead), and the latest undelivered messages ' +
-      '(?state=dead|pending|in-flight|delivered, _count) with attempts, next attempt and last error. No personal data.',
+      'Operator view of the outbox: counts per channel (m10, ncp) and state (pending, in-flight, delivered, dead), and the latest messages ' +
+      '(?state=dead|pending|in-flight|delivered, _count) with attempts, next attempt and the kind of the last error. No personal data: no dispensation ids, no paths.',
     async handler(req, ctx) {
       const state = req.query.get('state');
       if (state !== null && !['pending', 'in-flight', 'delivered', 'dead'].includes(state)) {
@@ -184,34 +215,18 @@ export const edispensationRoutes: RouteDef[] = [
           { name: 'count', valueInteger: c.count },
         ],
       }));
-      for (const m of messages) {
-        parameter.push({
-          name: 'message',
-          part: [
-            { name: 'id', valueString: m.id },
-            { name: 'channel', valueCode: m.channel },
-            { name: 'state', valueCode: m.state },
-            { name: 'msgId', valueString: m.msgId },
-            { name: 'dispensation', valueReference: { reference: `MedicationDispense/${m.dispensationId}` } },
-            { name: 'attempts', valueInteger: m.attempts },
-            { name: 'nextAttempt', valueInstant: m.nextAttemptAt },
-            { name: 'created', valueInstant: m.createdAt },
-            ...(m.deliveredAt ? [{ name: 'delivered', valueInstant: m.deliveredAt }] : []),
-            ...(m.lastError ? [{ name: 'lastError', valueString: m.lastError }] : []),
-          ],
-        });
-      }
+      for (const m of messages) parameter.push({ name: 'message', part: operatorView(m) });
       const out: Parameters = { resourceType: 'Parameters', parameter };
       return { status: 200, resource: out };
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     path: '/MedicationDispense/$outbox-retry',
     resourceType: 'MedicationDispense',
     interaction: 'operation',
     operation: { name: 'outbox-retry', level: 'type' },
-    access: { scope: { resourceType: 'MedicationDispense', interaction: 'u' }, audit: 'U' },
+    access: { admits: ['operator'], scope: { resourceType: 'MedicationDispense', interaction: 'u' }, audit: 'U', patient: noPatient },
     documentation: 'Operator: send a dead outbox message again (?id=<outbox message id> from $outbox-status), with a fresh attempt budget.',
     async handler(req, ctx) {
       const id = req.query.get('id');
@@ -221,25 +236,13 @@ export const edispensationRoutes: RouteDef[] = [
       const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: `Outbox message ${id} is pending again` }] };
       return { status: 200, resource: oo };
     },
-  },
+  }),
 ];
-
-async function readForRequest(req: FhirRequest, ctx: RouteContext): Promise<DispensationRow | Problem> {
-  const id = req.params.id!;
-  if (!FHIR_ID.test(id)) return notFound(`MedicationDispense/${id} is not a valid id`, { expression: ['MedicationDispense.id'] });
-  ctx.audit.resourceId = id;
-  const found = await readDispensation(ctx.db, id);
-  // A withdrawal is not a dispensation of its own: its id reads as the dispensation it withdrew.
-  const row = found?.kind === 'discard' && found.discards ? await readDispensation(ctx.db, found.discards) : found;
-  if (!row) return notFound(`MedicationDispense/${id} not found`);
-  const rx = await readPrescriptionRow(ctx.db, row.prescriptionRow);
-  ctx.audit.patient = rx?.patientId || rx?.patientFnr ? { id: rx.patientId, fnr: rx.patientFnr } : undefined;
-  return row;
-}
 
 async function receiveParsed(
   req: FhirRequest,
   ctx: RouteContext,
+  decided: Decided<unknown>,
   parsed: Result<Dispensation>,
   input: Omit<ReceiveInput, 'dispensation' | 'warnings'>,
   interaction: 'create' | 'operation',
@@ -255,7 +258,7 @@ async function receiveParsed(
       euMessage: euMessageBuilder(ctx.config),
       audit: async (q, what) => {
         const event = buildAuditEvent({
-          principal: ctx.principal,
+          principal: decided.principal,
           patient: what.patient,
           action: what.withdrawal ? 'U' : 'C',
           event: 'import',

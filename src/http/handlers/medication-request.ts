@@ -5,59 +5,44 @@
 //   origin EU (Norway as country B): GET /MedicationRequest/{id} of an EU prescription the NCP delivered.
 // Either way a read returns one resource that reads on its own: what it references is contained.
 import type { Bundle, Bundle as EuBundle, MedicationRequest, OperationOutcome, Reference, Resource } from '@medplum/fhirtypes';
-import { accessProblem, withheldIssues, withheldRules, type AccessTarget, type PatientFacts } from '../../auth/access-rules.ts';
+import { decideAccess, pharmacyReadsEuOnly, restrictsExport, withheldIssues, withheldRules, type PatientFacts } from '../../auth/access-rules.ts';
+import type { Principal } from '../../auth/principal.ts';
 import { buildAuditEvent } from '../../audit/build.ts';
 import { recordAudit } from '../../audit/repository.ts';
-import { readPrescriptionRow } from '../../edispensation/store/prescriptions.ts';
+import { readPrescriptionRow, type PrescriptionRow } from '../../edispensation/store/prescriptions.ts';
 import { assertExportableGroup } from '../../eprescription/guard.ts';
 import { parseM1 } from '../../eprescription/m1/parse.ts';
 import { calendarDay, exportRefusal } from '../../eprescription/rules.ts';
 import { currentOutputs, importM1, standaloneRequest as standaloneNorwegian, storePipelineDeps } from '../../eprescription/service.ts';
 import { readForNcp, searchForNcp, type ExportRow } from '../../eprescription/store.ts';
 import { searchsetBundle } from '../../fhir/bundle.ts';
-import { OID, parseToken, personNumberOf } from '../../fhir/identifiers.ts';
+import { OID } from '../../fhir/identifiers.ts';
 import { badRequest, isProblem, notFound, type Problem } from '../../fhir/outcomes.ts';
-import { findPatientByIdentifier, readPatient } from '../../store/patients.ts';
+import { FHIR_ID, locator, patientOfNumber, patientParam, rowPatient, searchParams } from '../locate.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
-import type { FhirRequest, HandlerResult, RouteContext, RouteDef } from '../types.ts';
-
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type RouteContext, type RouteDef } from '../types.ts';
 
 // --- Norwegian prescriptions (origin NO), for the NCP -----------------------------------------------------
 
-const EPRESCRIPTION = (interaction: 'c' | 'r' | 's'): AccessTarget => ({ resourceType: 'MedicationRequest', interaction, level: 'request', source: 'eprescription' });
-
-/** A patient restriction on ePrescriptions (a source block) stops their export: rule NO-EXPORT-PATIENT-RESTRICTION. */
-const restrictsExport = (facts: PatientFacts | undefined): boolean =>
-  facts?.restrictions.some((r) => r.kind === 'source-block' && r.source === 'eprescription') ?? false;
-
-async function patientByNumber(ctx: RouteContext, fnr: string): Promise<{ id?: string; facts: PatientFacts }> {
-  const system = /^[4-7]/.test(fnr) ? OID.dnr : OID.fnr;
-  const patient = await findPatientByIdentifier(ctx.db, system, fnr);
-  const facts = await ctx.patientFacts({ id: patient?.id ?? fnr, fnr });
-  return patient?.id ? { id: patient.id, facts } : { facts };
-}
-
 const pipelineDeps = (ctx: RouteContext) => storePipelineDeps(ctx.db, ctx.config);
 
-/** POST /MedicationRequest/$import-m1 */
-async function importM1Handler(req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
+/** The M1's patient, from a first read of the M1 (the pipeline reads it again, whole). */
+const m1Body = locator('message-body', 'm1', async (req, ctx): Promise<Found<string> | Problem> => {
   const body = typeof req.body === 'string' ? req.body : '';
-  // A first read of the M1 names the patient: for the access rules and the patient-restriction rule.
   const peek = parseM1(body, { maxBytes: ctx.config.maxBodyBytes.xml });
   if (!peek.ok) return peek.problem;
-  const fnr = peek.value.patient?.fnr ?? peek.value.patient?.dnr;
-  const who = fnr ? await patientByNumber(ctx, fnr) : undefined;
-  if (fnr) ctx.audit.patient = { id: who?.id, fnr };
-  const access = ctx.decide(who?.facts, EPRESCRIPTION('c'));
-  if (access.effect === 'deny') return accessProblem(access);
-  const outcome = await importM1(ctx.db, body, pipelineDeps(ctx), {
-    facts: { patientRestricted: restrictsExport(who?.facts) },
+  return { patient: await patientOfNumber(ctx.db, peek.value.patient?.fnr ?? peek.value.patient?.dnr), loaded: body };
+});
+
+/** POST /MedicationRequest/$import-m1 */
+async function importM1Handler(req: FhirRequest, ctx: RouteContext, decided: Decided<string>): Promise<HandlerResult> {
+  const outcome = await importM1(ctx.db, decided.loaded, pipelineDeps(ctx), {
+    facts: { patientRestricted: restrictsExport(decided.facts) },
     onStored: async (q, row) => {
       await recordAudit(
         q,
         buildAuditEvent({
-          principal: ctx.principal,
+          principal: decided.principal,
           patient: ctx.audit.patient,
           action: 'C',
           event: 'import',
@@ -95,48 +80,19 @@ async function importM1Handler(req: FhirRequest, ctx: RouteContext): Promise<Han
   return { status, resource: bundle, headers };
 }
 
-/** The patient a search names: `patient` (Patient/{id} or {id}) or `patient:identifier` (system|number). */
-async function searchedPatient(query: URLSearchParams, ctx: RouteContext): Promise<{ id?: string; fnr?: string } | Problem> {
-  const ref = query.get('patient');
-  const ident = query.get('patient:identifier');
-  if (ref === null && ident === null) return badRequest('The search needs patient or patient:identifier: prescriptions are searched for one patient', { expression: ['patient'] });
-  if (ref !== null && ident !== null) return badRequest('Give patient or patient:identifier, not both', { expression: ['patient'] });
-  if (ref !== null) {
-    const id = ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref;
-    if (!FHIR_ID.test(id)) return badRequest(`patient '${ref.slice(0, 80)}' is not a Patient reference`, { expression: ['patient'] });
-    const patient = await readPatient(ctx.db, id);
-    const fnr = patient ? personNumberOf(patient) : undefined;
-    return fnr ? { id, fnr } : { id };
-  }
-  const token = parseToken(ident ?? '', 'patient:identifier');
-  if (isProblem(token)) return token;
-  if (!token.value || !/^\d{11}$/.test(token.value)) return badRequest('patient:identifier needs an 11-digit fødselsnummer or D-nummer', { expression: ['patient:identifier'] });
-  if (token.system && token.system !== OID.fnr && token.system !== OID.dnr) {
-    return badRequest(`patient:identifier system must be ${OID.fnr} or ${OID.dnr}`, { expression: ['patient:identifier'] });
-  }
-  const patient = await findPatientByIdentifier(ctx.db, token.system ?? (/^[4-7]/.test(token.value) ? OID.dnr : OID.fnr), token.value);
-  return patient?.id ? { id: patient.id, fnr: token.value } : { fnr: token.value };
-}
-
 /** GET /MedicationRequest?patient=... : the NCP's query. */
-async function searchNorwegianHandler(req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
-  const query = new URLSearchParams(req.query);
-  if (req.body instanceof URLSearchParams) for (const [k, v] of req.body) query.append(k, v);
+async function searchNorwegianHandler(req: FhirRequest, ctx: RouteContext, decided: Decided<undefined>): Promise<HandlerResult> {
+  const query = searchParams(req);
   const unknown = checkKnownParams(query, 'MedicationRequest', ['patient', 'patient:identifier']);
   if (unknown) return unknown;
   const paging = parsePaging(query);
   if (isProblem(paging)) return paging;
-  const patient = await searchedPatient(query, ctx);
-  if (isProblem(patient)) return patient;
-  ctx.audit.patient = patient;
-  const facts = patient.fnr ? await ctx.patientFacts({ id: patient.id ?? patient.fnr, fnr: patient.fnr }) : undefined;
-  const access = ctx.decide(facts, EPRESCRIPTION('s'));
-  if (access.effect === 'deny') return accessProblem(access);
+  const patient = decided.patient ?? { id: ctx.audit.patient?.id, fnr: undefined };
   const selfUrl = new URL(`${req.baseUrl}/MedicationRequest`);
   for (const [k, v] of query) if (!k.startsWith('_')) selfUrl.searchParams.append(k, v);
   // A patient who restricted ePrescriptions has nothing shown abroad; the answer says so rather than nothing.
-  const withheld = access.effect === 'withhold' || restrictsExport(facts);
-  if (withheld) {
+  const access = decided.decision;
+  if (access.effect === 'withhold' || restrictsExport(decided.facts)) {
     ctx.audit.withheld = withheldRules(access).length ? withheldRules(access) : ['ACCESS-RESTRICTED'];
     const issues = withheldIssues(access);
     const bundle: EuBundle = {
@@ -165,58 +121,63 @@ async function searchNorwegianHandler(req: FhirRequest, ctx: RouteContext): Prom
   };
 }
 
-/** A Norwegian prescription as the NCP may see it, or the Problem that refuses it. */
-export async function norwegianForNcp(ctx: RouteContext, id: string): Promise<{ row: ExportRow; bundle: EuBundle; cda: string } | Problem> {
+/** A Norwegian prescription available abroad by id (the export guard applied), and its patient. */
+export async function exportedById(ctx: RouteContext, id: string): Promise<Found<ExportRow> | Problem> {
   if (!FHIR_ID.test(id)) return notFound(`MedicationRequest/${id} is not a valid id`, { expression: ['MedicationRequest.id'] });
   ctx.audit.resourceId = id;
   const { row, blocked } = await readForNcp(ctx.db, id);
   if (blocked) ctx.log.error({ blocked }, 'export guard refused to serve a prescription');
   // Not exportable (refused by the rules) reads as not found: the NCP learns nothing about it.
   if (!row) return notFound(`MedicationRequest/${id} not found`);
-  if (row.patientFnr || row.patientId) ctx.audit.patient = { id: row.patientId, fnr: row.patientFnr };
-  const facts = row.patientFnr ? await ctx.patientFacts({ id: row.patientId ?? row.patientFnr, fnr: row.patientFnr }) : undefined;
-  const access = ctx.decide(facts, EPRESCRIPTION('r'));
-  if (access.effect === 'deny') return accessProblem(access);
-  if (access.effect === 'withhold' || restrictsExport(facts)) {
-    ctx.audit.withheld = withheldRules(access);
-    return notFound(`MedicationRequest/${id} not found`);
+  if (row.patientId && !row.patientFnr) ctx.audit.patient = { id: row.patientId };
+  return { patient: rowPatient(row), loaded: row };
+}
+
+/** GET /MedicationRequest/{id}/$ehdsi-cda names a Norwegian prescription available abroad. */
+const exportedPrescription = locator('stored', 'MedicationRequest-NO', (req, ctx) => exportedById(ctx, req.params.id ?? ''));
+
+/** The outputs of a Norwegian prescription as the NCP may see them now, or the 404 when withheld or used up. */
+export async function norwegianOutputs(ctx: RouteContext, decided: Decided<unknown>, row: ExportRow): Promise<{ bundle: EuBundle; cda: string } | Problem> {
+  if (decided.decision.effect === 'withhold' || restrictsExport(decided.facts)) {
+    ctx.audit.withheld = withheldRules(decided.decision);
+    return notFound(`MedicationRequest/${row.id} not found`);
   }
   const outputs = await currentOutputs(ctx.db, row, pipelineDeps(ctx));
-  if (!outputs) return notFound(`MedicationRequest/${id} is no longer available for dispensing abroad`);
+  if (!outputs) return notFound(`MedicationRequest/${row.id} is no longer available for dispensing abroad`);
   assertExportableGroup([row.prescriptionGroup], 'an NCP read');
-  return { row, ...outputs };
+  return outputs;
 }
 
-/** GET /MedicationRequest/{id} for an origin-NO row (called by the read route below). */
-export async function readNorwegianPrescription(_req: FhirRequest, ctx: RouteContext, id: string): Promise<HandlerResult> {
-  const found = await norwegianForNcp(ctx, id);
-  if (isProblem(found)) return found;
-  return { status: 200, resource: { ...standaloneNorwegian(found.bundle), id } };
-}
-
-const IMPORT = { scope: { resourceType: 'MedicationRequest', interaction: 'c' }, audit: 'C' } as const;
-const SEARCH = { scope: { resourceType: 'MedicationRequest', interaction: 's' }, audit: 'E' } as const;
 const PATIENT_PARAMS = [
   { name: 'patient', type: 'reference' as const, documentation: 'Patient/{id}: that patient\'s prescriptions' },
   { name: 'patient:identifier', type: 'token' as const, documentation: `${OID.fnr}|<fødselsnummer> (or the D-nummer system)` },
 ];
+/** Who reads prescriptions: the person (or their guardian), clinicians for care, the NCP; a pharmacy the EU ones only. */
+const READERS = ['citizen', 'guardian', 'clinician', 'ncp'] as const;
+const SEARCH = {
+  admits: READERS,
+  scope: { resourceType: 'MedicationRequest', interaction: 's' },
+  audit: 'E',
+  source: 'eprescription',
+  patient: patientParam({ required: true }),
+} as const;
 
 export const norwegianPrescriptionRoutes: RouteDef[] = [
-  {
+  route({
     method: 'POST',
     path: '/MedicationRequest/$import-m1',
     resourceType: 'MedicationRequest',
     interaction: 'operation',
     operation: { name: 'import-m1', level: 'type' },
     accepts: ['xml'],
-    access: IMPORT,
+    access: { admits: ['ncp'], scope: { resourceType: 'MedicationRequest', interaction: 'c' }, audit: 'C', source: 'eprescription', patient: m1Body },
     documentation:
       'Import a Norwegian M1 prescription (eResept 2.5 in MsgHead v1.2, application/xml). Exportable: 201 with the HL7 Europe MPD Bundle and Location ' +
       '(200 with the same Bundle when the same M1 was imported before); not exportable: 422 OperationOutcome (business-rule) with the export-rule codes in ' +
       'details.coding; malformed: 400; another M1 with the same MsgId: 409. Prefer: return=OperationOutcome returns the conversion warnings instead.',
     handler: importM1Handler,
-  },
-  {
+  }),
+  route({
     method: 'GET',
     path: '/MedicationRequest',
     resourceType: 'MedicationRequest',
@@ -227,8 +188,8 @@ export const norwegianPrescriptionRoutes: RouteDef[] = [
       "The NCP's query: a patient's Norwegian prescriptions that may be dispensed abroad now (exportable, valid, dispensings left; never reseptgruppe A or B), " +
       'each as an MPD MedicationRequest with its Medication, Patient and prescriber contained.',
     handler: searchNorwegianHandler,
-  },
-  {
+  }),
+  route({
     method: 'POST',
     path: '/MedicationRequest/_search',
     resourceType: 'MedicationRequest',
@@ -237,49 +198,68 @@ export const norwegianPrescriptionRoutes: RouteDef[] = [
     access: SEARCH,
     documentation: 'The same search with its parameters in a form body, so a fødselsnummer need not travel in a URL.',
     handler: searchNorwegianHandler,
-  },
-  {
+  }),
+  route({
     method: 'GET',
     path: '/MedicationRequest/:id/$ehdsi-cda',
     resourceType: 'MedicationRequest',
     interaction: 'operation',
     operation: { name: 'ehdsi-cda', level: 'instance' },
     produces: 'xml',
-    access: { scope: { resourceType: 'MedicationRequest', interaction: 'r' }, audit: 'R' },
+    access: { admits: READERS, scope: { resourceType: 'MedicationRequest', interaction: 'r' }, audit: 'R', source: 'eprescription', patient: exportedPrescription },
     documentation: 'The eHDSI ePrescription CDA (level 3, LOINC 57833-6) of a Norwegian prescription available abroad, as application/xml.',
-    async handler(_req, ctx) {
-      const found = await norwegianForNcp(ctx, _req.params.id!);
+    async handler(_req, ctx, decided) {
+      const found = await norwegianOutputs(ctx, decided, decided.loaded);
       if (isProblem(found)) return found;
       return { status: 200, body: found.cda, contentType: 'application/xml; charset=utf-8' };
     },
-  },
+  }),
 ];
 
+/** Any prescription `:id` names, Norwegian or EU, and its patient. */
+const storedPrescription = locator('stored', 'MedicationRequest', async (req, ctx): Promise<Found<PrescriptionRow> | Problem> => {
+  const id = req.params.id ?? '';
+  if (!FHIR_ID.test(id)) return notFound(`MedicationRequest/${id} is not a valid id`, { expression: ['MedicationRequest.id'] });
+  ctx.audit.resourceId = id;
+  const row = await readPrescriptionRow(ctx.db, id);
+  if (!row) return notFound(`MedicationRequest/${id} not found`);
+  if (row.patientId && !row.patientFnr) ctx.audit.patient = { id: row.patientId };
+  return { patient: rowPatient(row), loaded: row };
+});
 
 export const medicationRequestRoutes: RouteDef[] = [
   ...norwegianPrescriptionRoutes,
-  {
+  route({
     method: 'GET',
     path: '/MedicationRequest/:id',
     resourceType: 'MedicationRequest',
     interaction: 'read',
-    access: { scope: { resourceType: 'MedicationRequest', interaction: 'r' }, audit: 'R' },
+    access: {
+      admits: [...READERS, 'pharmacy'],
+      scope: { resourceType: 'MedicationRequest', interaction: 'r' },
+      audit: 'R',
+      source: 'eprescription',
+      patient: storedPrescription,
+      rules: [(who, found, target) => pharmacyReadsEuOnly(who, found.loaded.origin, target)],
+    },
     documentation:
       'Read a prescription: a Norwegian one made available abroad (the MPD MedicationRequest made from the M1) or an EU one delivered by the NCP ' +
-      '(for the Norwegian pharmacy). Referenced resources are contained.',
-    async handler(req, ctx) {
+      '(for the Norwegian pharmacy, which reads EU prescriptions only). Referenced resources are contained.',
+    async handler(req, ctx, decided) {
       const id = req.params.id!;
-      if (!FHIR_ID.test(id)) return notFound(`MedicationRequest/${id} is not a valid id`, { expression: ['MedicationRequest.id'] });
-      ctx.audit.resourceId = id;
-      const row = await readPrescriptionRow(ctx.db, id);
+      const row = decided.loaded;
       // Norwegian prescriptions are served as the NCP sees them (export guard, dispensings remaining now).
-      if (row?.origin === 'NO') return readNorwegianPrescription(req, ctx, id);
-      if (row && (row.patientId || row.patientFnr)) ctx.audit.patient = { id: row.patientId, fnr: row.patientFnr };
-      const request = row?.fhir && standaloneRequest(row.fhir);
+      if (row.origin === 'NO') {
+        const exported = await readForNcp(ctx.db, id);
+        if (!exported.row) return notFound(`MedicationRequest/${id} not found`);
+        const found = await norwegianOutputs(ctx, decided, exported.row);
+        return isProblem(found) ? found : { status: 200, resource: { ...standaloneNorwegian(found.bundle), id } };
+      }
+      const request = row.fhir && standaloneRequest(row.fhir);
       if (!request) return notFound(`MedicationRequest/${id} not found`);
       return { status: 200, resource: { ...request, id } };
     },
-  },
+  }),
 ];
 
 /** The MedicationRequest of a stored resource: itself, or the one in a Bundle with its references contained. */
@@ -333,10 +313,12 @@ function inlineFromBundle(bundle: Bundle): MedicationRequest | undefined {
  */
 export async function prescriptionsForNcp(
   ctx: RouteContext,
+  who: Principal,
   patient: { id: string; fnr: string },
   facts: PatientFacts,
 ): Promise<{ row: ExportRow; bundle: EuBundle; cda: string }[]> {
-  const access = ctx.decide(facts, EPRESCRIPTION('s'));
+  // Part of a larger answer: without the scope, or with the source withheld, the list has no prescriptions.
+  const access = decideAccess(who, facts, { resourceType: 'MedicationRequest', interaction: 's', level: 'content', source: 'eprescription' });
   if (access.effect !== 'allow' || restrictsExport(facts)) return [];
   const found = await searchForNcp(ctx.db, { patientFnr: patient.fnr, patientId: patient.id, today: calendarDay(new Date(), 'Europe/Oslo'), limit: 1000 });
   if (found.blocked) ctx.log.error({ blocked: found.blocked }, 'export guard dropped prescriptions from an NCP document list');

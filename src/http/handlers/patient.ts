@@ -1,69 +1,52 @@
 // Patient read and search.
 import type { Bundle } from '@medplum/fhirtypes';
 import { searchsetBundle } from '../../fhir/bundle.ts';
-import { accessProblem } from '../../auth/access-rules.ts';
 import { OID, parseToken, personNumberOf } from '../../fhir/identifiers.ts';
-import { isProblem, notFound } from '../../fhir/outcomes.ts';
-import { readPatient, searchPatients } from '../../store/patients.ts';
+import { isProblem } from '../../fhir/outcomes.ts';
+import { searchPatients } from '../../store/patients.ts';
+import { patientFromPath, patientSearch, searchParams } from '../locate.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
-import type { FhirRequest, HandlerResult, RouteContext, RouteDef } from '../types.ts';
+import { route, type Decided, type FhirRequest, type HandlerResult, type RouteContext, type RouteDef } from '../types.ts';
 
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const PEOPLE = ['citizen', 'guardian', 'clinician', 'ncp'] as const;
 
 export const patientRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     path: '/Patient/:id',
     resourceType: 'Patient',
     interaction: 'read',
-    access: { scope: { resourceType: 'Patient', interaction: 'r' }, audit: 'R' },
+    access: { admits: PEOPLE, scope: { resourceType: 'Patient', interaction: 'r' }, audit: 'R', patient: patientFromPath, source: 'population-registry' },
     documentation: 'Read a patient by Helsebro id.',
-    async handler(req, ctx) {
-      const id = req.params.id!;
-      if (!FHIR_ID.test(id)) return notFound(`Patient/${id} is not a valid id`, { expression: ['Patient.id'] });
-      ctx.audit.resourceId = id;
-      const patient = await readPatient(ctx.db, id);
-      if (!patient) return notFound(`Patient/${id} not found`);
-      const fnr = personNumberOf(patient);
-      ctx.audit.patient = { id, fnr };
-      const decision = ctx.decide(fnr ? await ctx.patientFacts({ id, fnr }) : undefined, {
-        resourceType: 'Patient',
-        interaction: 'r',
-        level: 'request',
-        source: 'population-registry',
-      });
-      if (decision.effect === 'deny') return accessProblem(decision);
-      return { status: 200, resource: patient };
-    },
-  },
-  {
+    handler: async (_req, _ctx, decided) => ({ status: 200, resource: decided.loaded }),
+  }),
+  route({
     method: 'GET',
     path: '/Patient',
     resourceType: 'Patient',
     interaction: 'search-type',
-    access: { scope: { resourceType: 'Patient', interaction: 's' }, audit: 'E' },
+    access: { admits: PEOPLE, scope: { resourceType: 'Patient', interaction: 's' }, audit: 'E', patient: patientSearch },
     searchParams: [
       { name: 'identifier', type: 'token', documentation: 'system|value, e.g. urn:oid:2.16.578.1.12.4.1.4.1|<fødselsnummer>' },
       { name: '_id', type: 'token', documentation: 'Helsebro patient id' },
     ],
-    documentation: 'Search patients by identifier (token semantics) with _count/_offset paging and _summary=count.',
+    documentation: 'Search patients by identifier (token semantics) with _count/_offset paging and _summary=count. A citizen finds only themself.',
     handler: searchPatientHandler,
-  },
-  {
+  }),
+  route({
     method: 'POST',
     path: '/Patient/_search',
     resourceType: 'Patient',
     interaction: 'search-type',
     accepts: ['form'],
-    access: { scope: { resourceType: 'Patient', interaction: 's' }, audit: 'E' },
+    access: { admits: PEOPLE, scope: { resourceType: 'Patient', interaction: 's' }, audit: 'E', patient: patientSearch },
     documentation: 'The same search with parameters in a form body, so a fødselsnummer need not travel in a URL.',
     handler: searchPatientHandler,
-  },
+  }),
 ];
 
-async function searchPatientHandler(req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
-  const query = new URLSearchParams(req.query);
-  if (req.body instanceof URLSearchParams) for (const [k, v] of req.body) query.append(k, v);
+async function searchPatientHandler(req: FhirRequest, ctx: RouteContext, decided: Decided<undefined>): Promise<HandlerResult> {
+  const query = searchParams(req);
   const unknown = checkKnownParams(query, 'Patient', ['identifier', '_id']);
   if (unknown) return unknown;
   const paging = parsePaging(query);
@@ -71,14 +54,10 @@ async function searchPatientHandler(req: FhirRequest, ctx: RouteContext): Promis
   const rawIdentifier = query.get('identifier');
   const token = rawIdentifier === null ? undefined : parseToken(rawIdentifier);
   if (isProblem(token)) return token;
-  // A citizen's search is confined to themselves: the same search, with their own number as the identifier.
-  const principal = ctx.principal;
-  const own = principal?.kind === 'citizen' ? { system: OID.fnr, value: principal.fnr } : undefined;
-  if (own && token && (token.value !== own.value || (token.system && token.system !== own.system))) {
-    return accessProblem(ctx.decide(undefined, { resourceType: 'Patient', interaction: 's', level: 'request' }));
-  }
+  // A citizen's search is confined to the person the decision was made about (themself or whom they act for).
+  const confined = decided.principal.kind === 'citizen' && decided.patient ? { system: OID.fnr, value: decided.patient.fnr } : undefined;
   const page = await searchPatients(ctx.db, {
-    identifier: own ?? (token && { system: token.system, value: token.value }),
+    identifier: confined ?? (token && { system: token.system, value: token.value }),
     id: query.get('_id') ?? undefined,
     count: paging.summaryCount ? 0 : paging.count,
     offset: paging.offset,

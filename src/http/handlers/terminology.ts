@@ -4,7 +4,11 @@
 import type { Parameters } from '@medplum/fhirtypes';
 import { badRequest } from '../../fhir/outcomes.ts';
 import { lookupOperation, translateOperation, validateCodeOperation, type OperationInput, type OperationResult } from '../../terminology/index.ts';
-import type { FhirRequest, HandlerResult, RouteDef } from '../types.ts';
+import { ROLES, type Role } from '../../auth/roles.ts';
+import { noPatient } from '../locate.ts';
+import { route, type FhirRequest, type HandlerResult, type RouteDef } from '../types.ts';
+
+const ROLES_ALL = ROLES as readonly Role[] as [Role, ...Role[]];
 
 type Operation = (input: OperationInput) => OperationResult;
 
@@ -30,7 +34,8 @@ const run =
     return result.ok ? { status: 200, resource: result.value } : result.problem;
   };
 
-const ACCESS = (resourceType: string) => ({ scope: { resourceType, interaction: 'r' as const }, audit: false as const });
+// Code systems are nobody's personal data: every role with the scope may look codes up.
+const ACCESS = (resourceType: string) => ({ admits: ROLES_ALL, scope: { resourceType, interaction: 'r' as const }, audit: false as const, patient: noPatient });
 
 function pair(resourceType: string, name: string, definition: string, documentation: string, op: Operation): RouteDef[] {
   const base = {
@@ -42,10 +47,7 @@ function pair(resourceType: string, name: string, definition: string, documentat
     documentation,
     handler: run(op),
   };
-  return [
-    { ...base, method: 'GET' },
-    { ...base, method: 'POST', accepts: ['json', 'form'], documentation: `${documentation} (parameters in a Parameters resource or a form)` },
-  ];
+  return [route({ ...base, method: 'GET' }), route({ ...base, method: 'POST', accepts: ['json', 'form'], documentation: `${documentation} (parameters in a Parameters resource or a form)` })];
 }
 
 export const terminologyRoutes: RouteDef[] = [

@@ -8,11 +8,10 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { ClinicianPrincipal, Principal } from '../../auth/principal.ts';
 import type { AuthSetup } from '../../auth/setup.ts';
-import { accessProblem } from '../../auth/access-rules.ts';
 import type { Config } from '../../config.ts';
 import { PERSONA_LIST } from '../../demo/personas.ts';
 import { OID, parsePersonNumber } from '../../fhir/identifiers.ts';
-import { isProblem, type Problem } from '../../fhir/outcomes.ts';
+import { isProblem, notFound, type Problem } from '../../fhir/outcomes.ts';
 import type { Logger } from '../../log.ts';
 import { DEMO_HPR } from '../../registries/hpr.ts';
 import type { SummarySource } from '../../sources/source.ts';
@@ -24,10 +23,12 @@ import { renderPatientPage } from '../../view/patient-page.ts';
 import { renderPrescriptionPage } from '../../view/prescription-page.ts';
 import { isProblemSort } from '../../view/summary-rows.ts';
 import { isLang, type Lang } from '../../view/text.ts';
-import { auditCall, checkScope } from '../auth.ts';
-import { patientById, patientByPersonNumber, SUMMARY_OPERATION, summaryDocument } from '../handlers/summary.ts';
-import type { AuditNotes, HandlerResult, RouteContext, RouteDef } from '../types.ts';
-import { findEuPrescription } from './prescriptions.ts';
+import { auditCall, type AuditedRoute } from '../auth.ts';
+import { decideRequest } from '../decide.ts';
+import { FHIR_ID, locator, patientByPersonNumber, patientFromPath, rowPatient, type StoredPatient } from '../locate.ts';
+import { SUMMARY_OPERATION, summaryDocument } from '../handlers/summary.ts';
+import type { AuditNotes, FhirRequest, Found, HandlerResult, ProtectedRoute, RouteContext, RouteDef } from '../types.ts';
+import { findEuPrescription, type EuPrescriptionRow } from './prescriptions.ts';
 import {
   clearCookie,
   CSRF_COOKIE,
@@ -64,34 +65,51 @@ export interface ViewDeps {
   now?: () => Date;
 }
 
-// The view's pages as routes for the audit trail and the scope check: the same actions, interactions and
-// scopes as the FHIR endpoints they mirror, so an auditor sees a page view as the API call it equals.
+// The view's pages as protected routes: the same declarations (roles, scopes, patient, audit) as the FHIR
+// endpoints they mirror, decided by the same decideRequest, so an auditor sees a page view as the API call
+// it equals. Only clinicians use the view.
 const notAFhirRoute = (): Promise<HandlerResult> => Promise.reject(new Error('view routes are not served through the FHIR router'));
-const SUMMARY_PAGE: RouteDef = {
+export const SUMMARY_PAGE: ProtectedRoute<StoredPatient> = {
   method: 'GET',
   path: '/view/patient/:id',
   resourceType: 'Patient',
   interaction: 'operation',
   operation: { name: 'summary', level: 'instance', definition: SUMMARY_OPERATION },
-  access: { scope: { resourceType: 'Patient', interaction: 'r' }, audit: 'R' },
+  access: { admits: ['clinician'], scope: { resourceType: 'Patient', interaction: 'r' }, audit: 'R', patient: patientFromPath },
   documentation: 'The clinician view of a patient summary.',
   handler: notAFhirRoute,
 };
-const SEARCH_FORM: RouteDef = {
+/** The form's fødselsnummer (already validated by the page) names the patient. */
+const formPatient = locator('parameters-body', 'fnr', async (req, ctx): Promise<Found<StoredPatient> | Problem> => {
+  const number = req.body instanceof URLSearchParams ? (req.body.get('fnr') ?? '') : '';
+  const found = await patientByPersonNumber(number, ctx.db);
+  if (isProblem(found)) return found;
+  return { patient: { id: found.id, fnr: number }, loaded: found };
+});
+export const SEARCH_FORM: ProtectedRoute<StoredPatient> = {
   method: 'POST',
   path: '/view/search',
   resourceType: 'Patient',
   interaction: 'search-type',
-  access: { scope: { resourceType: 'Patient', interaction: 's' }, audit: 'E' },
+  access: { admits: ['clinician'], scope: { resourceType: 'Patient', interaction: 's' }, audit: 'E', patient: formPatient },
   documentation: 'Finding a patient by fødselsnummer in the clinician view.',
   handler: notAFhirRoute,
 };
-const PRESCRIPTION_PAGE: RouteDef = {
+/** The EU prescription the page names (by Helsebro id or EU prescription id) and its patient. */
+const euPrescription = locator('stored', 'MedicationRequest', async (req, ctx): Promise<Found<EuPrescriptionRow> | Problem> => {
+  const id = req.params.id ?? '';
+  const row = FHIR_ID.test(id) ? await findEuPrescription(ctx.db, id) : undefined;
+  if (!row) return notFound('No EU prescription with that id');
+  ctx.audit.resourceId = row.id;
+  if (row.patientId && !row.patientFnr) ctx.audit.patient = { id: row.patientId };
+  return { patient: rowPatient(row), loaded: row };
+});
+export const PRESCRIPTION_PAGE: ProtectedRoute<EuPrescriptionRow> = {
   method: 'GET',
   path: '/view/prescription/:id',
   resourceType: 'MedicationRequest',
   interaction: 'read',
-  access: { scope: { resourceType: 'MedicationRequest', interaction: 'r' }, audit: 'R' },
+  access: { admits: ['clinician'], scope: { resourceType: 'MedicationRequest', interaction: 'r' }, audit: 'R', source: 'eprescription', patient: euPrescription },
   documentation: 'The printable view of an EU prescription for the pharmacy counter.',
   handler: notAFhirRoute,
 };
@@ -116,7 +134,6 @@ interface ViewLocals {
 }
 
 const locals = (res: Response): ViewLocals => res.locals.view as ViewLocals;
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export function createViewRouter(deps: ViewDeps): express.Router {
   const { config } = deps;
@@ -290,18 +307,9 @@ export function createViewRouter(deps: ViewDeps): express.Router {
       if (!parsed) return page(res, 400, renderSearchPage({ shell: searchShell, error: 'invalid', demoPatients: demo ? DEMO_PATIENTS : undefined }));
       const notes: AuditNotes = {};
       const ctx = deps.routeContext(req.log, v.principal, notes);
-      let result: HandlerResult = checkScope(SEARCH_FORM, v.principal) ?? { status: 200, body: '', contentType: 'text/html' };
-      let patientId: string | undefined;
-      if (!isProblem(result)) {
-        const found = await patientByPersonNumber(number, ctx);
-        if (isProblem(found)) result = found;
-        else {
-          notes.patient = { id: found.id, fnr: number };
-          const decision = ctx.decide(await ctx.patientFacts({ id: found.id, fnr: number }), { resourceType: 'Patient', interaction: 's', level: 'request' });
-          if (decision.effect === 'deny') result = accessProblem(decision);
-          else patientId = found.id;
-        }
-      }
+      const decided = await decideRequest(SEARCH_FORM.access, v.principal!, viewRequest(req, { body: new URLSearchParams({ fnr: number }) }), ctx);
+      const result: HandlerResult = isProblem(decided) ? decided : { status: 200, body: '', contentType: 'text/html' };
+      const patientId = isProblem(decided) ? undefined : decided.loaded.id;
       const system = parsed.kind === 'dnr' ? OID.dnr : OID.fnr;
       // The same record as GET /fhir/Patient?identifier=...: the audit store is where the number may be kept.
       await audit(deps, SEARCH_FORM, v.principal, req.id, notes, result, new URLSearchParams({ identifier: `${system}|${number}` }));
@@ -319,14 +327,12 @@ export function createViewRouter(deps: ViewDeps): express.Router {
       const v = locals(res);
       const notes: AuditNotes = {};
       const ctx = deps.routeContext(req.log, v.principal, notes);
-      let result: HandlerResult | undefined = checkScope(SUMMARY_PAGE, v.principal);
-      if (!result) {
-        const patient = await patientById(pathParam(req), ctx);
-        if (isProblem(patient)) result = patient;
-        else {
-          const document = await summaryDocument(patient, v.lang, ctx, { sources: deps.summarySources, version: deps.version });
-          result = isProblem(document) ? document : { status: 200, resource: document };
-        }
+      const decided = await decideRequest(SUMMARY_PAGE.access, v.principal!, viewRequest(req, { id: pathParam(req) }), ctx);
+      let result: HandlerResult;
+      if (isProblem(decided)) result = decided;
+      else {
+        const document = await summaryDocument(decided, v.lang, ctx, { sources: deps.summarySources, version: deps.version });
+        result = isProblem(document) ? document : { status: 200, resource: document };
       }
       // Audited before any byte of the page leaves, as on the API; a failed audit write fails the page.
       await audit(deps, SUMMARY_PAGE, v.principal, req.id, notes, result);
@@ -361,20 +367,11 @@ export function createViewRouter(deps: ViewDeps): express.Router {
     wrap(async (req, res) => {
       const v = locals(res);
       const id = pathParam(req);
-      const notes: AuditNotes = { resourceId: id };
+      const notes: AuditNotes = {};
       const ctx = deps.routeContext(req.log, v.principal, notes);
-      let result: HandlerResult | undefined = checkScope(PRESCRIPTION_PAGE, v.principal);
-      const row = !result && FHIR_ID.test(id) ? await findEuPrescription(deps.db, id) : undefined;
-      if (!result) {
-        if (!row) result = { status: 404, issues: [{ severity: 'error', code: 'not-found', diagnostics: 'No EU prescription with that id' }] };
-        else {
-          notes.resourceId = row.id;
-          notes.patient = { id: row.patientId, fnr: row.patientFnr };
-          const facts = row.patientFnr ? await ctx.patientFacts({ id: row.patientId ?? row.id, fnr: row.patientFnr }) : undefined;
-          const decision = ctx.decide(facts, { resourceType: 'MedicationRequest', interaction: 'r', level: 'request' });
-          result = decision.effect === 'deny' ? accessProblem(decision) : { status: 200, body: '', contentType: 'text/html' };
-        }
-      }
+      const decided = await decideRequest(PRESCRIPTION_PAGE.access, v.principal!, viewRequest(req, { id }), ctx);
+      const result: HandlerResult = isProblem(decided) ? decided : { status: 200, body: '', contentType: 'text/html' };
+      const row = isProblem(decided) ? undefined : decided.loaded;
       await audit(deps, PRESCRIPTION_PAGE, v.principal, req.id, notes, result);
       if (isProblem(result)) return problemPage(res, result);
       if (!row?.resource) return errorPage(res, 404);
@@ -432,9 +429,24 @@ function langHref(req: Request, res: Response): string {
   return `${req.baseUrl}${req.path}?lang=${other}${next ? `&next=${encodeURIComponent(next)}` : ''}`;
 }
 
+/** The page request as the FHIR layer's request type, for the shared patient locators and decision. */
+function viewRequest(req: Request, input: { id?: string; body?: URLSearchParams }): FhirRequest {
+  return {
+    method: req.method,
+    params: input.id !== undefined ? { id: input.id } : {},
+    query: new URLSearchParams(),
+    body: input.body,
+    bodyKind: input.body ? 'form' : undefined,
+    headers: req.headers,
+    baseUrl: '',
+    lang: 'nb',
+    requestId: req.id,
+  };
+}
+
 function audit(
   deps: ViewDeps,
-  route: RouteDef,
+  route: AuditedRoute,
   principal: Principal | undefined,
   requestId: string,
   notes: AuditNotes,

@@ -1,0 +1,75 @@
+// Roles: what a principal may do, as the route table declares it. A clinician is recognised by an HPR
+// number and a citizen by a person number with patient/ scopes (principal.ts); a system client has no
+// person in its token, so its role comes from its client id, matched against the registration of the
+// clients Helsebro trusts (SYSTEM_CLIENTS). A system client that is not registered has no role and is
+// admitted nowhere.
+import type { Principal, SystemPrincipal } from './principal.ts';
+
+export type SystemRole = 'ncp' | 'pharmacy' | 'operator' | 'auditor';
+
+/**
+ * Who a route admits. `citizen`: a person reaching their own data. `guardian`: a citizen acting for another
+ * person (guardian or proxy), for that person's data. The rest are the clinician and the system roles.
+ */
+export type Role = 'citizen' | 'guardian' | 'clinician' | SystemRole;
+
+export const ROLES: readonly Role[] = ['citizen', 'guardian', 'clinician', 'ncp', 'pharmacy', 'operator', 'auditor'];
+export const SYSTEM_ROLES: readonly SystemRole[] = ['ncp', 'pharmacy', 'operator', 'auditor'];
+
+/** One registration: a client id, or a prefix ending in `*`, and the role it has. */
+export interface ClientRole {
+  client: string;
+  role: SystemRole;
+}
+
+/** The demo registration: the clients the demo token CLI issues (`--client ncp-no|pharmacy-…|operator|auditor`). */
+export const DEMO_SYSTEM_CLIENTS: readonly ClientRole[] = [
+  { client: 'ncp-no', role: 'ncp' },
+  { client: 'pharmacy-*', role: 'pharmacy' },
+  { client: 'operator', role: 'operator' },
+  { client: 'auditor', role: 'auditor' },
+];
+
+const ENTRY = /^([A-Za-z0-9][A-Za-z0-9._:-]{0,99}\*?)=(ncp|pharmacy|operator|auditor)$/;
+
+/** `SYSTEM_CLIENTS`: comma-separated `client=role` (a trailing `*` matches a prefix). Undefined when malformed. */
+export function parseSystemClients(text: string): ClientRole[] | undefined {
+  const out: ClientRole[] = [];
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = ENTRY.exec(part);
+    if (!m) return undefined;
+    out.push({ client: m[1]!, role: m[2] as SystemRole });
+  }
+  return out;
+}
+
+/** The role registered for a client id; an exact entry wins over a prefix. */
+export function systemRoleOf(clientId: string, clients: readonly ClientRole[]): SystemRole | undefined {
+  const exact = clients.find((c) => c.client === clientId);
+  if (exact) return exact.role;
+  return clients.find((c) => c.client.endsWith('*') && clientId.startsWith(c.client.slice(0, -1)))?.role;
+}
+
+/** The principal with its system role set from the registration (people keep theirs as they are). */
+export function withSystemRole(p: Principal, clients: readonly ClientRole[]): Principal {
+  if (p.kind !== 'system') return p;
+  const role = systemRoleOf(p.clientId, clients);
+  return { ...p, role } satisfies SystemPrincipal;
+}
+
+/**
+ * The role a principal acts in for a patient: a citizen is `citizen` for their own data and `guardian` for
+ * the person they act for; without a patient (before it is known), a citizen may be either.
+ */
+export function rolesOf(p: Principal, patientFnr: string | undefined): Role[] {
+  switch (p.kind) {
+    case 'clinician':
+      return ['clinician'];
+    case 'system':
+      return p.role ? [p.role] : [];
+    case 'citizen':
+      if (patientFnr === undefined) return p.actingFor ? ['citizen', 'guardian'] : ['citizen'];
+      if (patientFnr === p.fnr) return ['citizen'];
+      return p.actingFor?.fnr === patientFnr ? ['guardian'] : [];
+  }
+}

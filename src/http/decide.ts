@@ -1,0 +1,48 @@
+// The access decision of one protected request, between authentication and the handler: find the patient
+// the route's declaration names (loading the stored resource or parsing the body as declared), fetch that
+// patient's facts, and run the common rules plus the route's own. The FHIR router and the clinician view
+// both call this, so a page and the API call it mirrors are decided alike.
+import { accessProblem, decideAccess, withOutcomes, type AccessTarget } from '../auth/access-rules.ts';
+import type { Principal } from '../auth/principal.ts';
+import { rolesOf } from '../auth/roles.ts';
+import { isProblem, type Problem } from '../fhir/outcomes.ts';
+import type { Access, Decided, FhirRequest, Found, RouteContext } from './types.ts';
+
+/** The request-level target a route's declaration describes. */
+export function targetOf(access: Access<unknown>): AccessTarget {
+  return {
+    resourceType: access.scope.resourceType,
+    interaction: access.scope.interaction,
+    level: 'request',
+    source: access.source,
+    admits: access.admits,
+    impersonal: access.patient.from === 'none',
+  };
+}
+
+/** The 403 for a principal no role of which the route admits, whoever the patient is. */
+export function refuseUnadmitted(access: Access<unknown>, principal: Principal): Problem | undefined {
+  const roles = rolesOf(principal, undefined);
+  if (roles.some((r) => access.admits.includes(r))) return undefined;
+  return accessProblem(decideAccess(principal, undefined, targetOf(access)));
+}
+
+/**
+ * Decides a request: the Decided value the handler runs with, or the Problem to answer instead. Whatever is
+ * learnt about the patient goes into ctx.audit first, so refusals are audited under the patient too.
+ */
+export async function decideRequest<T>(access: Access<T>, principal: Principal, req: FhirRequest, ctx: RouteContext): Promise<Decided<T> | Problem> {
+  const erased = access as Access<unknown>;
+  const found = await access.patient.find(req, ctx);
+  if (isProblem(found)) {
+    // A caller the route never admits learns nothing from the lookup (not even whether the id exists).
+    return refuseUnadmitted(erased, principal) ?? found;
+  }
+  if (found.patient) ctx.audit.patient = { ...ctx.audit.patient, ...found.patient };
+  const facts = found.patient ? await ctx.patientFacts({ id: found.patient.id ?? found.patient.fnr, fnr: found.patient.fnr }) : undefined;
+  const target = targetOf(erased);
+  const common = decideAccess(principal, facts, target);
+  const decision = withOutcomes(common, (access.rules ?? []).flatMap((rule) => rule(principal, found as Found<T>, target)));
+  if (decision.effect === 'deny') return accessProblem(decision);
+  return { principal, patient: found.patient, facts, decision, loaded: found.loaded } as unknown as Decided<T>;
+}
