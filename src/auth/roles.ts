@@ -4,6 +4,7 @@
 // clients Helsebro trusts (SYSTEM_CLIENTS). A system client that is not registered has no role and is
 // admitted nowhere.
 import type { Principal, SystemPrincipal } from './principal.ts';
+import type { ScopeContext } from './scopes.ts';
 
 export type SystemRole = 'ncp' | 'pharmacy' | 'operator' | 'auditor';
 
@@ -72,4 +73,11 @@ export function rolesOf(p: Principal, patientFnr: string | undefined): Role[] {
       if (patientFnr === p.fnr) return ['citizen'];
       return p.actingFor?.fnr === patientFnr ? ['guardian'] : [];
   }
+}
+
+/** The SMART scope contexts of the roles a route admits: what its scope text names. */
+export function scopeContextsOf(admits: readonly Role[]): ScopeContext[] {
+  const contexts = new Set<ScopeContext>();
+  for (const r of admits) contexts.add(r === 'clinician' ? 'user' : r === 'citizen' || r === 'guardian' ? 'patient' : 'system');
+  return (['user', 'system', 'patient'] as const).filter((c) => contexts.has(c));
 }

@@ -13,7 +13,8 @@ Prints an access token signed by the embedded demo issuer (demo mode only).
 Who the token is for:
   --hpr N              a clinician with this HPR number (through an EPJ; --client names the EPJ)
   --patient FNR        a citizen with this fødselsnummer (or a demo persona key, e.g. addison)
-  --client NAME        a system client (the NCP gateway, a pharmacy system) when neither of the above
+  --client NAME        a system client when neither of the above; its role comes from the client id:
+                       ncp-no (NCP gateway), pharmacy-<name> (pharmacy system), operator, auditor
 
 Options:
   --scope "..."        SMART scopes, space-separated: user/... for clinicians, patient/... for citizens,
@@ -29,6 +30,9 @@ Examples:
   npx helsebro token --hpr 9876543 --scope "user/Patient.rs"
   npx helsebro token --patient addison --scope "patient/Patient.r patient/AuditEvent.rs"
   npx helsebro token --client ncp-no --scope "system/Patient.r system/MedicationRequest.rs"
+  npx helsebro token --client pharmacy-apotek1 --scope "system/MedicationRequest.r system/MedicationDispense.cr"
+  npx helsebro token --client operator --scope "system/MedicationDispense.su"
+  npx helsebro token --client auditor --scope "system/AuditEvent.rs"
 `;
 
 export interface TokenCommandOptions {

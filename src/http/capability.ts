@@ -5,6 +5,7 @@ import type {
   CapabilityStatementRestResourceOperation,
 } from '@medplum/fhirtypes';
 import type { AuthSetup } from '../auth/setup.ts';
+import { scopeContextsOf } from '../auth/roles.ts';
 import { requiredScope } from '../auth/scopes.ts';
 import type { RouteDef } from './types.ts';
 
@@ -19,7 +20,7 @@ export function securityDescription(auth: Pick<AuthSetup, 'mode' | 'issuer' | 'a
 }
 
 function scopeText(r: RouteDef): string {
-  return r.access === 'public' ? 'Public.' : `Scope: ${requiredScope(r.access.scope)}.`;
+  return r.access === 'public' ? 'Public.' : `Roles: ${r.access.admits.join(', ')}. Scope: ${requiredScope(r.access.scope, scopeContextsOf(r.access.admits))}.`;
 }
 
 const INTERACTION_CODE: Partial<Record<RouteDef['interaction'], string>> = {

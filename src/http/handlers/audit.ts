@@ -3,6 +3,7 @@
 // role reads any patient's log, or the whole log. There is no route that changes or removes an event.
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { isProblem } from '../../fhir/outcomes.ts';
+import { citizenView } from '../../audit/citizen-view.ts';
 import { AUDIT_SEARCH_PARAMS, parseDateRange } from '../../audit/search.ts';
 import { searchAudit } from '../../audit/repository.ts';
 import { patientParam } from '../locate.ts';
@@ -42,7 +43,9 @@ export const auditRoutes: RouteDef[] = [
       for (const [k, v] of req.query) if (!k.startsWith('_')) selfUrl.searchParams.append(k, v);
       const total = page.total ?? paging.offset + page.events.length + (page.events.length === paging.count ? 1 : 0);
       if (paging.summaryCount) return { status: 200, resource: { resourceType: 'Bundle', type: 'searchset', total } };
-      const bundle = searchsetBundle({ selfUrl, total, baseUrl: req.baseUrl, resources: page.events, ...paging });
+      const who = decided.principal;
+      const events = who.kind === 'citizen' ? page.events.map((e) => citizenView(e, who.fnr)) : page.events;
+      const bundle = searchsetBundle({ selfUrl, total, baseUrl: req.baseUrl, resources: events, ...paging });
       if (page.total === undefined) delete bundle.total;
       return { status: 200, resource: bundle };
     },
