@@ -31,7 +31,7 @@ Examples:
   npx helsebro token --patient addison --scope "patient/Patient.r patient/AuditEvent.rs"
   npx helsebro token --client ncp-no --scope "system/Patient.r system/MedicationRequest.rs"
   npx helsebro token --client pharmacy-apotek1 --scope "system/MedicationRequest.r system/MedicationDispense.cr"
-  npx helsebro token --client operator --scope "system/MedicationDispense.su"
+  npx helsebro token --client operator --scope "system/MedicationDispense.us"
   npx helsebro token --client auditor --scope "system/AuditEvent.rs"
 `;
 
