@@ -57,7 +57,8 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     if (env.HELSEBRO_MODE !== 'production') return;
-    for (const key of ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {
+    // Links in answers (Location, Bundle.link, fullUrl) are never built from the request's Host header in production.
+    for (const key of ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'PUBLIC_BASE_URL'] as const) {
       if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when HELSEBRO_MODE=production' });
     }
   });

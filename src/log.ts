@@ -38,7 +38,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: { service: 'helsebro' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: maskStrings },
     },
     destination,
   );
@@ -58,4 +58,24 @@ export function loggableUrl(originalUrl: string): string {
   return `${path}?${masked.join('&')}`;
 }
 
-export const maskPersonNumbers = (text: string): string => text.replace(/\d{11}/g, '[fnr]');
+// A fødselsnummer is 11 digits, also written DDMMYY-NNNNN or DDMMYY NNNNN, and may reach a log
+// percent-encoded (%30..%39 for digits, %2D for the dash, %20 or + for a space).
+const PERSON_NUMBER = /\d{6}[-\s.]?\d{5}/g;
+const ENCODED = /%3[0-9]|%2D|%20|%2E/gi;
+
+/** Masks every fødselsnummer-like number, plain, percent-encoded or with a separator after the birth date. */
+export function maskPersonNumbers(text: string): string {
+  const decoded = text.replace(ENCODED, (e) => decodeURIComponent(e));
+  return decoded.replace(/(\d{6})\+(\d{5})/g, '$1 $2').replace(PERSON_NUMBER, '[fnr]');
+}
+
+/** Masks person numbers in every string of a log object (two levels deep: messages and error texts). */
+function maskStrings(obj: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (typeof v === 'string') out[k] = maskPersonNumbers(v);
+    else if (v && Object.getPrototypeOf(v) === Object.prototype && depth < 2) out[k] = maskStrings(v as Record<string, unknown>, depth + 1);
+    else out[k] = v;
+  }
+  return out;
+}

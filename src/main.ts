@@ -2,7 +2,7 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startServer } from './server.ts';
-import { PERSONAS } from './demo/personas.ts';
+import { startupBanner } from './banner.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -20,13 +20,7 @@ async function main(): Promise<void> {
   const running = await startServer({ config, log });
   const seconds = ((performance.now() - t0) / 1000).toFixed(1);
   log.info({ url: running.url, store: running.db.engine, mode: config.mode, startupSeconds: Number(seconds) }, 'ready');
-  process.stdout.write(
-    `Helsebro listening on ${running.url} (${config.mode} mode, ${running.db.engine} store, ready in ${seconds}s). ` +
-      (config.mode === 'demo'
-        ? `Try: open ${running.url}/view/ or curl -H "Authorization: Bearer $(npx helsebro token --hpr 9144889 --scope user/Patient.rs)" ` +
-          `'${running.url}/fhir/Patient?identifier=urn:oid:2.16.578.1.12.4.1.4.1|${PERSONAS.ms.fnr}'\n`
-        : `FHIR base ${running.url}/fhir\n`),
-  );
+  process.stdout.write(startupBanner({ url: running.url, mode: config.mode, engine: running.db.engine, seconds }));
   const stop = async (signal: string): Promise<void> => {
     log.info({ signal }, 'shutting down');
     await running.close();

@@ -37,7 +37,14 @@ describe('configuration', () => {
         AUTH_JWKS_URL: 'https://helseid-sts.nhn.no/.well-known/openid-configuration/jwks',
         AUTH_ISSUER: 'https://helseid-sts.nhn.no',
         AUTH_AUDIENCE: 'nhn:helsebro',
+        PUBLIC_BASE_URL: 'https://helsebro.nhn.no',
       }).mode,
     ).toBe('production');
+  });
+
+  it('refuses production mode without PUBLIC_BASE_URL, so links are never built from the Host header', () => {
+    const auth = { AUTH_JWKS_URL: 'https://helseid-sts.nhn.no/jwks', AUTH_ISSUER: 'https://helseid-sts.nhn.no', AUTH_AUDIENCE: 'nhn:helsebro' };
+    expect(() => loadConfig({ HELSEBRO_MODE: 'production', ...auth })).toThrow(/PUBLIC_BASE_URL: is required/);
+    expect(loadConfig({ HELSEBRO_MODE: 'production', ...auth, PUBLIC_BASE_URL: 'https://helsebro.nhn.no/' }).publicBaseUrl).toBe('https://helsebro.nhn.no');
   });
 });

@@ -267,8 +267,10 @@ function setSecurityHeaders(res: Response): void {
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/;
 
+/** The base of links in answers: PUBLIC_BASE_URL (required in production); the demo falls back to a checked Host. */
 function publicBase(config: Config, req: Request): string {
   if (config.publicBaseUrl) return config.publicBaseUrl;
+  if (config.mode === 'production') throw new Error('PUBLIC_BASE_URL is required in production');
   const host = req.headers.host;
   return `${req.protocol}://${host && HOST.test(host) ? host : `localhost:${config.port}`}`;
 }

@@ -301,7 +301,7 @@ describe('http adapter', () => {
 });
 
 describe('delivery configuration', () => {
-  const prod = { HELSEBRO_MODE: 'production', AUTH_JWKS_URL: 'https://idp.example/jwks', AUTH_ISSUER: 'https://idp.example', AUTH_AUDIENCE: 'helsebro' };
+  const prod = { HELSEBRO_MODE: 'production', AUTH_JWKS_URL: 'https://idp.example/jwks', AUTH_ISSUER: 'https://idp.example', AUTH_AUDIENCE: 'helsebro', PUBLIC_BASE_URL: 'https://helsebro.example' };
 
   it('posts to the configured URLs, writes files in demo mode without one, and leaves production messages waiting', () => {
     const withUrls = deliveryAdapters(loadConfig({ M10_DELIVERY_URL: 'https://rf.example/m10', NCP_DELIVERY_URL: 'https://ncp.example/ed', HELSEBRO_DATA_DIR: '/tmp/hb' }));

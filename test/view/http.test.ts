@@ -290,6 +290,7 @@ describe.each(engines)('the clinician view in production mode (%s)', (engine) =>
       AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
       AUTH_ISSUER: 'https://helseid-sts.test.nhn.no',
       AUTH_AUDIENCE: 'helsebro',
+      PUBLIC_BASE_URL: 'https://helsebro.test.nhn.no',
     });
   });
   afterAll(async () => {
