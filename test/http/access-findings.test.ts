@@ -14,7 +14,7 @@ import { VIEW_SCOPES } from '../../src/http/view/router.ts';
 import { SESSION_COOKIE } from '../../src/http/view/session.ts';
 import { loadDemoFest } from '../../src/registries/fest/ingest.ts';
 import type { Db } from '../../src/store/db.ts';
-import { engines, getTestDb } from '../support/db.ts';
+import { engines, isolatedDb } from '../support/db.ts';
 import { DEMO_HPR, startTestServer, type TestServer } from '../support/server.ts';
 import { fixture } from '../edispensation/support/fixtures.ts';
 import { czechCda, euPrescriptionBundle, euPrescriptionCda, mpdDispense, pharmacyM10 } from '../edispensation/support/messages.ts';
@@ -54,9 +54,10 @@ describe.each(engines)('issue 11 findings (%s)', (engine) => {
     (await db.query<{ resource: AuditEvent }>(`select resource from audit_event where ${sql} order by recorded`, params)).rows.map((r) => r.resource);
 
   beforeAll(async () => {
-    db = await getTestDb(engine);
+    // A store of its own: the prescriptions and dispensations made here stay out of other files' counts.
+    db = await isolatedDb(engine, 'findings');
     await loadDemoFest(db);
-    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', RATE_LIMIT_PER_MINUTE: '100000' });
+    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', RATE_LIMIT_PER_MINUTE: '100000' }, db);
     rx = await insertNoPrescription(db, { dispensingsAllowed: 3, quantityPrescribed: 6 });
     const created = await postJson(ncp, '/fhir/MedicationDispense', mpdDispense(rx.prescriptionId, { quantity: 1 }));
     expect(created.status).toBe(201);
@@ -74,6 +75,7 @@ describe.each(engines)('issue 11 findings (%s)', (engine) => {
   });
   afterAll(async () => {
     await srv?.close();
+    await db?.close();
   });
 
   describe('dispensations', () => {

@@ -20,7 +20,7 @@ import { loadDemoFest } from '../../src/registries/fest/ingest.ts';
 import { allDocumentedRoutes } from '../../src/http/routes.ts';
 import type { FhirRequest, ProtectedRoute, RouteContext, RouteDef } from '../../src/http/types.ts';
 import type { Db } from '../../src/store/db.ts';
-import { engines, getTestDb } from '../support/db.ts';
+import { engines, isolatedDb } from '../support/db.ts';
 import { DEMO_HPR, startTestServer, type TestServer } from '../support/server.ts';
 import { fixture } from '../edispensation/support/fixtures.ts';
 import { czechCda, euPrescriptionBundle, euPrescriptionCda, mpdDispense, pharmacyM10 } from '../edispensation/support/messages.ts';
@@ -173,9 +173,10 @@ describe.each(engines)('the access matrix (%s)', (engine) => {
   const tokens = new Map<string, string>();
 
   beforeAll(async () => {
-    db = await getTestDb(engine);
+    // A store of its own: the prescriptions and dispensations made here stay out of other files' counts.
+    db = await isolatedDb(engine, 'matrix');
     await loadDemoFest(db);
-    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', RATE_LIMIT_PER_MINUTE: '100000' });
+    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', RATE_LIMIT_PER_MINUTE: '100000' }, db);
     const ncp = await srv.token(CALLERS.ncp);
     const asNcp = (path: string, init: RequestInit) => fetch(`${srv.url}${path}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${ncp}` } });
     // TARGET's Norwegian prescription as the M1 made it (exportable), one she has dispensed abroad, and an EU one.
@@ -194,13 +195,14 @@ describe.each(engines)('the access matrix (%s)', (engine) => {
     if (!stored.ok) throw new Error('the EU prescription was not stored');
     seeds = {
       patientId: TARGET.id,
-      stored: { MedicationDispense: dispensationId, MedicationRequest: stored.stored[0]!.id, 'MedicationRequest-NO': exported },
+      stored: { MedicationDispense: dispensationId, MedicationRequest: stored.stored[0]!.id, 'MedicationRequest-NO': exported, NcpDocument: `ep-${exported}-l3` },
       noPrescriptionId: rx.prescriptionId,
       euPrescriptionId: eu.prescriptionId,
     };
   });
   afterAll(async () => {
     await srv?.close();
+    await db?.close();
   });
 
   const inProcess = (): RouteContext => ({

@@ -28,7 +28,8 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
   beforeAll(async () => {
     const db = await getTestDb(engine);
     await seedDemoSummarySources(db);
-    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0' });
+    // Two NCP clients: a summary made for one cannot be read back by the other.
+    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', SYSTEM_CLIENTS: 'ncp-*=ncp' });
     await seedDemoPrescriptions(db, srv.config);
   });
   afterAll(async () => {
@@ -129,7 +130,7 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
     const docs = docsOf((await (await ncp(`/fhir/DocumentReference?patient=Patient/ms&type=60591-5`)).json()) as Bundle);
     const path = new URL(docs[0]!.content[0]!.attachment.url!).pathname;
     expect((await ncp(path)).status).toBe(200);
-    expect((await ncp(path, {}, 'another-ncp-client')).status).toBe(404);
+    expect((await ncp(path, {}, 'ncp-other-client')).status).toBe(404);
     await (await getTestDb(engine)).query("update ncp_document set expires_at = now() - interval '1 second' where id = $1", [docs[0]!.id]);
     expect((await ncp(path)).status).toBe(404);
     for (const id of ['nothing', 'ps-00000000-0000-0000-0000-000000000000', 'ep-nonexistent-l3', '..%2F..%2Fetc']) {

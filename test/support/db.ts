@@ -41,3 +41,23 @@ async function openFresh(engine: Engine): Promise<Db> {
   await migrate(db);
   return db;
 }
+
+/**
+ * A store of its own for a test file whose writes would change what other files sharing the worker's
+ * store count (hostile input, the access matrix). The caller closes it.
+ */
+export async function isolatedDb(engine: Engine, name: string): Promise<Db> {
+  let db: Db;
+  if (engine === 'pglite') db = await openPglite(undefined);
+  else {
+    const url = process.env.TEST_DATABASE_URL;
+    if (!url) throw new Error('TEST_DATABASE_URL is not set');
+    const schema = `helsebro_${name}_w${workerId}`;
+    const admin = await openPostgres({ connectionString: url, max: 1 });
+    await admin.exec(`drop schema if exists ${schema} cascade`);
+    await admin.close();
+    db = await openPostgres({ connectionString: url, schema, max: 10 });
+  }
+  await migrate(db);
+  return db;
+}

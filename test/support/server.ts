@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import type { DemoTokenOptions } from '../../src/auth/demo-issuer.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import type { Db } from '../../src/store/db.ts';
 import { getTestDb, type Engine } from './db.ts';
 
 export interface TestServer extends RunningServer {
@@ -18,7 +19,8 @@ export interface TestServer extends RunningServer {
 
 export const DEMO_HPR = '9144889';
 
-export async function startTestServer(engine: Engine, env: Record<string, string> = {}): Promise<TestServer> {
+/** `db`: a store of the test's own (isolatedDb) instead of the worker's shared one. */
+export async function startTestServer(engine: Engine, env: Record<string, string> = {}, given?: Db): Promise<TestServer> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', HELSEBRO_DATA_DIR: '/tmp/helsebro-test-data', ...env });
   const logLines: string[] = [];
   const sink = new Writable({
@@ -27,7 +29,7 @@ export async function startTestServer(engine: Engine, env: Record<string, string
       cb();
     },
   });
-  const db = await getTestDb(engine);
+  const db = given ?? (await getTestDb(engine));
   const running = await startServer({ config, log: createLogger(config.logLevel, sink), db });
   const issuer = running.auth.demoIssuer;
   const token = async (opts: Partial<DemoTokenOptions> = {}): Promise<string> => {

@@ -8,10 +8,7 @@ import { loadConfig, type Config } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
 import { startServer, type RunningServer } from '../../../src/server.ts';
 import type { Db } from '../../../src/store/db.ts';
-import { migrate } from '../../../src/store/migrate.ts';
-import { openPglite } from '../../../src/store/pglite.ts';
-import { openPostgres } from '../../../src/store/postgres.ts';
-import type { Engine } from '../../support/db.ts';
+import { isolatedDb, type Engine } from '../../support/db.ts';
 import type { Credentials } from './corpus.ts';
 
 export interface HostileServer extends RunningServer {
@@ -25,22 +22,6 @@ export interface HostileServer extends RunningServer {
 export type TokenKind = 'clinician' | 'system';
 
 const workerId = process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? '0';
-
-async function isolatedDb(engine: Engine): Promise<Db> {
-  let db: Db;
-  if (engine === 'pglite') db = await openPglite(undefined);
-  else {
-    const url = process.env.TEST_DATABASE_URL;
-    if (!url) throw new Error('TEST_DATABASE_URL is not set');
-    const schema = `helsebro_hostile_w${workerId}`;
-    const admin = await openPostgres({ connectionString: url, max: 1 });
-    await admin.exec(`drop schema if exists ${schema} cascade`);
-    await admin.close();
-    db = await openPostgres({ connectionString: url, schema, max: 10 });
-  }
-  await migrate(db);
-  return db;
-}
 
 export async function startHostileServer(engine: Engine): Promise<HostileServer> {
   const config = loadConfig({
@@ -58,7 +39,7 @@ export async function startHostileServer(engine: Engine): Promise<HostileServer>
       cb();
     },
   });
-  const db = await isolatedDb(engine);
+  const db = await isolatedDb(engine, 'hostile');
   const running = await startServer({ config, log: createLogger(config.logLevel, sink), db });
   const demo = running.auth.demoIssuer;
   if (!demo) throw new Error('the hostile suite needs demo mode');
