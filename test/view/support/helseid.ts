@@ -1,0 +1,51 @@
+// Helsebro in production mode signing in at the in-process HelseID (test/support/helseid-provider.ts).
+// Helsebro's port is chosen first, because its public base URL is both its redirect URI at the provider
+// and the `iss` an EPJ launches it with.
+import { createServer } from 'node:net';
+import { VIEW_SCOPES } from '../../../src/http/view/router.ts';
+import type { Engine } from '../../support/db.ts';
+import { startHelseIdProvider, type HelseIdTestProvider } from '../../support/helseid-provider.ts';
+import { startTestServer, type TestServer } from '../../support/server.ts';
+
+export const API_AUDIENCE = 'nhn:helsebro';
+export const VIEW_AUDIENCE = 'nhn:helsebro/view';
+
+export interface HelseIdSetup {
+  srv: TestServer;
+  provider: HelseIdTestProvider;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export async function startWithHelseId(engine: Engine, env: Record<string, string> = {}): Promise<HelseIdSetup> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const provider = await startHelseIdProvider({ helsebroBase: base, viewAudience: VIEW_AUDIENCE, viewScopes: VIEW_SCOPES });
+  const srv = await startTestServer(engine, {
+    HELSEBRO_MODE: 'production',
+    PORT: String(port),
+    PUBLIC_BASE_URL: base,
+    AUTH_ISSUER: provider.issuer,
+    AUTH_JWKS_URL: provider.jwksUri,
+    AUTH_AUDIENCE: API_AUDIENCE,
+    HELSEID_CLIENT_ID: provider.client.clientId,
+    HELSEID_CLIENT_JWK: JSON.stringify(provider.client.privateJwk),
+    HELSEID_VIEW_AUDIENCE: VIEW_AUDIENCE,
+    ...env,
+  });
+  return {
+    srv,
+    provider,
+    async close() {
+      await srv.close();
+      await provider.close();
+    },
+  };
+}
