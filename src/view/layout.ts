@@ -25,8 +25,9 @@ export interface PageSpec {
   /** Extra class on <body> for page-specific print rules. */
   kind: 'summary' | 'prescription' | 'search' | 'signin' | 'error';
   /**
-   * A view path to move on to at once (meta refresh, allowed under the CSP): after a sign-in that arrived
-   * from another site, the next page is then a same-site navigation that carries the SameSite=Strict cookie.
+   * Where to move on to at once (meta refresh, allowed under the CSP): a view path after a sign-in that
+   * arrived from another site (the next page is then a same-site navigation that carries the SameSite=Strict
+   * cookie), or HelseID's sign-out endpoint.
    */
   refresh?: string | undefined;
 }

@@ -138,10 +138,15 @@ ${input.message ? html`<p class="error-message">${input.message}</p>` : ''}
   return renderPage(input.shell, { title, kind: 'error', body });
 }
 
-/** After HelseID sign-in: moves on to `next` at once (meta refresh), with a link for browsers that do not. */
-export function renderSignedInPage(input: { shell: ShellContext; next: string }): string {
+/**
+ * A step of signing in or out that moves on to `next` at once (meta refresh), with a link for browsers that
+ * do not: after HelseID's redirect back (so the next page is a same-site navigation), and on the way to
+ * HelseID's sign-out (a redirect answering a form may not leave the origin under form-action 'self').
+ */
+export function renderMovingOnPage(input: { shell: ShellContext; next: string; step: 'signed-in' | 'signing-out' }): string {
   const { lang } = input.shell;
-  const title = lang === 'nb' ? 'Innlogget' : 'Signed in';
+  const title =
+    input.step === 'signed-in' ? (lang === 'nb' ? 'Innlogget' : 'Signed in') : lang === 'nb' ? 'Logger ut av HelseID' : 'Signing out of HelseID';
   const body = html`<h1>${title}</h1>
 <p><a href="${input.next}">${lang === 'nb' ? 'Fortsett' : 'Continue'}</a></p>`;
   return renderPage(input.shell, { title, kind: 'signin', body, refresh: input.next });

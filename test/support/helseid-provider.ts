@@ -191,24 +191,28 @@ export async function startHelseIdProvider(opts: ProviderOptions): Promise<Helse
       res.end(`<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>HelseID</title></head><body><h1>HelseID</h1><form method="post" action="${url.pathname}">${buttons}</form></body></html>`);
       return;
     }
-    let accountId = details.session?.accountId;
     if (prompt.name === 'login') {
       const form = new URLSearchParams(await readBody(req));
-      accountId = form.get('account') ?? undefined;
+      const accountId = form.get('account') ?? undefined;
       if (!accountId || !accounts.has(accountId)) {
         res.statusCode = 400;
         res.end('unknown account');
         return;
       }
+      await provider.interactionFinished(req, res, { login: { accountId } }, { mergeWithLastSubmission: false });
+      return;
     }
+    // Consent: what the client asked for and the provider found missing from the grant.
+    const accountId = details.session?.accountId;
     if (!accountId) throw new Error('no account for consent');
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId: String(params.client_id) });
     if (!grant) throw new Error('grant vanished');
-    grant.addOIDCScope(String(params.scope).split(' ').filter((s) => !s.includes('/')).join(' '));
-    grant.addOIDCClaims(['name', CLAIM.pid, CLAIM.hprNumber]);
-    grant.addResourceScope(opts.viewAudience, opts.viewScopes);
+    const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
     const grantId = await grant.save();
-    await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }
 
   async function epj(res: ServerResponse, url: URL): Promise<void> {

@@ -25,7 +25,7 @@ import type { ShellContext } from '../../view/layout.ts';
 import {
   renderErrorPage,
   renderSearchPage,
-  renderSignedInPage,
+  renderMovingOnPage,
   renderSignedOutPage,
   renderSignInPage,
   type DemoClinician,
@@ -329,7 +329,7 @@ export function createViewRouter(deps: ViewDeps): express.Router {
       if (pending.launch && !tokens.patient) return refuse(400, 'launch without patient context', 'Oppstarten fra journalsystemet ga ingen pasient.', 'The launch from the EHR named no patient.');
       await beginSession(res, { accessToken: tokens.accessToken, idToken: tokens.idToken, launchPatient: tokens.patient, tokenExpiresAt: principal.expiresAt });
       const next = tokens.patient ? `/view/patient/${encodeURIComponent(tokens.patient)}` : (safeNext(pending.next) ?? '/view/');
-      page(res, 200, renderSignedInPage({ shell: { ...shell(res), user: undefined }, next }));
+      page(res, 200, renderMovingOnPage({ shell: { ...shell(res), user: undefined }, next, step: 'signed-in' }));
     }),
   );
 
@@ -352,7 +352,7 @@ export function createViewRouter(deps: ViewDeps): express.Router {
           req.log.warn({ reason: err instanceof SignInError ? err.reason : String(err) }, 'HelseID sign-out unavailable');
           return undefined;
         });
-        if (url) return res.redirect(303, url.href);
+        if (url) return page(res, 200, renderMovingOnPage({ shell: { ...shell(res), user: undefined }, next: url.href, step: 'signing-out' }));
       }
       res.redirect(303, demo ? '/view/signin' : '/view/signed-out');
     }),

@@ -2,8 +2,11 @@
 // Helsebro's port is chosen first, because its public base URL is both its redirect URI at the provider
 // and the `iss` an EPJ launches it with.
 import { createServer } from 'node:net';
+import { demoPatients } from '../../../src/demo/population.ts';
 import { VIEW_SCOPES } from '../../../src/http/view/router.ts';
-import type { Engine } from '../../support/db.ts';
+import { upsertPatient } from '../../../src/store/patients.ts';
+import { seedDemoSummarySources } from '../../../src/summary/seed.ts';
+import { getTestDb, type Engine } from '../../support/db.ts';
 import { startHelseIdProvider, type HelseIdTestProvider } from '../../support/helseid-provider.ts';
 import { startTestServer, type TestServer } from '../../support/server.ts';
 
@@ -25,6 +28,10 @@ async function freePort(): Promise<number> {
 }
 
 export async function startWithHelseId(engine: Engine, env: Record<string, string> = {}): Promise<HelseIdSetup> {
+  // Production mode seeds nothing: the personas and their source records, as the national sources would hold them.
+  const db = await getTestDb(engine);
+  for (const p of demoPatients(0)) await upsertPatient(db, p);
+  await seedDemoSummarySources(db);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const provider = await startHelseIdProvider({ helsebroBase: base, viewAudience: VIEW_AUDIENCE, viewScopes: VIEW_SCOPES });
