@@ -239,7 +239,7 @@ export function createViewRouter(deps: ViewDeps): express.Router {
     const at = now();
     const { id, expiresAt } = await createSession(deps.db, session, at, config.viewSession);
     const { secure } = locals(res);
-    res.append('Set-Cookie', serializeCookie(SESSION_COOKIE, id, { secure, maxAgeSec: Math.round((expiresAt.getTime() - at.getTime()) / 1000) }));
+    res.append('Set-Cookie', serializeCookie(SESSION_COOKIE, id, { secure, maxAgeSec: Math.ceil((expiresAt.getTime() - at.getTime()) / 1000) }));
     res.append('Set-Cookie', serializeCookie(CSRF_COOKIE, newCsrfToken(), { secure }));
   };
 

@@ -19,12 +19,12 @@ export interface HelseIdSetup {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A port held open until `release`, so that the provider, started meanwhile, cannot be given it too. */
+async function reservePort(): Promise<{ port: number; release(): Promise<void> }> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  return { port, release: () => new Promise<void>((r) => s.close(() => r())) };
 }
 
 export async function startWithHelseId(engine: Engine, env: Record<string, string> = {}): Promise<HelseIdSetup> {
@@ -32,9 +32,10 @@ export async function startWithHelseId(engine: Engine, env: Record<string, strin
   const db = await getTestDb(engine);
   for (const p of demoPatients(0)) await upsertPatient(db, p);
   await seedDemoSummarySources(db);
-  const port = await freePort();
+  const { port, release } = await reservePort();
   const base = `http://127.0.0.1:${port}`;
   const provider = await startHelseIdProvider({ helsebroBase: base, viewAudience: VIEW_AUDIENCE, viewScopes: VIEW_SCOPES });
+  await release();
   const srv = await startTestServer(engine, {
     HELSEBRO_MODE: 'production',
     PORT: String(port),
