@@ -4,6 +4,7 @@
 // refusals: a tampered state, a replayed code (the whole callback, and the code inside a fresh sign-in),
 // an expired session, a launch for a patient the clinician may not see (refused as the API refuses it),
 // and the session cookie or its token used as a bearer token on the API.
+import { createHash } from 'node:crypto';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PERSONAS } from '../../src/demo/personas.ts';
@@ -201,8 +202,13 @@ describe.each(engines)('HelseID sign-in and EPJ launch in Chromium (%s)', (engin
     await page.goto(`${url}/view/`);
     await helseIdLogin(page, CLINICIANS.koman.name, url);
     await page.waitForURL(`${url}/view/`);
-    // Sixteen minutes pass without a request (the idle timeout is 15).
-    await db.query("update view_session set last_seen_at = last_seen_at - interval '16 minutes', created_at = created_at - interval '16 minutes'");
+    // Sixteen minutes pass without a request (the idle timeout is 15): this browser's session row, by its id's hash.
+    const idHash = createHash('sha256').update((await sessionCookieValue())!).digest('hex');
+    const moved = await db.query(
+      "update view_session set last_seen_at = last_seen_at - interval '16 minutes', created_at = created_at - interval '16 minutes' where id_hash = $1",
+      [idHash],
+    );
+    expect(moved.rowCount).toBe(1);
     const res = await page.goto(`${url}/view/patient/ms`);
     expect(res?.status()).toBe(401);
     expect(await page.locator('main').innerText()).toContain('Økten ble avsluttet etter en tid uten bruk');

@@ -61,7 +61,7 @@ import { summaryVocabulary } from './vocabulary.ts';
 export const VIEW_CSP =
   "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/** What a demo clinician's session token may do: read the patient and every summary section, and EU prescriptions. */
+/** What the view's token may do (demo sign-in and HelseID alike): read the patient and every summary section, and EU prescriptions. */
 export const VIEW_SCOPES = ['Patient', ...SEARCHABLE_TYPES, 'MedicationRequest'].map((t) => `user/${t}.rs`).join(' ');
 
 export interface ViewDeps {
