@@ -114,6 +114,19 @@ describe('convert-m1', () => {
     expect(checkEhdsiCda(cda.stdout).ok).toBe(true);
   });
 
+  it('prints a count per warning kind and writes NAME.warnings.json beside each converted file (a package FEST lacks)', async () => {
+    const out = join(temp, 'warnings');
+    const dir = join(FIXTURES, 'official/Utleverer sender oppgjørskrav til Helfo');
+    const r = await run([dir, '--out', out, '--date', '2020-02-01', '--workers', '1']);
+    expect(r.code).toBe(0);
+    // Zyrtec (485342) is not in the demo FEST extract; the summary says so instead of dropping it.
+    expect(r.stdout).toMatch(/warnings in converted files:\n(.*\n)*\s+FEST-UNKNOWN-PRODUCT: [1-3]\n/);
+    const sidecar = JSON.parse(readFileSync(join(out, 'M1 Resept1.warnings.json'), 'utf8')) as OperationOutcome;
+    const unknown = sidecar.issue.find((i) => i.details?.coding?.[0]?.code === 'FEST-UNKNOWN-PRODUCT');
+    expect(unknown?.diagnostics).toContain('varenummer 485342');
+    expect(existsSync(join(out, 'M1 Resept1.fhir.json'))).toBe(true);
+  });
+
   it('exits 1 for a file that does not parse, and 2 for usage errors', async () => {
     expect((await run([join(FIXTURES, 'hostile/xxe-fil.xml'), '--date', DATE])).code).toBe(1);
     for (const args of [[], ['--format', 'pdf', FIXTURES], ['--date', '02.03.2026', FIXTURES], [join(temp, 'no-such-folder')], ['--bogus', FIXTURES]]) {

@@ -20,8 +20,7 @@ describe('conversions, field by field', () => {
   let deps: PipelineDeps;
   beforeAll(async () => {
     const stored = depsFor(await preparedDb('pglite'));
-    // Exactly the demo FEST extract, not the worker's shared store (other files load FEST fixtures into it,
-    // and a product this file needs FEST not to know could then be found by ATC and name).
+    // Exactly the demo FEST extract, not the worker's shared store (other files load FEST fixtures into it).
     const drugs = memoryDrugRegistry(await readFestRecords(DEMO_FEST_FILE));
     deps = { ...stored, registries: { ...stored.registries, drugs } };
   });
@@ -142,7 +141,6 @@ describe('conversions, field by field', () => {
     const broken: DrugRegistry = {
       byVarenr: () => Promise.reject(new Error('down')),
       byFestId: () => Promise.reject(new Error('down')),
-      byAtcAndName: () => Promise.reject(new Error('down')),
     };
     const failing: PipelineDeps = {
       ...deps,

@@ -121,6 +121,17 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       expect(oo.issue.length).toBeGreaterThan(0);
     });
 
+    it('names a package FEST does not know in the Prefer: return=OperationOutcome answer', async () => {
+      const base = demo(0);
+      const p = demo(0, { drug: { ...base.drug, varenr: '999917', name: 'Hydrokortison Orifarm Tab 20 mg' } });
+      const res = await importXml(demoM1(p, new Date()), { prefer: 'return=OperationOutcome' });
+      expect(res.status).toBe(201);
+      const oo = await outcome(res);
+      const unknown = oo.issue.find((i) => i.details?.coding?.[0]?.code === 'FEST-UNKNOWN-PRODUCT');
+      expect(unknown).toMatchObject({ severity: 'warning' });
+      expect(unknown?.diagnostics).toContain('Legemiddelpakning with varenummer 999917');
+    });
+
     it.each([
       ['hostile/xxe-fil.xml', 400, 'security'],
       ['hostile/billion-laughs.xml', 400, 'security'],
