@@ -23,6 +23,7 @@ import type {
 import { parsePersonNumber } from '../fhir/identifiers.ts';
 import { CONCEPT_MAP, toEuConcept } from '../terminology/index.ts';
 import type { Mapped } from './map/apply.ts';
+import { doseLines } from './dosage-text.ts';
 import type { DoseInfo, EuQuantity, PersonName } from './map/values.ts';
 import type { M1Message } from './m1/model.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
@@ -115,12 +116,15 @@ function dosages(m: Mapped, route: CodeableConcept | undefined): Dosage[] {
   if (!indexes.length) indexes.push(0);
   return indexes.map((index, i) => {
     const dose = timings.find((t) => t.index === index)?.value;
-    const quantity = quantities.find((q) => q.index === index)?.value;
+    // A dose from a Kortdose pattern carries its amount itself.
+    const quantity = quantities.find((q) => q.index === index)?.value ?? dose?.quantity;
     const max = maxima.find((x) => x.index === index)?.value.maxPerDay;
     const dosage: Dosage = compact({
-      sequence: indexes.length > 1 ? i + 1 : undefined,
-      text: i === 0 ? text : undefined,
-      timing: dose ? timingOf(dose) : undefined,
+      // Doses of one Dosering are taken side by side (one sequence); another Dosering follows it.
+      sequence: indexes.length > 1 ? (dose?.dosering ?? 0) + 1 : undefined,
+      // A dose on fixed weekdays or days on/off: its timing is stated in words, never as a daily schedule.
+      text: dose?.scheduleInNotes ? [i === 0 ? text : undefined, doseLines([dose], 'nb')[0]].filter(Boolean).join('\n') : i === 0 ? text : undefined,
+      timing: dose && !dose.scheduleInNotes ? timingOf(dose) : dose?.start || dose?.end ? { repeat: { boundsPeriod: compact({ start: dose.start, end: dose.end }) } } : undefined,
       asNeededBoolean: asNeeded.some((a) => a.index === index) ? true : undefined,
       route,
       doseAndRate: quantity ? [{ doseQuantity: fhirQuantity(quantity) }] : undefined,

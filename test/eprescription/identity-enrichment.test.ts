@@ -4,14 +4,14 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, Medication, MedicationRequest } from '@medplum/fhirtypes';
-import { PERSONAS } from '../../src/demo/personas.ts';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
 import { CONVERSION_WARNING_EXTENSION } from '../../src/eprescription/provenance.ts';
 import type { DrugRegistry } from '../../src/registries/drugs.ts';
 import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
 import type { FestProduct, FestRecord } from '../../src/registries/fest/types.ts';
-import { buildM1, type DrugSpec, type M1Spec } from './support/m1-builder.ts';
+import { buildM1 } from './support/m1-builder.ts';
+import { specFor } from './support/m1-spec.ts';
 import { depsFor, fixture, preparedDb } from './support/pipeline.ts';
 
 const NOW = new Date('2026-03-02T10:00:00+01:00');
@@ -148,7 +148,7 @@ describe('identity-only enrichment', () => {
     });
     await fc.assert(
       fc.asyncProperty(drug, async (d) => {
-        const spec = specFor({
+        const spec = specFor({ bytteresRekvirent: d.bytteres }, {
           kind: 'Legemiddelpakning',
           varenr: d.varenr,
           navnFormStyrke: d.looks.name,
@@ -156,7 +156,7 @@ describe('identity-only enrichment', () => {
           ...(d.looks.atc ? { atc: { code: d.looks.atc } } : {}),
           ...(d.looks.form ? { form: { code: d.looks.form } } : {}),
           pakning: { varenavn: d.looks.name.split(' ')[0]!, str: d.size, enhet: { code: 'stk', display: 'stykk' } },
-        }, d.bytteres);
+        });
         const r = await convertM1(buildM1(spec), deps, { now: NOW });
         if (!r.ok) throw new Error(JSON.stringify(r.problem.issues));
         if (!r.value.exportable) return; // FEST's own group A/B for the package
@@ -175,27 +175,3 @@ describe('identity-only enrichment', () => {
     );
   });
 });
-
-function specFor(drug: DrugSpec, bytteresRekvirent: boolean | undefined): M1Spec {
-  const p = PERSONAS.addison;
-  return {
-    msgId: '6f1c2a40-1b7e-4c55-9d0e-2f4b8a1c9e01',
-    genDate: '2026-03-01T08:30:00+01:00',
-    sender: { name: 'Nidelv legesenter', orgnr: '987654325', her: '8143512', street: 'Kongens gate 1', postalCode: '7011', city: 'Trondheim' },
-    prescriber: { hpr: '565501872', family: 'Lien', given: 'Kari' },
-    patient: { fnr: p.fnr, family: p.family, given: p.given.join(' '), sex: '2' },
-    resept: {
-      forskrivningsdato: '2026-03-01',
-      utloper: '2027-03-01',
-      oppdatertFest: '2026-03-01T06:00:00',
-      item: {
-        kind: 'legemiddel',
-        antall: '1',
-        reiterasjon: 1,
-        ...(bytteresRekvirent === undefined ? {} : { bytteresRekvirent }),
-        dosVeiledEnkel: '1 tablett morgen',
-        drug,
-      },
-    },
-  };
-}
