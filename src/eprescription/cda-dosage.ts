@@ -58,7 +58,7 @@ function schedule(name: string, d: DoseInfo, attrs: Record<string, string>): Xml
   return el(
     name,
     { ...attrs, 'xsi:type': 'EIVL_TS' },
-    el('event', { code: event.code, codeSystem: TIMING_EVENT_OID, codeSystemName: 'HL7 TimingEvent', displayName: event.displayName }),
+    el('event', { code: event.code, codeSystem: TIMING_EVENT_OID, displayName: event.displayName }),
   );
 }
 

@@ -354,7 +354,7 @@ function manufacturedMaterial(parts: Parts): XmlNode {
       ? el(
           'pharm:asSpecializedKind',
           { classCode: 'GRIC' },
-          el('pharm:generalizedMaterialKind', { classCode: 'MMAT' }, codingCe('pharm:code', { ...atc, system: 'urn:oid:2.16.840.1.113883.6.73' })),
+          el('pharm:generalizedMaterialKind', { classCode: 'MMAT', determinerCode: 'KIND' }, codingCe('pharm:code', { ...atc, system: 'urn:oid:2.16.840.1.113883.6.73' })),
         )
       : undefined,
     ingredientIndexes.map((i) => {

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { checkEhdsiCda } from '../../src/eprescription/cda-check.ts';
 import { validateMpdBundle } from '../../src/eprescription/validate-fhir.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/m1');
@@ -67,6 +68,7 @@ describe('convert-m1', () => {
     expect(cda).toHaveLength(c.converted);
     for (const f of fhir) expect(validateMpdBundle(JSON.parse(readFileSync(f, 'utf8')) as Bundle), f).toEqual([]);
     for (const f of cda) expect(checkEhdsiCda(readFileSync(f)).issues, f).toEqual([]);
+    await expectSchemaValidCda(cda.map((f) => readFileSync(f, 'utf8')), cda);
   });
 
   it('never writes an output for a reseptgruppe A or B prescription, only its refusal', async () => {
@@ -112,6 +114,7 @@ describe('convert-m1', () => {
     expect(counts(json.stderr)).toEqual({ files: 1, converted: 1, refused: 0, failed: 0 });
     const cda = await run([file, '--date', DATE, '--format', 'cda']);
     expect(checkEhdsiCda(cda.stdout).ok).toBe(true);
+    await expectSchemaValidCda(cda.stdout);
   });
 
   it('prints a count per warning kind and writes NAME.warnings.json beside each converted file (a package FEST lacks)', async () => {

@@ -13,6 +13,7 @@ import type { DrugRegistry } from '../../src/registries/drugs.ts';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
 import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
 import { depsFor, fixture, preparedDb } from './support/pipeline.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const NOW = new Date('2026-03-02T10:00:00+01:00');
 
@@ -33,6 +34,7 @@ describe('conversions, field by field', () => {
   const exported = async (bytes: Uint8Array | string, facts: Partial<ChainFacts> = {}, d: PipelineDeps = deps): Promise<Converted> => {
     const c = await convert(bytes, facts, d);
     if (!c.exportable) throw new Error(`refused: ${c.decision.reasons.map((r) => r.code).join(', ')}`);
+    await expectSchemaValidCda(c.cda);
     return c;
   };
   const get = <T>(c: Converted, type: string): T => c.bundle.entry!.find((e) => e.resource?.resourceType === type)!.resource as T;

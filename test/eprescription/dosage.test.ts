@@ -8,6 +8,7 @@ import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
 import { buildM1, type DoseSpec, type DoseringSpec, type LegemiddelItem } from './support/m1-builder.ts';
 import { specFor } from './support/m1-spec.ts';
 import { depsFor, preparedDb } from './support/pipeline.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const NOW = new Date('2026-03-02T10:00:00+01:00');
 const TAB = { v: '1', u: 'tablett' };
@@ -25,6 +26,7 @@ describe('dosage in both outputs', () => {
     const r = await convertM1(edit(buildM1(specFor(item))), deps, { now: NOW });
     if (!r.ok) throw new Error(JSON.stringify(r.problem.issues));
     if (!r.value.exportable) throw new Error('refused');
+    await expectSchemaValidCda(r.value.cda);
     return r.value;
   };
   const dosageOf = (c: Converted): Dosage[] =>

@@ -15,6 +15,7 @@ import type { Db } from '../../src/store/db.ts';
 import { engines, getTestDb } from '../support/db.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { FIXTURES } from './support/pipeline.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const NCP = 'system/MedicationRequest.crs';
 const demo = (key: number, changes: Partial<DemoPrescription> = {}): DemoPrescription => ({ ...DEMO_PRESCRIPTIONS[key]!, msgId: randomUUID(), ...changes });
@@ -170,6 +171,7 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       expect(xml).not.toContain('<script>');
       expect(xml).toContain('&lt;script&gt;');
       expect(checkEhdsiCda(xml).ok).toBe(true);
+      await expectSchemaValidCda(xml);
     });
 
     it('needs the create scope', async () => {
@@ -230,6 +232,7 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       expect(read.dispenseRequest?.numberOfRepeatsAllowed).toBe(1);
       const cda = await (await ncp(`/fhir/MedicationRequest/${id}/$ehdsi-cda`)).text();
       expect(cda).toContain('<repeatNumber value="2"/>');
+      await expectSchemaValidCda(cda);
       // All four used: no longer offered.
       await db.query('update prescription set dispensings_done = 4 where id = $1', [id]);
       const b = await search(`patient=${PERSONAS.addison.id}`);
@@ -291,8 +294,9 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       const cda = await ncp(`/fhir/MedicationRequest/${id}/$ehdsi-cda`);
       expect(cda.status).toBe(200);
       expect(cda.headers.get('content-type')).toMatch(/^application\/xml/);
-      const check = checkEhdsiCda(await cda.text());
-      expect(check.issues).toEqual([]);
+      const xml = await cda.text();
+      expect(checkEhdsiCda(xml).issues).toEqual([]);
+      await expectSchemaValidCda(xml);
     });
 
     it('answers 404 for an unknown or malformed id', async () => {

@@ -13,6 +13,7 @@ import type { FestProduct, FestRecord } from '../../src/registries/fest/types.ts
 import { buildM1 } from './support/m1-builder.ts';
 import { specFor } from './support/m1-spec.ts';
 import { depsFor, fixture, preparedDb } from './support/pipeline.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const NOW = new Date('2026-03-02T10:00:00+01:00');
 const ZYRTEC = ['official', 'Utleverer sender oppgjørskrav til Helfo/M1 Resept1.xml'] as const;
@@ -77,6 +78,7 @@ describe('identity-only enrichment', () => {
     const r = await convertM1(bytes, deps, { now });
     if (!r.ok) throw new Error(JSON.stringify(r.problem.issues));
     if (!r.value.exportable) throw new Error(`refused: ${r.value.decision.reasons.map((x) => x.code).join(', ')}`);
+    await expectSchemaValidCda(r.value.cda);
     return r.value;
   };
 
@@ -146,6 +148,7 @@ describe('identity-only enrichment', () => {
       size: fc.constantFrom('10', '100', '2 x 150', '28'),
       bytteres: fc.option(fc.boolean(), { nil: undefined }),
     });
+    const cdas: string[] = [];
     await fc.assert(
       fc.asyncProperty(drug, async (d) => {
         const spec = specFor({ bytteresRekvirent: d.bytteres }, {
@@ -161,6 +164,7 @@ describe('identity-only enrichment', () => {
         if (!r.ok) throw new Error(JSON.stringify(r.problem.issues));
         if (!r.value.exportable) return; // FEST's own group A/B for the package
         const c = r.value;
+        cdas.push(c.cda);
         const own: FestProduct | undefined = await drugs.byVarenr(d.varenr);
         const texts = new Set<string>([d.varenr, d.looks.name, d.looks.atc ?? '', d.looks.form ?? '', d.looks.name.split(' ')[0]!]);
         const numbers = new Set<number>(d.size.split(' x ').map(Number).concat(d.size.split(' x ').map(Number).reduce((a, b) => a * b, 1)));
@@ -173,5 +177,6 @@ describe('identity-only enrichment', () => {
       }),
       { numRuns: 80 },
     );
+    await expectSchemaValidCda(cdas);
   });
 });
