@@ -66,6 +66,11 @@ const schema = z
     if (env.HELSEID_CLIENT_JWK && !privateJwk(env.HELSEID_CLIENT_JWK)) {
       ctx.addIssue({ code: 'custom', path: ['HELSEID_CLIENT_JWK'], message: 'must be a private JWK (JSON with kty and d) for private_key_jwt' });
     }
+    // Identifiers in the ITU-T example arc would leave the country in every CDA: production needs the
+    // operator's registered arc.
+    if (env.HELSEBRO_OID === '2.999' || env.HELSEBRO_OID.startsWith('2.999.')) {
+      ctx.addIssue({ code: 'custom', path: ['HELSEBRO_OID'], message: 'is the 2.999 placeholder arc; production needs the operator\'s registered OID arc' });
+    }
   });
 
 /** The view's sign-in needs all of these in production; PUBLIC_BASE_URL names its redirect URI. */

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, HELSEID_DEFAULT_SCOPE, loadConfig } from '../src/config.ts';
 import { PRODUCTION_ENV } from './support/production-env.ts';
 
+/** An arc as an operator would register it (made up for the tests). */
+const PRODUCTION_OID = PRODUCTION_ENV.HELSEBRO_OID!;
+
 describe('configuration', () => {
   it('defaults to the embedded demo on port 8080', () => {
     const c = loadConfig({});
@@ -59,5 +62,15 @@ describe('configuration', () => {
     }
     expect(() => loadConfig({ ...PRODUCTION_ENV, HELSEID_SCOPE: 'profile\nopenid' })).toThrow(/HELSEID_SCOPE/);
     expect(() => loadConfig({ VIEW_SESSION_IDLE_SEC: '0' })).toThrow(/VIEW_SESSION_IDLE_SEC/);
+  });
+
+  it('refuses production mode while the OID arc is the 2.999 placeholder', () => {
+    const prod: Record<string, string> = { ...PRODUCTION_ENV };
+    delete prod.HELSEBRO_OID;
+    expect(() => loadConfig(prod)).toThrow(/HELSEBRO_OID: is the 2\.999 placeholder arc/);
+    expect(() => loadConfig({ ...prod, HELSEBRO_OID: '2.999.1.2' })).toThrow(/HELSEBRO_OID/);
+    expect(loadConfig({ ...prod, HELSEBRO_OID: PRODUCTION_OID }).helsebroOid).toBe(PRODUCTION_OID);
+    // Demo mode keeps the placeholder default.
+    expect(loadConfig({}).helsebroOid).toBe('2.999.47');
   });
 });

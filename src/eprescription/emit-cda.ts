@@ -284,6 +284,7 @@ function narrative(parts: Parts): XmlNode {
   const substitution = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/observation/value`, 'substitution');
   const pinstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='PINSTRUCT']/text`, 'text');
   const finstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='FINSTRUCT']/text`, 'text');
+  const indication = m.one(`${ITEM}/entryRelationship[@typeCode='RSON']/observation/value`, 'text');
   const formText = form ? [form.eu?.display, form.concept.coding?.find((c) => c !== form.eu)?.display].filter(Boolean).join(' / ') : undefined;
   const row = (label: string, value: Child, id?: string): XmlNode => el('tr', {}, el('th', {}, label), el('td', id ? { ID: id } : {}, value));
   return el(
@@ -298,6 +299,7 @@ function narrative(parts: Parts): XmlNode {
         row('Medicine / Legemiddel', name, 'item-1'),
         formText ? row('Dose form / Legemiddelform', formText) : undefined,
         atc ? row('ATC', `${atc.code}${atc.display ? ` ${atc.display}` : ''}`) : undefined,
+        indication ? row('Indication (Norwegian) / Bruksområde', indication, 'indication-1') : undefined,
         pinstruct ? row('Dosage (Norwegian) / Dosering', pinstruct, 'pinstruct-1') : undefined,
         parts.doseText
           ? row(
@@ -325,6 +327,7 @@ function manufacturedMaterial(parts: Parts): XmlNode {
   const atc = m.one(`${MATERIAL}/pharm:asSpecializedKind[@classCode='GRIC']/pharm:generalizedMaterialKind/pharm:code`, 'coding');
   const strengths = m.all(`${MATERIAL}/pharm:ingredient[@classCode='ACTI']/pharm:quantity`, 'strength');
   const substances = m.all(`${MATERIAL}/pharm:ingredient[@classCode='ACTI']/pharm:ingredientSubstance/pharm:name`, 'text');
+  const substanceAtc = m.one(`${MATERIAL}/pharm:ingredient[@classCode='ACTI']/pharm:ingredientSubstance/pharm:code`, 'coding');
   const ingredientIndexes = [...new Set([...strengths, ...substances].map((v) => v.index ?? 0))].sort((a, b) => a - b);
   const containerCode = m.one(`${MATERIAL}/pharm:asContent/pharm:containerPackagedProduct/pharm:code`, 'identifier');
   const packageTypeTarget = `${MATERIAL}/pharm:asContent/pharm:containerPackagedProduct/pharm:formCode`;
@@ -374,8 +377,10 @@ function manufacturedMaterial(parts: Parts): XmlNode {
         el(
           'pharm:ingredientSubstance',
           { classCode: 'MMAT', determinerCode: 'KIND' },
-          // FEST carries no EMA SMS substance code.
-          el('pharm:code', { nullFlavor: 'UNK' }),
+          // eHDSIActiveIngredient is ATC-coded: one substance is named by the product's 7-character ATC.
+          substanceAtc && ingredientIndexes.length === 1 && substanceAtc.code?.length === 7
+            ? codingCe('pharm:code', { ...substanceAtc, system: 'urn:oid:2.16.840.1.113883.6.73' })
+            : el('pharm:code', { nullFlavor: 'UNK' }),
           textEl('pharm:name', substance),
         ),
       );
@@ -414,6 +419,7 @@ function entry(parts: Parts): XmlNode {
   const substitution = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/observation/value`, 'substitution');
   const pinstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='PINSTRUCT']/text`, 'text');
   const finstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='FINSTRUCT']/text`, 'text');
+  const indication = m.one(`${ITEM}/entryRelationship[@typeCode='RSON']/observation/value`, 'text');
   const independent = m.one(`${ITEM}/entryRelationship[@typeCode='COMP']/supply/independentInd/@value`, 'constant') ?? 'false';
   return el(
     'entry',
@@ -475,6 +481,21 @@ function entry(parts: Parts): XmlNode {
               { classCode: 'OBS', moodCode: 'EVN' },
               el('code', { code: 'SUBST', codeSystem: '2.16.840.1.113883.5.6', displayName: 'Substitution' }),
               el('value', { 'xsi:type': 'CE', code: 'N', codeSystem: '2.16.840.1.113883.5.1070', displayName: 'none' }),
+            ),
+          )
+        : undefined,
+      indication
+        ? el(
+            'entryRelationship',
+            { typeCode: 'RSON' },
+            el(
+              'observation',
+              { classCode: 'OBS', moodCode: 'EVN' },
+              el('code', { code: 'ASSERTION', codeSystem: '2.16.840.1.113883.5.4', displayName: 'Assertion' }),
+              el('text', {}, el('reference', { value: '#indication-1' })),
+              el('statusCode', { code: 'completed' }),
+              // The M1 gives the use as label text only: no code, the text as original text.
+              el('value', { 'xsi:type': 'CD', nullFlavor: 'OTH' }, el('originalText', {}, el('reference', { value: '#indication-1' }))),
             ),
           )
         : undefined,

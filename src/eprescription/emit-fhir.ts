@@ -207,6 +207,7 @@ function medication(input: EmitFhirInput): Medication {
   const code: CodeableConcept = compact({ coding: festCodings, text: codeText });
 
   const names = m.all('Medication.ingredient.itemCodeableConcept.text', 'text');
+  const substanceAtc = m.one('Medication.ingredient.itemCodeableConcept.coding', 'coding');
   const strengths = m.all('Medication.ingredient.strength', 'strength');
   const active = m.one('Medication.ingredient.isActive', 'constant');
   const ingredientIndexes = [...new Set([...names, ...strengths].map((v) => v.index ?? 0))].sort((a, b) => a - b);
@@ -214,8 +215,10 @@ function medication(input: EmitFhirInput): Medication {
     // FEST's English substance name when it has one, else the Norwegian one (the table's note).
     const name = names.find((n) => n.index === i)?.value ?? product?.ingredients[i]?.substance ?? 'unknown substance';
     const strength = strengths.find((s) => s.index === i)?.value;
+    // One active substance: the product's 7-character ATC names it (eHDSIActiveIngredient is ATC-coded).
+    const coded = substanceAtc && ingredientIndexes.length === 1 && substanceAtc.code?.length === 7 ? [substanceAtc] : undefined;
     return compact({
-      itemCodeableConcept: { text: name },
+      itemCodeableConcept: compact({ coding: coded, text: name }),
       isActive: active === undefined ? undefined : active === 'true',
       strength: strength
         ? compact({ numerator: fhirQuantity(strength.numerator), denominator: strength.denominator ? fhirQuantity(strength.denominator) : { value: 1 } })

@@ -130,6 +130,15 @@ describe('convert-m1', () => {
     expect(existsSync(join(out, 'M1 Resept1.fhir.json'))).toBe(true);
   });
 
+  it('writes refusal reasons in bokmål with --lang nb', async () => {
+    const out = join(temp, 'lang');
+    const r = await run([join(FIXTURES, 'valid/15-last-resept.xml'), '--out', out, '--date', DATE, '--lang', 'nb']);
+    expect(r.code).toBe(0);
+    const oo = JSON.parse(readFileSync(join(out, '15-last-resept.outcome.json'), 'utf8')) as OperationOutcome;
+    expect(oo.issue.map((i) => i.diagnostics)).toContain('Låste resepter kan ikke sendes til utlandet.');
+    expect((await run([FIXTURES, '--lang', 'de'])).code).toBe(2);
+  });
+
   it('exits 1 for a file that does not parse, and 2 for usage errors', async () => {
     expect((await run([join(FIXTURES, 'hostile/xxe-fil.xml'), '--date', DATE])).code).toBe(1);
     for (const args of [[], ['--format', 'pdf', FIXTURES], ['--date', '02.03.2026', FIXTURES], [join(temp, 'no-such-folder')], ['--bogus', FIXTURES]]) {

@@ -105,6 +105,15 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       expect((await importXml(demoM1(p, new Date()))).status).toBe(422);
     });
 
+    it('gives the reasons in bokmål when Accept-Language asks for it', async () => {
+      const res = await importXml(readFileSync(`${FIXTURES}valid/15-last-resept.xml`), { 'accept-language': 'nb-NO, en;q=0.5' });
+      expect(res.status).toBe(422);
+      const oo = await outcome(res);
+      expect(oo.issue.map((i) => i.diagnostics)).toContain('Låste resepter kan ikke sendes til utlandet.');
+      const en = await outcome(await importXml(readFileSync(`${FIXTURES}valid/15-last-resept.xml`), { 'accept-language': 'en' }));
+      expect(en.issue.map((i) => i.diagnostics)).toContain('Locked prescriptions cannot be sent abroad.');
+    });
+
     it('names every rule that applies', async () => {
       const res = await importXml(readFileSync(`${FIXTURES}valid/21-mange-grunner.xml`));
       expect(res.status).toBe(422);

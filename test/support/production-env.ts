@@ -17,4 +17,6 @@ export const PRODUCTION_ENV: Readonly<Record<string, string>> = {
   HELSEID_CLIENT_JWK: testClientJwk(),
   HELSEID_VIEW_AUDIENCE: 'nhn:helsebro/view',
   PUBLIC_BASE_URL: 'https://helsebro.example',
+  // An arc as an operator would register it (made up): production refuses the 2.999 placeholder.
+  HELSEBRO_OID: '2.16.578.1.12.4.1.7.3',
 };

@@ -10,7 +10,7 @@ import type { PopulationRegistry } from '../../registries/population.ts';
 import { memoryDrugRegistry, readFestRecords } from '../fest-memory.ts';
 import { assertExportableGroup } from '../guard.ts';
 import { convertM1, type PipelineDeps } from '../pipeline.ts';
-import { exportReasonIssues } from '../rules.ts';
+import { exportReasonIssues, type ReasonLanguage } from '../rules.ts';
 
 export type OutputFormat = 'fhir' | 'cda' | 'both';
 
@@ -25,6 +25,8 @@ export interface ConvertSettings {
   /** The day the export rules judge on (ISO date); undefined: today. */
   date?: string | undefined;
   maxBytes: number;
+  /** The language of refusal reasons in NAME.outcome.json. */
+  lang: ReasonLanguage;
 }
 
 export interface FileJob {
@@ -90,7 +92,7 @@ export async function convertFile(job: FileJob, deps: PipelineDeps, settings: Co
     }
     const c = r.value;
     if (!c.exportable) {
-      const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: exportReasonIssues(c.decision) };
+      const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: exportReasonIssues(c.decision, settings.lang) };
       if (settings.out) await write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
       return { path: job.path, outcome: 'refused', codes: c.decision.reasons.map((x) => x.code), warnings: [] };
     }

@@ -1,5 +1,5 @@
 // `npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD]
-// [--workers N]`: converts M1 files to the EU ePrescription without a server. Directories are walked as a
+// [--workers N] [--lang en|nb]`: converts M1 files to the EU ePrescription without a server. Directories are walked as a
 // stream (one open directory per level, files handed out as they are found), a bounded number of files is
 // in flight at any time, and with many files every core converts (worker threads). A progress bar on a
 // terminal; a summary at the end (with a count per warning kind), and with --out a NAME.warnings.json beside
@@ -15,9 +15,10 @@ import { DEMO_FEST_FILE } from '../../registries/fest/ingest.ts';
 // Types only: the pipeline (and @medplum/core with it) is loaded by whichever thread converts, so with worker
 // threads the main thread stays a small dispatcher.
 import type { ConvertSettings, FileJob, FileResult, OutputFormat } from './convert-file.ts';
+import type { ReasonLanguage } from '../rules.ts';
 
 export const CONVERT_USAGE =
-  'usage: npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD] [--workers N]';
+  'usage: npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD] [--workers N] [--lang en|nb]';
 
 export interface ConvertIo {
   stdout: NodeJS.WritableStream;
@@ -31,10 +32,11 @@ interface Options {
   fest: string;
   date?: string;
   workers?: number;
+  lang: ReasonLanguage;
 }
 
 function parseArgs(args: readonly string[]): Options | string {
-  const opts: Options = { inputs: [], format: 'fhir', fest: DEMO_FEST_FILE };
+  const opts: Options = { inputs: [], format: 'fhir', fest: DEMO_FEST_FILE, lang: 'en' };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string | undefined => args[++i];
@@ -58,6 +60,10 @@ function parseArgs(args: readonly string[]): Options | string {
       const v = Number(value());
       if (!Number.isInteger(v) || v < 1 || v > 64) return '--workers is a whole number from 1 to 64';
       opts.workers = v;
+    } else if (a === '--lang') {
+      const v = value();
+      if (v !== 'en' && v !== 'nb') return '--lang is en or nb (the language of refusal reasons)';
+      opts.lang = v;
     } else if (a.startsWith('-')) {
       return `unknown option ${a}`;
     } else {
@@ -220,6 +226,7 @@ export async function convertM1Command(args: readonly string[], config: Config, 
     out: opts.out,
     date: opts.date,
     maxBytes: config.maxBodyBytes.xml,
+    lang: opts.lang,
   };
   // One file and no output folder: the output goes to stdout, the summary to stderr.
   const single = opts.inputs.length === 1 && !opts.out && (await stat(opts.inputs[0]!)).isFile();

@@ -181,6 +181,9 @@ function identifierOf(v: SourceValue): Identifier | undefined {
   return v.el.text ? { value: v.el.text } : undefined;
 }
 
+/** Only zeros: what systems write when they have no identifier to give. */
+const PLACEHOLDER_ID = /^0+$/;
+
 const splitNames = (s: string | undefined): string[] => (s ? s.split(/\s+/).filter(Boolean) : []);
 
 function nameOf(el: XmlElement): PersonName | undefined {
@@ -379,9 +382,15 @@ export const TRANSFORM_IMPL: { [K in TransformName]: Transform<K> } = {
       const d = v.kind === 'data' && v.value instanceof Date ? v.value : new Date(textOf(v) ?? '');
       return Number.isNaN(d.getTime()) ? [] : [place(d.toISOString(), indexOf(v))];
     }),
-  identifier: (_row, values) => values.flatMap((v) => {
+  identifier: (row, values, env) => values.flatMap((v) => {
     const id = identifierOf(v);
-    return id ? [place(id, indexOf(v))] : [];
+    if (!id) return [];
+    // The official samples carry RESH "0" for a GP office with no RESH-id: a placeholder, not an identifier.
+    if (id.value && PLACEHOLDER_ID.test(id.value)) {
+      env.warn({ severity: 'information', code: 'value', diagnostics: `Identifier '${id.value}' (${id.system ?? 'no system'}) is a placeholder and is not sent`, expression: [whereOf(row, v)] });
+      return [];
+    }
+    return [place(id, indexOf(v))];
   }),
   'prescription-id': (_row, values) => values.flatMap((v) => {
     const value = textOf(v)?.trim();
