@@ -288,11 +288,29 @@ export function formsOf(input: { m1: M1Message; product?: FestProduct | undefine
   return { doseForm, packageType: input.product?.package?.packageType };
 }
 
+/** EDQM unit of presentation Actuation: one metered dose of a spray or an inhaler. */
+const ACTUATION = '15001000';
+
+/** Whether the dose form delivers metered doses (sprays, inhalers), by its EDQM dose form. */
+function isMetered(forms: PackageForms): boolean {
+  const form = forms.doseForm;
+  if (!form?.system) return false;
+  const concept = toEuConcept(CONCEPT_MAP.doseForm, { system: `urn:oid:${form.system.replace(/^urn:oid:/, '')}`, code: form.code });
+  return /spray|inhalation|pressurised|nebuliser/i.test(concept.eu?.display ?? '');
+}
+
 /**
  * A package counted in pieces ("stk", UCUM 1) is stated in its unit of presentation (Tablet, Vial), from the
  * dose form (or else the container) through their unit-of-presentation ConceptMaps, as the table's note says.
  */
 export function countedInPieces(q: EuQuantity, forms: PackageForms): EuQuantity {
+  if (q.presentation?.code === ACTUATION && !isMetered(forms)) {
+    // "doser" of a form that is not metered (a multi-dose powder, drops ...) are no actuations: no EDQM unit.
+    const out: EuQuantity = { ...q };
+    delete out.presentation;
+    delete out.unitDisplay;
+    return out;
+  }
   if (q.ucum !== '1') return q;
   const candidates: [string, PackageForms['doseForm']][] = [
     [CONCEPT_MAP.unitOfPresentation, forms.doseForm],
