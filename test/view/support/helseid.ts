@@ -9,6 +9,7 @@ import { seedDemoSummarySources } from '../../../src/summary/seed.ts';
 import { getTestDb, type Engine } from '../../support/db.ts';
 import { startHelseIdProvider, type HelseIdTestProvider } from '../../support/helseid-provider.ts';
 import { startTestServer, type TestServer } from '../../support/server.ts';
+import { PRODUCTION_ENV } from '../../support/production-env.ts';
 
 export const API_AUDIENCE = 'nhn:helsebro';
 export const VIEW_AUDIENCE = 'nhn:helsebro/view';
@@ -46,6 +47,7 @@ export async function startWithHelseId(engine: Engine, env: Record<string, strin
     HELSEID_CLIENT_ID: provider.client.clientId,
     HELSEID_CLIENT_JWK: JSON.stringify(provider.client.privateJwk),
     HELSEID_VIEW_AUDIENCE: VIEW_AUDIENCE,
+    HELSEBRO_OID: PRODUCTION_ENV.HELSEBRO_OID!,
     ...env,
   });
   return {
