@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only http,m1,scale,batch,startup] [--engine pglite|postgres] [--fresh] [--strict]`
+// `npm run bench [-- --quick] [--only http,m1,scale,batch,startup,memory] [--engine pglite|postgres] [--fresh] [--strict]`
 // Runs every case, prints the markdown table and writes it to bench/results/latest.md.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { batchCase } from './cases/batch.ts';
 import { httpCases } from './cases/http.ts';
 import { m1Case } from './cases/m1.ts';
+import { memoryCases } from './cases/memory.ts';
 import { scaleCases } from './cases/scale.ts';
 import { startupCase } from './cases/startup.ts';
 import type { BenchContext } from './lib/context.ts';
@@ -21,6 +22,7 @@ const CASES = {
   scale: scaleCases,
   batch: batchCase,
   startup: startupCase,
+  memory: memoryCases,
 } as const satisfies Record<string, (ctx: BenchContext) => Promise<Row[]>>;
 type CaseName = keyof typeof CASES;
 
@@ -50,7 +52,7 @@ async function main(): Promise<number> {
     process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
   };
   const tmp = mkdtempSync(join(tmpdir(), 'helsebro-bench-'));
-  const needsPg = only.includes('scale') || (only.includes('http') && values.engine !== 'pglite');
+  const needsPg = only.includes('scale') || ((only.includes('http') || only.includes('memory')) && values.engine !== 'pglite');
   let pg: PgHandle | undefined;
   let pgUnavailable: string | undefined;
   if (needsPg) {

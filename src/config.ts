@@ -32,6 +32,14 @@ const schema = z
       .optional(),
     // Key of the hash under which refused callers' source addresses are audited (not the address itself).
     AUDIT_ADDRESS_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+    // HelseID sign-in for the clinician view (OpenID Connect, authorization code with PKCE). The view's
+    // tokens are asked for a resource of their own (HELSEID_VIEW_AUDIENCE), so the API refuses them.
+    HELSEID_CLIENT_ID: z.string().min(1).max(200).optional(),
+    HELSEID_CLIENT_JWK: z.string().min(1).max(16_384).optional(),
+    HELSEID_VIEW_AUDIENCE: z.string().min(1).max(200).optional(),
+    HELSEID_SCOPE: z.string().regex(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/, 'must be space-separated scopes').max(2000).optional(),
+    VIEW_SESSION_IDLE_SEC: z.coerce.number().int().min(1).max(24 * 3600).default(15 * 60),
+    VIEW_SESSION_MAX_SEC: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(8 * 3600),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
     KJERNEJOURNAL_BASE_URL: url.optional(),
     MEDICATION_LIST_BASE_URL: url.optional(),
@@ -57,11 +65,48 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     if (env.HELSEBRO_MODE !== 'production') return;
-    // Links in answers (Location, Bundle.link, fullUrl) are never built from the request's Host header in production.
-    for (const key of ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'PUBLIC_BASE_URL'] as const) {
+    // Links in answers (Location, Bundle.link, fullUrl) are never built from the request's Host header in production
+    // (PUBLIC_BASE_URL is among HELSEID_REQUIRED).
+    for (const key of ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE', ...HELSEID_REQUIRED] as const) {
       if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when HELSEBRO_MODE=production' });
     }
+    if (env.HELSEID_VIEW_AUDIENCE && env.HELSEID_VIEW_AUDIENCE === env.AUTH_AUDIENCE) {
+      ctx.addIssue({ code: 'custom', path: ['HELSEID_VIEW_AUDIENCE'], message: 'must differ from AUTH_AUDIENCE, so the API refuses the view\'s tokens' });
+    }
+    if (env.HELSEID_CLIENT_JWK && !privateJwk(env.HELSEID_CLIENT_JWK)) {
+      ctx.addIssue({ code: 'custom', path: ['HELSEID_CLIENT_JWK'], message: 'must be a private JWK (JSON with kty and d) for private_key_jwt' });
+    }
+    // Identifiers in the ITU-T example arc would leave the country in every CDA: production needs the
+    // operator's registered arc.
+    if (env.HELSEBRO_OID === '2.999' || env.HELSEBRO_OID.startsWith('2.999.')) {
+      ctx.addIssue({ code: 'custom', path: ['HELSEBRO_OID'], message: 'is the 2.999 placeholder arc; production needs the operator\'s registered OID arc' });
+    }
   });
+
+/** The view's sign-in needs all of these in production; PUBLIC_BASE_URL names its redirect URI. */
+const HELSEID_REQUIRED = ['HELSEID_CLIENT_ID', 'HELSEID_CLIENT_JWK', 'HELSEID_VIEW_AUDIENCE', 'PUBLIC_BASE_URL'] as const;
+
+/** A private JWK as HelseID's private_key_jwt client authentication needs it, or undefined. */
+function privateJwk(text: string): PrivateJwk | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const jwk = v as Record<string, unknown>;
+  return (jwk.kty === 'RSA' || jwk.kty === 'EC') && typeof jwk.d === 'string' ? (jwk as PrivateJwk) : undefined;
+}
+
+/** A JSON Web Key with its private part (`d`). */
+export interface PrivateJwk {
+  kty: 'RSA' | 'EC';
+  d: string;
+  kid?: string;
+  alg?: string;
+  [member: string]: unknown;
+}
 
 export type Env = z.infer<typeof schema>;
 
@@ -83,6 +128,10 @@ export interface Config {
     /** SYSTEM_CLIENTS; undefined: the demo registration in demo mode, none in production. */
     systemClients: readonly ClientRole[] | undefined;
   };
+  /** HelseID sign-in for the clinician view; set in production (required there), absent in demo mode. */
+  helseid: HelseIdConfig | undefined;
+  /** Clinician view sessions: ended after this long without a request, and this long after sign-in. */
+  viewSession: { idleSec: number; maxSec: number };
   rateLimitPerMinute: number;
   /** AUDIT_ADDRESS_KEY: keys the hash of refused callers' addresses in the audit log. */
   auditAddressKey: string;
@@ -94,6 +143,19 @@ export interface Config {
   helsebroOid: string;
   outbox: { workers: number; pollMs: number; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; deliveryTimeoutMs: number; leaseMs: number };
 }
+
+export interface HelseIdConfig {
+  clientId: string;
+  /** The client's private key: HelseID authenticates clients with private_key_jwt. */
+  clientJwk: PrivateJwk;
+  /** The resource (audience) of the view's tokens; never the API's AUTH_AUDIENCE. */
+  viewAudience: string;
+  /** Identity scopes asked for besides openid and the view's API scopes. */
+  scope: string;
+}
+
+/** HelseID's identity scopes: the person, their HPR number and security level in the ID and access tokens. */
+export const HELSEID_DEFAULT_SCOPE = 'profile helseid://scopes/identity/pid helseid://scopes/identity/security_level helseid://scopes/hpr/hpr_number';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -121,6 +183,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoPopulationSize: e.DEMO_POPULATION_SIZE,
     summarySourceTimeoutMs: e.SUMMARY_SOURCE_TIMEOUT_MS,
     auth: { jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE, systemClients: e.SYSTEM_CLIENTS ? parseSystemClients(e.SYSTEM_CLIENTS) : undefined },
+    helseid:
+      e.HELSEID_CLIENT_ID && e.HELSEID_CLIENT_JWK && e.HELSEID_VIEW_AUDIENCE
+        ? {
+            clientId: e.HELSEID_CLIENT_ID,
+            clientJwk: privateJwk(e.HELSEID_CLIENT_JWK)!,
+            viewAudience: e.HELSEID_VIEW_AUDIENCE,
+            scope: e.HELSEID_SCOPE ?? HELSEID_DEFAULT_SCOPE,
+          }
+        : undefined,
+    viewSession: { idleSec: e.VIEW_SESSION_IDLE_SEC, maxSec: e.VIEW_SESSION_MAX_SEC },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     auditAddressKey: e.AUDIT_ADDRESS_KEY ?? 'helsebro-demo-address-key',
     sources: { kjernejournalBaseUrl: e.KJERNEJOURNAL_BASE_URL, medicationListBaseUrl: e.MEDICATION_LIST_BASE_URL },

@@ -20,6 +20,8 @@ import { parseScopes } from './scopes.ts';
 
 export const DEMO_ISSUER = 'urn:helsebro:demo-issuer';
 export const DEMO_AUDIENCE = 'urn:helsebro:fhir';
+/** The clinician view's own tokens: the API's verifier refuses this audience, so they never work as a bearer. */
+export const DEMO_VIEW_AUDIENCE = 'urn:helsebro:view';
 export const DEMO_ALGORITHM = 'ES256';
 /** A synthetic organisation number (valid check digit) for demo clinicians who name none. */
 export const DEMO_ORGNR = '312345676';
@@ -48,6 +50,8 @@ export interface DemoTokenOptions {
   name?: string | undefined;
   /** A citizen acting for someone else. */
   actingFor?: { fnr: string; relation: 'guardian' | 'proxy' } | undefined;
+  /** Default DEMO_AUDIENCE (the API); the view's sign-in asks for DEMO_VIEW_AUDIENCE. */
+  audience?: typeof DEMO_AUDIENCE | typeof DEMO_VIEW_AUDIENCE | undefined;
   now?: Date | undefined;
 }
 
@@ -211,7 +215,7 @@ async function sign(key: CryptoKey, kid: string, opts: DemoTokenOptions): Promis
   return new SignJWT(claims)
     .setProtectedHeader({ alg: DEMO_ALGORITHM, kid, typ: 'at+jwt' })
     .setIssuer(DEMO_ISSUER)
-    .setAudience(DEMO_AUDIENCE)
+    .setAudience(opts.audience ?? DEMO_AUDIENCE)
     .setIssuedAt(now)
     .setNotBefore(now)
     .setExpirationTime(now + ttl)

@@ -10,9 +10,11 @@ import { CONCEPT_MAP, getTerminology, systemOid, type EuConcept } from '../termi
 import { countedInPieces, formsOf, prescribedPackage } from './emit-fhir.ts';
 import type { Mapped } from './map/apply.ts';
 import { euQuantity } from './map/transforms.ts';
-import type { DoseInfo, EuQuantity, PersonName } from './map/values.ts';
+import type { EuQuantity, PersonName } from './map/values.ts';
 import type { M1Message } from './m1/model.ts';
 import { el, textEl, xmlDocument, type Child, type XmlNode } from './xml-write.ts';
+import { cdaDosage, type CdaDosage } from './cda-dosage.ts';
+import { dosageText } from './dosage-text.ts';
 
 export const EHDSI_TEMPLATE = {
   ePrescription: '1.3.6.1.4.1.12559.11.10.1.3.1.1.1',
@@ -23,7 +25,6 @@ export const EHDSI_TEMPLATE = {
 } as const;
 
 const LOINC = '2.16.840.1.113883.6.1';
-const EVENT_TIMING_OID = '2.16.840.1.113883.4.642.4.76';
 
 export interface EmitCdaInput {
   mapped: Mapped;
@@ -125,33 +126,6 @@ function pn(name: PersonName | undefined): XmlNode {
 
 const GENDER: Record<string, [string, string]> = { male: ['M', 'Male'], female: ['F', 'Female'], unknown: ['UN', 'Undifferentiated'] };
 
-// --- dosage timing -----------------------------------------------------------------------------------
-
-const PIVL_UNIT: Record<string, string> = { s: 's', min: 'min', h: 'h', d: 'd', wk: 'wk', mo: 'mo', a: 'a' };
-
-function timingComp(name: string, d: DoseInfo, attrs: Record<string, string>): XmlNode {
-  if (d.when) {
-    return el(name, { ...attrs, 'xsi:type': 'EIVL_TS' }, el('event', { code: d.when.code, codeSystem: EVENT_TIMING_OID, displayName: d.when.display }));
-  }
-  if (d.every) {
-    return el(name, { ...attrs, 'xsi:type': 'PIVL_TS', institutionSpecified: 'false' }, el('period', { value: d.every.value, unit: PIVL_UNIT[d.every.unit] }));
-  }
-  return el(name, { ...attrs, nullFlavor: 'UNK' });
-}
-
-function frequency(doses: DoseInfo[]): XmlNode {
-  const usable = doses.filter((d) => d.when || d.every);
-  const [first] = usable;
-  if (!first) return el('effectiveTime', { nullFlavor: 'UNK' });
-  if (usable.length === 1) return timingComp('effectiveTime', first, { operator: 'A' });
-  // Several doses a day (morning and afternoon ...): the union of their schedules.
-  return el(
-    'effectiveTime',
-    { 'xsi:type': 'SXPR_TS', operator: 'A' },
-    usable.map((d, i) => timingComp('comp', d, i === 0 ? {} : { operator: 'I' })),
-  );
-}
-
 // --- the document ------------------------------------------------------------------------------------
 
 const ITEM = "/ClinicalDocument/component/structuredBody/component/section/entry/substanceAdministration[@moodCode='INT']";
@@ -161,6 +135,9 @@ interface Parts {
   input: EmitCdaInput;
   m: Mapped;
   oid: string;
+  dosage: CdaDosage;
+  /** The structured dosage as text (bokmål / English), when the M1 has one. */
+  doseText?: { nb: string; en: string };
 }
 
 function recordTarget({ m, oid }: Parts): XmlNode {
@@ -307,6 +284,7 @@ function narrative(parts: Parts): XmlNode {
   const substitution = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/observation/value`, 'substitution');
   const pinstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='PINSTRUCT']/text`, 'text');
   const finstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='FINSTRUCT']/text`, 'text');
+  const indication = m.one(`${ITEM}/entryRelationship[@typeCode='RSON']/observation/value`, 'text');
   const formText = form ? [form.eu?.display, form.concept.coding?.find((c) => c !== form.eu)?.display].filter(Boolean).join(' / ') : undefined;
   const row = (label: string, value: Child, id?: string): XmlNode => el('tr', {}, el('th', {}, label), el('td', id ? { ID: id } : {}, value));
   return el(
@@ -321,7 +299,15 @@ function narrative(parts: Parts): XmlNode {
         row('Medicine / Legemiddel', name, 'item-1'),
         formText ? row('Dose form / Legemiddelform', formText) : undefined,
         atc ? row('ATC', `${atc.code}${atc.display ? ` ${atc.display}` : ''}`) : undefined,
+        indication ? row('Indication (Norwegian) / Bruksområde', indication, 'indication-1') : undefined,
         pinstruct ? row('Dosage (Norwegian) / Dosering', pinstruct, 'pinstruct-1') : undefined,
+        parts.doseText
+          ? row(
+              parts.dosage.asNeeded ? 'Dosage, as needed / Dosering ved behov' : 'Dosage per time / Dosering per tidspunkt',
+              [parts.doseText.en, el('br', {}), parts.doseText.nb],
+              pinstruct ? 'dosage-1' : 'pinstruct-1',
+            )
+          : undefined,
         perDispensingText ? row('Per dispensing / Per utlevering', perDispensingText) : undefined,
         counts ? row('Dispensings remaining / Gjenstående utleveringer', `${counts.remaining} of ${counts.total}`) : undefined,
         row('Valid until / Gyldig til', input.m1.resept.utloper),
@@ -341,6 +327,7 @@ function manufacturedMaterial(parts: Parts): XmlNode {
   const atc = m.one(`${MATERIAL}/pharm:asSpecializedKind[@classCode='GRIC']/pharm:generalizedMaterialKind/pharm:code`, 'coding');
   const strengths = m.all(`${MATERIAL}/pharm:ingredient[@classCode='ACTI']/pharm:quantity`, 'strength');
   const substances = m.all(`${MATERIAL}/pharm:ingredient[@classCode='ACTI']/pharm:ingredientSubstance/pharm:name`, 'text');
+  const substanceAtc = m.one(`${MATERIAL}/pharm:ingredient[@classCode='ACTI']/pharm:ingredientSubstance/pharm:code`, 'coding');
   const ingredientIndexes = [...new Set([...strengths, ...substances].map((v) => v.index ?? 0))].sort((a, b) => a - b);
   const containerCode = m.one(`${MATERIAL}/pharm:asContent/pharm:containerPackagedProduct/pharm:code`, 'identifier');
   const packageTypeTarget = `${MATERIAL}/pharm:asContent/pharm:containerPackagedProduct/pharm:formCode`;
@@ -370,7 +357,7 @@ function manufacturedMaterial(parts: Parts): XmlNode {
       ? el(
           'pharm:asSpecializedKind',
           { classCode: 'GRIC' },
-          el('pharm:generalizedMaterialKind', { classCode: 'MMAT' }, codingCe('pharm:code', { ...atc, system: 'urn:oid:2.16.840.1.113883.6.73' })),
+          el('pharm:generalizedMaterialKind', { classCode: 'MMAT', determinerCode: 'KIND' }, codingCe('pharm:code', { ...atc, system: 'urn:oid:2.16.840.1.113883.6.73' })),
         )
       : undefined,
     ingredientIndexes.map((i) => {
@@ -390,8 +377,10 @@ function manufacturedMaterial(parts: Parts): XmlNode {
         el(
           'pharm:ingredientSubstance',
           { classCode: 'MMAT', determinerCode: 'KIND' },
-          // FEST carries no EMA SMS substance code.
-          el('pharm:code', { nullFlavor: 'UNK' }),
+          // eHDSIActiveIngredient is ATC-coded: one substance is named by the product's 7-character ATC.
+          substanceAtc && ingredientIndexes.length === 1 && substanceAtc.code?.length === 7
+            ? codingCe('pharm:code', { ...substanceAtc, system: 'urn:oid:2.16.840.1.113883.6.73' })
+            : el('pharm:code', { nullFlavor: 'UNK' }),
           textEl('pharm:name', substance),
         ),
       );
@@ -421,19 +410,16 @@ function packageContent({ m, input }: Parts): EuQuantity | undefined {
 
 function entry(parts: Parts): XmlNode {
   const { m, oid } = parts;
-  const doses = m.all(`${ITEM}/effectiveTime`, 'dosage').map((v) => v.value);
   const start = m.one(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/low/@value`, 'date');
   const end = m.one(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/high/@value`, 'date');
-  const doseQuantities = m.all(`${ITEM}/doseQuantity`, 'quantity').map((v) => v.value);
-  // One doseQuantity when every dose is the same amount; otherwise the amounts are in the dosage text.
-  const [firstDose] = doseQuantities;
-  const sameDose = firstDose && doseQuantities.every((q) => q.value === firstDose.value && q.ucum === firstDose.ucum && q.presentation?.code === firstDose.presentation?.code);
+  const dosage = parts.dosage;
   const route = m.one(`${ITEM}/routeCode`, 'code-map');
   const supplyQuantity = prescribedSupply(parts);
   const counts = m.one(`${ITEM}/entryRelationship[@typeCode='COMP']/supply/repeatNumber/@value`, 'dispensings-remaining');
   const substitution = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/observation/value`, 'substitution');
   const pinstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='PINSTRUCT']/text`, 'text');
   const finstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='FINSTRUCT']/text`, 'text');
+  const indication = m.one(`${ITEM}/entryRelationship[@typeCode='RSON']/observation/value`, 'text');
   const independent = m.one(`${ITEM}/entryRelationship[@typeCode='COMP']/supply/independentInd/@value`, 'constant') ?? 'false';
   return el(
     'entry',
@@ -455,9 +441,12 @@ function entry(parts: Parts): XmlNode {
         start ? el('low', { value: cdaDate(start) }) : el('low', { nullFlavor: 'UNK' }),
         end ? el('high', { value: cdaDate(end) }) : el('high', { nullFlavor: 'UNK' }),
       ),
-      frequency(doses),
+      dosage.frequency,
       route ? ce('routeCode', route) : undefined,
-      sameDose ? pq('doseQuantity', firstDose) : undefined,
+      dosage.structured && dosage.doseQuantity ? pq('doseQuantity', dosage.doseQuantity) : undefined,
+      dosage.maxPerDay
+        ? el('maxDoseQuantity', {}, pq('numerator', dosage.maxPerDay), el('denominator', { value: 1, unit: 'd' }))
+        : undefined,
       el(
         'consumable',
         { typeCode: 'CSM' },
@@ -495,8 +484,30 @@ function entry(parts: Parts): XmlNode {
             ),
           )
         : undefined,
+      indication
+        ? el(
+            'entryRelationship',
+            { typeCode: 'RSON' },
+            el(
+              'observation',
+              { classCode: 'OBS', moodCode: 'EVN' },
+              el('code', { code: 'ASSERTION', codeSystem: '2.16.840.1.113883.5.4', displayName: 'Assertion' }),
+              el('text', {}, el('reference', { value: '#indication-1' })),
+              el('statusCode', { code: 'completed' }),
+              // The M1 gives the use as label text only: no code, the text as original text.
+              el('value', { 'xsi:type': 'CD', nullFlavor: 'OTH' }, el('originalText', {}, el('reference', { value: '#indication-1' }))),
+            ),
+          )
+        : undefined,
       finstruct ? instruction('FINSTRUCT', 'finstruct-1', ['2.16.840.1.113883.10.20.1.43', '1.3.6.1.4.1.19376.1.5.3.1.4.3.1', '1.3.6.1.4.1.12559.11.10.1.3.1.3.13']) : undefined,
-      pinstruct ? instruction('PINSTRUCT', 'pinstruct-1', ['2.16.840.1.113883.10.20.1.49', '1.3.6.1.4.1.19376.1.5.3.1.4.3', '1.3.6.1.4.1.12559.11.10.1.3.1.3.12']) : undefined,
+      pinstruct || parts.doseText ? instruction('PINSTRUCT', 'pinstruct-1', ['2.16.840.1.113883.10.20.1.49', '1.3.6.1.4.1.19376.1.5.3.1.4.3', '1.3.6.1.4.1.12559.11.10.1.3.1.3.12']) : undefined,
+      dosage.asNeeded
+        ? el(
+            'precondition',
+            { typeCode: 'PRCN' },
+            el('criterion', { classCode: 'OBS', moodCode: 'EVN.CRT' }, el('text', {}, el('reference', { value: pinstruct ? '#dosage-1' : '#pinstruct-1' }))),
+          )
+        : undefined,
     ),
   );
 }
@@ -539,7 +550,12 @@ export function emitEhdsiCda(input: EmitCdaInput): string {
 export function ehdsiCdaTree(input: EmitCdaInput): XmlNode {
   const m = input.mapped;
   const oid = input.helsebroOid;
-  const parts: Parts = { input, m, oid };
+  const doses = m.all(`${ITEM}/effectiveTime`, 'dosage').map((v) => v.value);
+  // The amounts also come with each dose; reading the row records that the table maps them.
+  m.all(`${ITEM}/doseQuantity`, 'quantity');
+  m.all(`${ITEM}/maxDoseQuantity`, 'dosage');
+  m.all(`${ITEM}/precondition`, 'dosage');
+  const parts: Parts = { input, m, oid, dosage: cdaDosage(doses), ...(doses.length ? { doseText: { nb: dosageText(doses, 'nb'), en: dosageText(doses, 'en') } } : {}) };
   const documentId = m.one('/ClinicalDocument/id', 'uuid');
   const effective = m.one('/ClinicalDocument/effectiveTime/@value', 'datetime') ?? input.now.toISOString();
   const doc = el(

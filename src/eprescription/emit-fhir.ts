@@ -23,6 +23,7 @@ import type {
 import { parsePersonNumber } from '../fhir/identifiers.ts';
 import { CONCEPT_MAP, toEuConcept } from '../terminology/index.ts';
 import type { Mapped } from './map/apply.ts';
+import { doseLines } from './dosage-text.ts';
 import type { DoseInfo, EuQuantity, PersonName } from './map/values.ts';
 import type { M1Message } from './m1/model.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
@@ -115,12 +116,15 @@ function dosages(m: Mapped, route: CodeableConcept | undefined): Dosage[] {
   if (!indexes.length) indexes.push(0);
   return indexes.map((index, i) => {
     const dose = timings.find((t) => t.index === index)?.value;
-    const quantity = quantities.find((q) => q.index === index)?.value;
+    // A dose from a Kortdose pattern carries its amount itself.
+    const quantity = quantities.find((q) => q.index === index)?.value ?? dose?.quantity;
     const max = maxima.find((x) => x.index === index)?.value.maxPerDay;
     const dosage: Dosage = compact({
-      sequence: indexes.length > 1 ? i + 1 : undefined,
-      text: i === 0 ? text : undefined,
-      timing: dose ? timingOf(dose) : undefined,
+      // Doses of one Dosering are taken side by side (one sequence); another Dosering follows it.
+      sequence: indexes.length > 1 ? (dose?.dosering ?? 0) + 1 : undefined,
+      // A dose on fixed weekdays or days on/off: its timing is stated in words, never as a daily schedule.
+      text: dose?.scheduleInNotes ? [i === 0 ? text : undefined, doseLines([dose], 'nb')[0]].filter(Boolean).join('\n') : i === 0 ? text : undefined,
+      timing: dose && !dose.scheduleInNotes ? timingOf(dose) : dose?.start || dose?.end ? { repeat: { boundsPeriod: compact({ start: dose.start, end: dose.end }) } } : undefined,
       asNeededBoolean: asNeeded.some((a) => a.index === index) ? true : undefined,
       route,
       doseAndRate: quantity ? [{ doseQuantity: fhirQuantity(quantity) }] : undefined,
@@ -203,6 +207,7 @@ function medication(input: EmitFhirInput): Medication {
   const code: CodeableConcept = compact({ coding: festCodings, text: codeText });
 
   const names = m.all('Medication.ingredient.itemCodeableConcept.text', 'text');
+  const substanceAtc = m.one('Medication.ingredient.itemCodeableConcept.coding', 'coding');
   const strengths = m.all('Medication.ingredient.strength', 'strength');
   const active = m.one('Medication.ingredient.isActive', 'constant');
   const ingredientIndexes = [...new Set([...names, ...strengths].map((v) => v.index ?? 0))].sort((a, b) => a - b);
@@ -210,8 +215,10 @@ function medication(input: EmitFhirInput): Medication {
     // FEST's English substance name when it has one, else the Norwegian one (the table's note).
     const name = names.find((n) => n.index === i)?.value ?? product?.ingredients[i]?.substance ?? 'unknown substance';
     const strength = strengths.find((s) => s.index === i)?.value;
+    // One active substance: the product's 7-character ATC names it (eHDSIActiveIngredient is ATC-coded).
+    const coded = substanceAtc && ingredientIndexes.length === 1 && substanceAtc.code?.length === 7 ? [substanceAtc] : undefined;
     return compact({
-      itemCodeableConcept: { text: name },
+      itemCodeableConcept: compact({ coding: coded, text: name }),
       isActive: active === undefined ? undefined : active === 'true',
       strength: strength
         ? compact({ numerator: fhirQuantity(strength.numerator), denominator: strength.denominator ? fhirQuantity(strength.denominator) : { value: 1 } })
@@ -281,11 +288,29 @@ export function formsOf(input: { m1: M1Message; product?: FestProduct | undefine
   return { doseForm, packageType: input.product?.package?.packageType };
 }
 
+/** EDQM unit of presentation Actuation: one metered dose of a spray or an inhaler. */
+const ACTUATION = '15001000';
+
+/** Whether the dose form delivers metered doses (sprays, inhalers), by its EDQM dose form. */
+function isMetered(forms: PackageForms): boolean {
+  const form = forms.doseForm;
+  if (!form?.system) return false;
+  const concept = toEuConcept(CONCEPT_MAP.doseForm, { system: `urn:oid:${form.system.replace(/^urn:oid:/, '')}`, code: form.code });
+  return /spray|inhalation|pressurised|nebuliser/i.test(concept.eu?.display ?? '');
+}
+
 /**
  * A package counted in pieces ("stk", UCUM 1) is stated in its unit of presentation (Tablet, Vial), from the
  * dose form (or else the container) through their unit-of-presentation ConceptMaps, as the table's note says.
  */
 export function countedInPieces(q: EuQuantity, forms: PackageForms): EuQuantity {
+  if (q.presentation?.code === ACTUATION && !isMetered(forms)) {
+    // "doser" of a form that is not metered (a multi-dose powder, drops ...) are no actuations: no EDQM unit.
+    const out: EuQuantity = { ...q };
+    delete out.presentation;
+    delete out.unitDisplay;
+    return out;
+  }
   if (q.ucum !== '1') return q;
   const candidates: [string, PackageForms['doseForm']][] = [
     [CONCEPT_MAP.unitOfPresentation, forms.doseForm],

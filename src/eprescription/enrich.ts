@@ -18,6 +18,8 @@ export interface EnrichmentRegistries {
 export interface Enrichment {
   product?: FestProduct;
   matchedBy?: ProductLookup['matchedBy'];
+  /** The FEST record the M1 names, when FEST does not have it (the Provenance names it). */
+  missingProduct?: ProductReference;
   /** The HPR entry, its authorisations ordered with the one valid on the prescription date first. */
   prescriber?: HprPerson;
   /** The population registry's Patient. */
@@ -33,22 +35,22 @@ const registryWarning = (code: string, diagnostics: string, expression?: string)
   ...(expression ? { expression: [expression] } : {}),
 });
 
-/** How a prescription names its drug, for the FEST lookup (varenummer, FEST id, ATC + name). */
+/** How a prescription names its drug, for the FEST lookup (varenummer or FEST id; ATC and name for warnings). */
 export function productReference(drug: Legemiddel): ProductReference | undefined {
   switch (drug.kind) {
     case 'Legemiddelblanding':
       return undefined;
     case 'Legemiddelpakning':
-      return { varenr: drug.varenr, festId: drug.id, atc: drug.atc?.code, name: drug.navnFormStyrke };
+      return { kind: drug.kind, varenr: drug.varenr, festId: drug.id, atc: drug.atc?.code, name: drug.navnFormStyrke };
     case 'Legemiddeldose':
       // A Legemiddeldose id is not a product entry; its brand is.
-      return { festId: drug.refLegemiddelMerkevare, atc: drug.atc?.code, name: drug.navnFormStyrke };
+      return { kind: 'LegemiddelMerkevare', festId: drug.refLegemiddelMerkevare, atc: drug.atc?.code, name: drug.navnFormStyrke };
     default:
-      return { festId: drug.id, atc: drug.atc?.code, name: drug.navnFormStyrke };
+      return { kind: drug.kind, festId: drug.id, atc: drug.atc?.code, name: drug.navnFormStyrke };
   }
 }
 
-async function lookupProduct(m1: M1Message, drugs: DrugRegistry): Promise<Pick<Enrichment, 'product' | 'matchedBy' | 'warnings'>> {
+async function lookupProduct(m1: M1Message, drugs: DrugRegistry): Promise<Pick<Enrichment, 'product' | 'matchedBy' | 'missingProduct' | 'warnings'>> {
   const dok = m1.resept.reseptDok;
   if (dok.kind !== 'ReseptDokLegemiddel') return { warnings: [] };
   const drug = dok.forskrivning.legemiddel;
@@ -56,9 +58,10 @@ async function lookupProduct(m1: M1Message, drugs: DrugRegistry): Promise<Pick<E
   if (!ref) return { warnings: [] };
   try {
     const found = await findProduct(drugs, ref, { expression: drug.path });
-    return { ...(found.product ? { product: found.product } : {}), ...(found.matchedBy ? { matchedBy: found.matchedBy } : {}), warnings: found.warnings };
+    if (!found.product) return { missingProduct: ref, warnings: found.warnings };
+    return { product: found.product, ...(found.matchedBy ? { matchedBy: found.matchedBy } : {}), warnings: found.warnings };
   } catch {
-    return { warnings: [registryWarning('FEST-UNAVAILABLE', 'FEST could not be read; converted from the prescription\'s own data', drug.path)] };
+    return { missingProduct: ref, warnings: [registryWarning('FEST-UNAVAILABLE', 'FEST could not be read; converted from the prescription\'s own data', drug.path)] };
   }
 }
 
@@ -104,6 +107,7 @@ export async function enrichM1(m1: M1Message, registries: EnrichmentRegistries):
   const out: Enrichment = { warnings: [...product.warnings, ...prescriber.warnings, ...patient.warnings] };
   if (product.product) out.product = product.product;
   if (product.matchedBy) out.matchedBy = product.matchedBy;
+  if (product.missingProduct) out.missingProduct = product.missingProduct;
   if (prescriber.prescriber) out.prescriber = prescriber.prescriber;
   if (patient.patient) out.patient = patient.patient;
   return out;

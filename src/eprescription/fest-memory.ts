@@ -1,8 +1,8 @@
 // FEST held in memory, for conversions that run without a store (the convert-m1 command): the catalogue
 // file is read with the FEST M30 parser of src/registries and indexed here; products are resolved and
-// matched exactly as the store-backed registry does (resolveProduct, bestByName).
+// resolved exactly as the store-backed registry does (resolveProduct), by identity only.
 import { createReadStream } from 'node:fs';
-import { bestByName, type DrugRegistry } from '../registries/drugs.ts';
+import type { DrugRegistry } from '../registries/drugs.ts';
 import { parseFest } from '../registries/fest/m30-parser.ts';
 import { isProductRoot, relatedIds, resolveProduct, type ProductRoot } from '../registries/fest/product.ts';
 import type { FestProduct, FestRecord } from '../registries/fest/types.ts';
@@ -17,7 +17,6 @@ export async function readFestRecords(path: string): Promise<FestRecord[]> {
 export function memoryDrugRegistry(records: Iterable<FestRecord>): DrugRegistry {
   const byId = new Map<string, FestRecord>();
   const byVarenr = new Map<string, ProductRoot>();
-  const byAtc = new Map<string, ProductRoot[]>();
   for (const r of records) {
     byId.set(r.id, r);
     if (!isProductRoot(r)) continue;
@@ -26,8 +25,6 @@ export function memoryDrugRegistry(records: Iterable<FestRecord>): DrugRegistry 
       // An active entry before an expired one.
       if (!earlier || (earlier.meta.status !== 'A' && r.meta.status === 'A')) byVarenr.set(r.data.varenr, r);
     }
-    const atc = r.data.atc?.code;
-    if (atc) byAtc.set(atc, [...(byAtc.get(atc) ?? []), r]);
   }
   const complete = (root: ProductRoot): FestProduct => {
     const known = new Map<string, FestRecord>([[root.id, root]]);
@@ -48,10 +45,6 @@ export function memoryDrugRegistry(records: Iterable<FestRecord>): DrugRegistry 
     async byFestId(festId) {
       const r = byId.get(festId.trim());
       return r && isProductRoot(r) ? complete(r) : undefined;
-    },
-    async byAtcAndName(atc, name) {
-      const best = bestByName(byAtc.get(atc.replace(/\s+/g, '').toUpperCase()) ?? [], name);
-      return best ? complete(best) : undefined;
     },
   };
 }

@@ -61,6 +61,11 @@ export const EXPORT_RULE_CATALOGUE = [
     en: "Prescriptions for use in the prescriber's own practice cannot be sent abroad.",
   },
   {
+    code: 'NO-EXPORT-VETERINARY',
+    nb: 'Veterinærresepter (til dyr) kan ikke sendes som e-resept til utlandet.',
+    en: 'Veterinary prescriptions (for animals) cannot be sent abroad as an ePrescription.',
+  },
+  {
     code: 'NO-EXPORT-EXPIRED',
     nb: 'Resepten er utløpt.',
     en: 'The prescription has expired.',
@@ -185,6 +190,11 @@ export const EXPORT_RULES: Readonly<Record<ExportRuleCode, ExportRule>> = {
   'NO-EXPORT-GUARDIAN-RESERVATION': flagged('vergeinnsynsreservasjon', 'Vergeinnsynsreservasjon'),
   'NO-EXPORT-DOCTORS-NAME': flagged('rekvLegensNavn', 'RekvLegensNavn'),
   'NO-EXPORT-OWN-PRACTICE': flagged('tilEgenPraksis', 'TilEgenPraksis'),
+  // MyHealth@EU exchanges prescriptions for people: a veterinarian (9060 VE) prescribes for an animal.
+  'NO-EXPORT-VETERINARY': ({ m1 }) =>
+    m1.prescriber.category?.code?.trim().toUpperCase() === 'VE'
+      ? { expression: [`${m1.prescriber.path}.TypeHealthcareProfessional`], detail: { nb: 'Forskriveren er veterinær.', en: 'The prescriber is a veterinarian.' } }
+      : undefined,
   // Utloper is the last day the prescription is valid; it has expired from the day after.
   'NO-EXPORT-EXPIRED': ({ m1, today }) =>
     today > m1.resept.utloper
@@ -248,21 +258,44 @@ export function decideExport(m1: M1Message, ctx: ExportContext): ExportDecision 
 
 // --- for the API and the docs -----------------------------------------------------------------
 
-/** One OperationOutcome issue per reason, with the rule code in details.coding. */
-export function exportReasonIssues(decision: ExportDecision): OperationOutcomeIssue[] {
+export type ReasonLanguage = 'nb' | 'en';
+
+/**
+ * The language of refusal reasons an Accept-Language header asks for: bokmål when it ranks a Norwegian
+ * tag (nb, no, nn) above English, else English.
+ */
+export function reasonLanguage(acceptLanguage: string | undefined): ReasonLanguage {
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part, i) => {
+      const [tag = '', ...params] = part.trim().toLowerCase().split(';');
+      const q = Number(params.find((p) => p.trim().startsWith('q='))?.trim().slice(2) ?? '1');
+      return { tag: tag.trim(), q: Number.isFinite(q) ? q : 0, i };
+    })
+    .filter((x) => x.tag && x.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  for (const { tag } of ranked) {
+    if (/^(nb|no|nn)(-|$)/.test(tag)) return 'nb';
+    if (/^en(-|$)/.test(tag) || tag === '*') return 'en';
+  }
+  return 'en';
+}
+
+/** One OperationOutcome issue per reason, in the language asked for, with the rule code in details.coding. */
+export function exportReasonIssues(decision: ExportDecision, lang: ReasonLanguage = 'en'): OperationOutcomeIssue[] {
   return decision.reasons.map((r) =>
-    issue('business-rule', r.detail ? `${r.en} ${r.detail.en}` : r.en, {
+    issue('business-rule', r.detail ? `${r[lang]} ${r.detail[lang]}` : r[lang], {
       ...(r.expression.length ? { expression: r.expression } : {}),
-      details: [{ system: EXPORT_RULE_SYSTEM, code: r.code, display: r.en }],
+      details: [{ system: EXPORT_RULE_SYSTEM, code: r.code, display: r[lang] }],
     }),
   );
 }
 
 /** The 422 Problem for a prescription that may not be exported; undefined when it may. */
-export function exportRefusal(decision: ExportDecision): Problem | undefined {
+export function exportRefusal(decision: ExportDecision, lang: ReasonLanguage = 'en'): Problem | undefined {
   if (decision.exportable) return undefined;
-  const base = unprocessable('The prescription cannot be sent abroad');
-  return { ...base, issues: exportReasonIssues(decision) };
+  const base = unprocessable(lang === 'nb' ? 'Resepten kan ikke sendes til utlandet' : 'The prescription cannot be sent abroad');
+  return { ...base, issues: exportReasonIssues(decision, lang) };
 }
 
 /** The rule catalogue as a FHIR CodeSystem (display in English, a bokmål designation). */

@@ -49,7 +49,6 @@ export function cachedDrugRegistry(inner: DrugRegistry, opts: { ttlMs?: number; 
   return {
     byVarenr: (v) => cached(`v:${v}`, () => inner.byVarenr(v)),
     byFestId: (id) => cached(`f:${id}`, () => inner.byFestId(id)),
-    byAtcAndName: (atc, name) => cached(`a:${atc}:${name}`, () => inner.byAtcAndName(atc, name)),
   };
 }
 

@@ -26,7 +26,9 @@ import type { SummarySource } from '../sources/source.ts';
 import { createViewRouter } from './view/router.ts';
 import { auditCall, auditRefusal, authenticate, limitPerClient, matchOf } from './auth.ts';
 import { decideRequest, refuseUnadmitted } from './decide.ts';
-import { buildCapabilityStatement, securityDescription } from './capability.ts';
+import { buildCapabilityStatement, routeScopeNeeds, securityDescription } from './capability.ts';
+import { resourceScopes, smartConfiguration } from './smart-configuration.ts';
+import { supportedProfiles } from './supported-profiles.ts';
 import { sendProblem, sendResult } from './respond.ts';
 import { buildFhirRequest, RouteTable } from './router.ts';
 import type { AuditNotes, FhirRequest, HandlerResult, RouteContext, RouteDef } from './types.ts';
@@ -104,6 +106,21 @@ export function createApp(deps: AppDeps): express.Express {
 
   const routes = withMetadata(deps);
   const table = new RouteTable(routes);
+
+  // SMART discovery, public like /metadata, at the root and relative to the FHIR base.
+  const scopes = resourceScopes(routeScopeNeeds(routes));
+  const smart = async (req: Request, res: Response): Promise<void> => {
+    try {
+      const server = await deps.auth.authorizationServer(publicBase(config, req));
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.json(smartConfiguration(server, scopes));
+    } catch (err) {
+      req.log.warn({ err: describeError(err) }, 'authorization server discovery failed');
+      sendProblem(res, unavailable('The authorization server\'s configuration could not be read; try again shortly'));
+    }
+  };
+  app.get('/.well-known/smart-configuration', smart);
+  app.get('/fhir/.well-known/smart-configuration', smart);
   const limits = config.maxBodyBytes;
   const fhir = express.Router();
   fhir.use(express.raw({ type: () => true, limit: Math.max(limits.json, limits.xml) }));
@@ -243,12 +260,18 @@ function withMetadata(deps: AppDeps): RouteDef[] {
     interaction: 'operation',
     access: 'public',
     documentation: 'The CapabilityStatement of this server, generated from its route table.',
-    handler: async (req): Promise<HandlerResult> => ({
+    handler: async (req, ctx): Promise<HandlerResult> => ({
       status: 200,
       resource: buildCapabilityStatement(routes, {
         baseUrl: req.baseUrl,
         version: deps.version,
         securityDescription: securityDescription(deps.auth),
+        // Without a reachable HelseID the statement still answers, only without the oauth-uris.
+        authorizationServer: await deps.auth.authorizationServer(req.baseUrl.replace(/\/fhir$/, '')).catch((err: unknown) => {
+          ctx.log.warn({ err: describeError(err) }, 'authorization server discovery failed');
+          return undefined;
+        }),
+        profiles: supportedProfiles(),
       }),
     }),
   };

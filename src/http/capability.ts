@@ -1,13 +1,19 @@
 // The CapabilityStatement is generated from the route table, so it lists exactly what is served.
 import type {
   CapabilityStatement,
+  CapabilityStatementRestSecurity,
   CapabilityStatementRestResource,
   CapabilityStatementRestResourceOperation,
 } from '@medplum/fhirtypes';
+import type { ProviderEndpoints } from '../auth/helseid.ts';
 import type { AuthSetup } from '../auth/setup.ts';
 import { scopeContextsOf } from '../auth/roles.ts';
-import { requiredScope } from '../auth/scopes.ts';
+import { requiredScope, type ScopeNeed } from '../auth/scopes.ts';
+import { IMPLEMENTATION_GUIDES } from './supported-profiles.ts';
 import type { RouteDef } from './types.ts';
+
+/** SMART's extension on rest.security naming the OAuth endpoints (SMART App Launch 1.0, still read by clients). */
+export const OAUTH_URIS = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
 
 /** Who may call what, in words: the CapabilityStatement's security section. */
 export function securityDescription(auth: Pick<AuthSetup, 'mode' | 'issuer' | 'audience'>): string {
@@ -35,6 +41,25 @@ export interface CapabilityInfo {
   baseUrl: string;
   version: string;
   securityDescription?: string;
+  /** The authorization server (HelseID, or the demo issuer): its endpoints go into the oauth-uris extension. */
+  authorizationServer?: ProviderEndpoints | undefined;
+  /** Resource type -> profiles held for it (supported-profiles.ts). */
+  profiles?: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The scope needs of the route table: what the SMART configuration lists as supported scopes. */
+export function routeScopeNeeds(routes: readonly RouteDef[]): ScopeNeed[] {
+  return routes.flatMap((r) => (r.access === 'public' ? [] : [r.access.scope]));
+}
+
+function oauthUris(server: ProviderEndpoints): CapabilityStatementRestSecurity['extension'] {
+  const uris = [
+    ['authorize', server.authorizationEndpoint],
+    ['token', server.tokenEndpoint],
+    ['revoke', server.revocationEndpoint],
+    ['introspect', server.introspectionEndpoint],
+  ].filter((e): e is [string, string] => e[1] !== undefined);
+  return uris.length ? [{ url: OAUTH_URIS, extension: uris.map(([url, valueUri]) => ({ url, valueUri })) }] : undefined;
 }
 
 export function buildCapabilityStatement(routes: readonly RouteDef[], info: CapabilityInfo): CapabilityStatement {
@@ -65,6 +90,8 @@ export function buildCapabilityStatement(routes: readonly RouteDef[], info: Capa
             .join(' '),
         })),
       };
+      const profiles = info.profiles?.get(type);
+      if (profiles?.length) res.supportedProfile = [...profiles];
       if (searchParams.length) res.searchParam = dedupeByName(searchParams);
       if (operations.length) res.operation = dedupeByName(operations);
       if (!res.interaction?.length) delete res.interaction;
@@ -79,20 +106,24 @@ export function buildCapabilityStatement(routes: readonly RouteDef[], info: Capa
     implementation: { description: 'Helsebro: Norwegian patient summary and ePrescription bridge for MyHealth@EU', url: info.baseUrl },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
+    implementationGuide: [...IMPLEMENTATION_GUIDES],
     rest: [
       {
         mode: 'server',
-        ...(info.securityDescription
-          ? {
-              security: {
-                service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' }] }],
-                description: info.securityDescription,
-              },
-            }
-          : {}),
+        ...(info.securityDescription ? { security: security(info.securityDescription, info.authorizationServer) } : {}),
         resource: resources,
       },
     ],
+  };
+}
+
+function security(description: string, server: ProviderEndpoints | undefined): CapabilityStatementRestSecurity {
+  const extension = server ? oauthUris(server) : undefined;
+  const system = 'http://terminology.hl7.org/CodeSystem/restful-security-service';
+  return {
+    ...(extension ? { extension } : {}),
+    service: [{ coding: [{ system, code: 'OAuth' }, ...(extension ? [{ system, code: 'SMART-on-FHIR' }] : [])] }],
+    description,
   };
 }
 

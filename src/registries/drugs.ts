@@ -1,17 +1,16 @@
-// Drug master data for enrichment: a product by varenummer, FEST id, or ATC + name, resolved to what the
-// EU documents need (strength, active substance, route, package, dose form). A product FEST does not know
-// is not an error: the caller converts from what the M1 says and passes the warning on.
+// Drug master data for enrichment: the product a prescription names by identity (varenummer or FEST id),
+// resolved to what the EU documents need (strength, active substance, route, package, dose form). Never by
+// similarity: a product FEST does not know is converted from what the M1 says, with a warning naming the
+// missing record, rather than from another product that happens to share its ATC code or name.
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/db.ts';
 import { isProductRoot, relatedIds, resolveProduct, type ProductRoot } from './fest/product.ts';
-import { findByAtc, findPakningByVarenr, getFestRecord, getFestRecords } from './fest/repository.ts';
+import { findPakningByVarenr, getFestRecord, getFestRecords } from './fest/repository.ts';
 import type { FestProduct, FestRecord } from './fest/types.ts';
 
 export interface DrugRegistry {
   byVarenr(varenr: string): Promise<FestProduct | undefined>;
   byFestId(festId: string): Promise<FestProduct | undefined>;
-  /** The product with this ATC whose name (NavnFormStyrke) best matches, if any matches well enough. */
-  byAtcAndName(atc: string, name: string): Promise<FestProduct | undefined>;
 }
 
 /** Stable codes for enrichment warnings, in `issue.details.coding`. */
@@ -42,62 +41,24 @@ export function festDrugRegistry(q: Queryable): DrugRegistry {
       const record = await getFestRecord(q, festId.trim());
       return record && isProductRoot(record) ? complete(record) : undefined;
     },
-    async byAtcAndName(atc, name) {
-      const candidates = (await findByAtc(q, atc.replace(/\s+/g, '').toUpperCase(), ['merkevare', 'legemiddel-virkestoff', 'pakning']))
-        .filter(isProductRoot);
-      const best = bestByName(candidates, name);
-      return best ? complete(best) : undefined;
-    },
   };
 }
 
-/** Name comparison as FEST writes names: case, spacing and decimal comma do not matter. */
-export function normaliseDrugName(name: string): string[] {
-  return name
-    .toLowerCase()
-    .replace(/(\d),(\d)/g, '$1.$2')
-    .replace(/[^\p{L}\p{N}.%/]+/gu, ' ')
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean);
-}
-
-const MIN_NAME_SCORE = 0.6;
-// A brand or generic entry describes the product; a package entry is one of several with the same name.
-const KIND_RANK: Record<ProductRoot['kind'], number> = { merkevare: 0, 'legemiddel-virkestoff': 1, pakning: 2 };
-
-export function bestByName(candidates: ProductRoot[], name: string): ProductRoot | undefined {
-  const wanted = normaliseDrugName(name);
-  if (!wanted.length) return undefined;
-  const scored = candidates
-    .map((c) => {
-      const have = normaliseDrugName(c.data.name);
-      const common = wanted.filter((w) => have.includes(w)).length;
-      const score = common / Math.max(wanted.length, have.length);
-      return { c, score };
-    })
-    .filter((s) => s.score >= MIN_NAME_SCORE)
-    .sort(
-      (a, b) =>
-        b.score - a.score ||
-        Number(b.c.meta.status === 'A') - Number(a.c.meta.status === 'A') ||
-        KIND_RANK[a.c.kind] - KIND_RANK[b.c.kind] ||
-        a.c.id.localeCompare(b.c.id),
-    );
-  return scored[0]?.c;
-}
-
 export interface ProductReference {
+  /** The catalogue the prescription names its drug in ("Legemiddelpakning" ...), for the warning text. */
+  kind: string;
+  /** Varenummer: a package is identified by it alone. */
   varenr?: string | undefined;
+  /** FEST id (Merkevare, LegemiddelVirkestoff; on a package only checked against the varenummer). */
   festId?: string | undefined;
   atc?: string | undefined;
-  /** NavnFormStyrke as the message gives it. */
+  /** NavnFormStyrke as the message gives it; only for the warning text, never to look up. */
   name?: string | undefined;
 }
 
 export interface ProductLookup {
   product?: FestProduct;
-  matchedBy?: 'varenr' | 'fest-id' | 'atc-name';
+  matchedBy?: 'varenr' | 'fest-id';
   /** Warnings for the conversion's OperationOutcome (unknown product, expired entry, ATC mismatch ...). */
   warnings: OperationOutcomeIssue[];
 }
@@ -106,87 +67,67 @@ const ISSUE_TYPE: Record<string, OperationOutcomeIssue['code']> = {
   'FEST-UNKNOWN-PRODUCT': 'not-found',
   'FEST-EXPIRED-ENTRY': 'business-rule',
   'FEST-ATC-MISMATCH': 'business-rule',
-  'FEST-MATCHED-BY-NAME': 'informational',
 };
 
-const registryIssue = (
-  severity: 'warning' | 'information',
-  code: keyof typeof ISSUE_TYPE,
-  diagnostics: string,
-  expression: string | undefined,
-): OperationOutcomeIssue => ({
-  severity,
+const registryIssue = (code: keyof typeof ISSUE_TYPE, diagnostics: string, expression: string | undefined): OperationOutcomeIssue => ({
+  severity: 'warning',
   code: ISSUE_TYPE[code] ?? 'informational',
   diagnostics,
   details: { coding: [{ system: REGISTRY_ISSUE_SYSTEM, code }], text: diagnostics },
   ...(expression ? { expression: [expression] } : {}),
 });
 
+/** Varenummer as FEST keys it: six digits with leading zeros. */
+export const normalVarenr = (v: string): string => v.trim().padStart(6, '0');
+
+/** The FEST record the prescription names, in words: "Legemiddelpakning with varenummer 485342". */
+export function describeReference(ref: ProductReference): string {
+  const key = ref.varenr ? `varenummer ${ref.varenr.trim()}` : ref.festId ? `FEST id ${ref.festId.trim()}` : 'no identifier';
+  return `${ref.kind} with ${key}`;
+}
+
 /**
- * Finds the product a prescription names: by varenummer, else FEST id, else ATC + name. Never fails: a
- * product FEST does not know comes back without `product` and with a warning saying the conversion uses the
- * message's own data.
+ * The product a prescription names, by identity only: a package by its varenummer (a FEST id on it must be
+ * that same package's), any other drug by its FEST id. Never fails: a product FEST does not know comes back
+ * without `product` and with a warning naming the missing record; the conversion then says only what the M1
+ * says.
  */
-export async function findProduct(
-  registry: DrugRegistry,
-  ref: ProductReference,
-  opts: { expression?: string } = {},
-): Promise<ProductLookup> {
+export async function findProduct(registry: DrugRegistry, ref: ProductReference, opts: { expression?: string } = {}): Promise<ProductLookup> {
   const warnings: OperationOutcomeIssue[] = [];
   let product: FestProduct | undefined;
   let matchedBy: ProductLookup['matchedBy'];
   if (ref.varenr) {
     product = await registry.byVarenr(ref.varenr);
     if (product) matchedBy = 'varenr';
-  }
-  if (!product && ref.festId) {
+    else if (ref.festId) {
+      const byId = await registry.byFestId(ref.festId);
+      // The id names the package only when it is the package with the prescribed varenummer.
+      if (byId?.varenr && normalVarenr(byId.varenr) === normalVarenr(ref.varenr)) {
+        product = byId;
+        matchedBy = 'fest-id';
+      }
+    }
+  } else if (ref.festId) {
     product = await registry.byFestId(ref.festId);
     if (product) matchedBy = 'fest-id';
   }
-  if (!product && ref.atc && ref.name) {
-    product = await registry.byAtcAndName(ref.atc, ref.name);
-    if (product) {
-      matchedBy = 'atc-name';
-      if (ref.varenr || ref.festId) {
-        warnings.push(
-          registryIssue(
-            'information',
-            'FEST-MATCHED-BY-NAME',
-            `Varenummer/FEST id not found in FEST; matched '${ref.name}' by ATC ${ref.atc} and name to '${product.name}'`,
-            opts.expression,
-          ),
-        );
-      }
-    }
-  }
-  const named = ref.name ?? ref.varenr ?? ref.festId ?? ref.atc ?? 'the product';
   if (!product) {
-    const keys = [ref.varenr && `varenummer ${ref.varenr}`, ref.festId && `FEST id ${ref.festId}`, ref.atc && `ATC ${ref.atc}`]
-      .filter(Boolean)
-      .join(', ');
+    const named = ref.name ? ` ('${ref.name}')` : '';
     warnings.push(
       registryIssue(
-        'warning',
         'FEST-UNKNOWN-PRODUCT',
-        `'${named}' (${keys || 'no identifiers'}) is not in FEST; converted from the prescription's own data without strength, substance and route details`,
+        `FEST has no ${describeReference(ref)}${named}; the EU prescription carries only what the M1 states (name, ATC, form, package), without strength, substance, route or maker`,
         opts.expression,
       ),
     );
     return { warnings };
   }
   if (product.status !== 'A') {
-    warnings.push(
-      registryIssue('warning', 'FEST-EXPIRED-ENTRY', `FEST lists '${product.name}' as no longer active (status ${product.status})`, opts.expression),
-    );
+    warnings.push(registryIssue('FEST-EXPIRED-ENTRY', `FEST lists '${product.name}' as no longer active (status ${product.status})`, opts.expression));
   }
   if (ref.atc && product.atc && ref.atc.replace(/\s+/g, '').toUpperCase() !== product.atc.code) {
     warnings.push(
-      registryIssue(
-        'warning',
-        'FEST-ATC-MISMATCH',
-        `The prescription says ATC ${ref.atc} but FEST has ${product.atc.code} for '${product.name}'`,
-        opts.expression,
-      ),
+      registryIssue('FEST-ATC-MISMATCH', `The prescription says ATC ${ref.atc} but FEST has ${product.atc.code} for '${product.name}'`, opts.expression),
     );
   }
   return matchedBy ? { product, matchedBy, warnings } : { product, warnings };

@@ -1,6 +1,6 @@
 // Public surface of the registries: drug master data (FEST), the health personnel register (HPR) and the
 // population registry, each an interface with a store-backed or embedded demo implementation.
-export { REGISTRY_ISSUE_SYSTEM, festDrugRegistry, findProduct, normaliseDrugName, type DrugRegistry, type ProductLookup, type ProductReference } from './drugs.ts';
+export { REGISTRY_ISSUE_SYSTEM, festDrugRegistry, findProduct, type DrugRegistry, type ProductLookup, type ProductReference } from './drugs.ts';
 export {
   DEMO_HPR,
   chainPrescriberRegistries,

@@ -24,6 +24,12 @@ export interface PageSpec {
   body: SafeHtml;
   /** Extra class on <body> for page-specific print rules. */
   kind: 'summary' | 'prescription' | 'search' | 'signin' | 'error';
+  /**
+   * Where to move on to at once (meta refresh, allowed under the CSP): a view path after a sign-in that
+   * arrived from another site (the next page is then a same-site navigation that carries the SameSite=Strict
+   * cookie), or HelseID's sign-out endpoint.
+   */
+  refresh?: string | undefined;
 }
 
 const PRINTABLE = new Set<PageSpec['kind']>(['summary', 'prescription']);
@@ -52,7 +58,8 @@ export function renderPage(shell: ShellContext, page: PageSpec): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${page.title} – ${t(UI.appName, lang)}</title>
+${page.refresh ? html`<meta http-equiv="refresh" content="0;url=${page.refresh}">
+` : ''}<title>${page.title} – ${t(UI.appName, lang)}</title>
 <link rel="icon" href="${ASSET_BASE}/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${ASSET_BASE}/view.css">
 <script src="${ASSET_BASE}/view.js" defer></script>

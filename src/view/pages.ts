@@ -115,6 +115,8 @@ export interface ErrorPageInput {
   status: number;
   /** Plain text; never personal data. */
   message?: string | undefined;
+  /** The way on, instead of the link back to the search (e.g. sign in again). */
+  action?: { href: string; label: string } | undefined;
 }
 
 const ERROR_TITLE: Record<number, Record<Lang, string>> = {
@@ -132,6 +134,29 @@ export function renderErrorPage(input: ErrorPageInput): string {
   const title = ERROR_TITLE[input.status]?.[lang] ?? (lang === 'nb' ? 'Noe gikk galt' : 'Something went wrong');
   const body = html`<h1>${title}</h1>
 ${input.message ? html`<p class="error-message">${input.message}</p>` : ''}
-<p><a href="${VIEW_BASE}/">${lang === 'nb' ? 'Til søket' : 'Back to the search'}</a></p>`;
+<p>${input.action ? html`<a href="${input.action.href}">${input.action.label}</a>` : html`<a href="${VIEW_BASE}/">${lang === 'nb' ? 'Til søket' : 'Back to the search'}</a>`}</p>`;
   return renderPage(input.shell, { title, kind: 'error', body });
+}
+
+/**
+ * A step of signing in or out that moves on to `next` at once (meta refresh), with a link for browsers that
+ * do not: after HelseID's redirect back (so the next page is a same-site navigation), and on the way to
+ * HelseID's sign-out (a redirect answering a form may not leave the origin under form-action 'self').
+ */
+export function renderMovingOnPage(input: { shell: ShellContext; next: string; step: 'signed-in' | 'signing-out' }): string {
+  const { lang } = input.shell;
+  const title =
+    input.step === 'signed-in' ? (lang === 'nb' ? 'Innlogget' : 'Signed in') : lang === 'nb' ? 'Logger ut av HelseID' : 'Signing out of HelseID';
+  const body = html`<h1>${title}</h1>
+<p><a href="${input.next}">${lang === 'nb' ? 'Fortsett' : 'Continue'}</a></p>`;
+  return renderPage(input.shell, { title, kind: 'signin', body, refresh: input.next });
+}
+
+/** After signing out (at HelseID too, in production). */
+export function renderSignedOutPage(input: { shell: ShellContext; signInHref: string }): string {
+  const { lang } = input.shell;
+  const title = lang === 'nb' ? 'Du er logget ut' : 'You are signed out';
+  const body = html`<h1>${title}</h1>
+<p><a href="${input.signInHref}">${lang === 'nb' ? 'Logg inn igjen' : 'Sign in again'}</a></p>`;
+  return renderPage(input.shell, { title, kind: 'signin', body });
 }

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { checkEhdsiCda } from '../../src/eprescription/cda-check.ts';
 import { validateMpdBundle } from '../../src/eprescription/validate-fhir.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/m1');
@@ -67,6 +68,7 @@ describe('convert-m1', () => {
     expect(cda).toHaveLength(c.converted);
     for (const f of fhir) expect(validateMpdBundle(JSON.parse(readFileSync(f, 'utf8')) as Bundle), f).toEqual([]);
     for (const f of cda) expect(checkEhdsiCda(readFileSync(f)).issues, f).toEqual([]);
+    await expectSchemaValidCda(cda.map((f) => readFileSync(f, 'utf8')), cda);
   });
 
   it('never writes an output for a reseptgruppe A or B prescription, only its refusal', async () => {
@@ -112,6 +114,29 @@ describe('convert-m1', () => {
     expect(counts(json.stderr)).toEqual({ files: 1, converted: 1, refused: 0, failed: 0 });
     const cda = await run([file, '--date', DATE, '--format', 'cda']);
     expect(checkEhdsiCda(cda.stdout).ok).toBe(true);
+    await expectSchemaValidCda(cda.stdout);
+  });
+
+  it('prints a count per warning kind and writes NAME.warnings.json beside each converted file (a package FEST lacks)', async () => {
+    const out = join(temp, 'warnings');
+    const dir = join(FIXTURES, 'official/Utleverer sender oppgjørskrav til Helfo');
+    const r = await run([dir, '--out', out, '--date', '2020-02-01', '--workers', '1']);
+    expect(r.code).toBe(0);
+    // Zyrtec (485342) is not in the demo FEST extract; the summary says so instead of dropping it.
+    expect(r.stdout).toMatch(/warnings in converted files:\n(.*\n)*\s+FEST-UNKNOWN-PRODUCT: [1-3]\n/);
+    const sidecar = JSON.parse(readFileSync(join(out, 'M1 Resept1.warnings.json'), 'utf8')) as OperationOutcome;
+    const unknown = sidecar.issue.find((i) => i.details?.coding?.[0]?.code === 'FEST-UNKNOWN-PRODUCT');
+    expect(unknown?.diagnostics).toContain('varenummer 485342');
+    expect(existsSync(join(out, 'M1 Resept1.fhir.json'))).toBe(true);
+  });
+
+  it('writes refusal reasons in bokmål with --lang nb', async () => {
+    const out = join(temp, 'lang');
+    const r = await run([join(FIXTURES, 'valid/15-last-resept.xml'), '--out', out, '--date', DATE, '--lang', 'nb']);
+    expect(r.code).toBe(0);
+    const oo = JSON.parse(readFileSync(join(out, '15-last-resept.outcome.json'), 'utf8')) as OperationOutcome;
+    expect(oo.issue.map((i) => i.diagnostics)).toContain('Låste resepter kan ikke sendes til utlandet.');
+    expect((await run([FIXTURES, '--lang', 'de'])).code).toBe(2);
   });
 
   it('exits 1 for a file that does not parse, and 2 for usage errors', async () => {

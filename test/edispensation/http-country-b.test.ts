@@ -16,6 +16,7 @@ import { checkEhdsiDispensation, checkMpdDispense, validateR4 } from './support/
 import { HOSTILE } from './support/fixtures.ts';
 import { euPrescriptionBundle, euPrescriptionCda, pharmacyM10 } from './support/messages.ts';
 import { count, insertNoPrescription, prescriptionCounters } from './support/store.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const NCP = 'system/MedicationRequest.cruds system/MedicationDispense.cruds';
 const PHARMACY = 'system/MedicationRequest.rs system/MedicationDispense.cruds';
@@ -52,7 +53,10 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
     const bundle = JSON.parse(messages[0]!.payload) as Bundle;
     const md = bundle.entry!.find((e) => e.resource?.resourceType === 'MedicationDispense')!.resource as MedicationDispense;
     const binary = bundle.entry!.find((e) => e.resource?.resourceType === 'Binary')!.resource as Binary;
-    return { message: messages[0]!, bundle, md, binary, cda: Buffer.from(binary.data!, 'base64').toString('utf8') };
+    const cda = Buffer.from(binary.data!, 'base64').toString('utf8');
+    // Every eDispensation sent to the NCP passes the schema the NCP parses it with.
+    await expectSchemaValidCda(cda);
+    return { message: messages[0]!, bundle, md, binary, cda };
   }
 
   describe('the EU prescription from the NCP', () => {
@@ -169,7 +173,7 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
       expect([order?.attr('root'), order?.attr('extension')]).toEqual(['2.16.17.710.850.1000.990.1', prescriptionId]);
       // The REFR entry carries the prescribed product, copied from the stored EU prescription.
       expect(cda).toContain('<name>Lantus SoloStar</name>');
-      expect(cda).toMatch(/<pharm:formCode code="11050" codeSystem="0.4.0.127.0.16.1.1.2.1"[^>]*>\s*<pharm:translation code="9" codeSystem="2.16.578.1.12.4.1.1.7448"/);
+      expect(cda).toMatch(/<pharm:formCode code="11050" codeSystem="0.4.0.127.0.16.1.1.2.1"[^>]*>\s*<translation code="9" codeSystem="2.16.578.1.12.4.1.1.7448"/);
       expect(cda).toContain('code="SUBST"');
       expect(cda).toContain('<id root="2.16.578.1.12.4.1.2" extension="8090688"/>');
     });

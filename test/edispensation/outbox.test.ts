@@ -23,6 +23,7 @@ import { engines, getTestDb } from '../support/db.ts';
 import { czechDispensation, NCP } from './support/fixtures.ts';
 import { insertNoPrescription } from './support/store.ts';
 import { validateM10 } from './support/xsd.ts';
+import { PRODUCTION_ENV } from '../support/production-env.ts';
 
 const POLICY: RetryPolicy = { baseMs: 1000, maxMs: 60_000, maxAttempts: 5 };
 
@@ -301,7 +302,7 @@ describe('http adapter', () => {
 });
 
 describe('delivery configuration', () => {
-  const prod = { HELSEBRO_MODE: 'production', AUTH_JWKS_URL: 'https://idp.example/jwks', AUTH_ISSUER: 'https://idp.example', AUTH_AUDIENCE: 'helsebro', PUBLIC_BASE_URL: 'https://helsebro.example' };
+  const prod = PRODUCTION_ENV;
 
   it('posts to the configured URLs, writes files in demo mode without one, and leaves production messages waiting', () => {
     const withUrls = deliveryAdapters(loadConfig({ M10_DELIVERY_URL: 'https://rf.example/m10', NCP_DELIVERY_URL: 'https://ncp.example/ed', HELSEBRO_DATA_DIR: '/tmp/hb' }));

@@ -8,6 +8,7 @@ import { EXPORT_RULE_CODES } from '../../src/eprescription/rules.ts';
 import { exportContext, m1Spec, nsStyle } from './support/m1-arbitraries.ts';
 import { buildM1 } from './support/m1-builder.ts';
 import { depsFor, preparedDb } from './support/pipeline.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 describe('conversion of generated M1s', () => {
   let deps: PipelineDeps;
@@ -17,6 +18,7 @@ describe('conversion of generated M1s', () => {
 
   it('converts with checked outputs or refuses by named rules, and never throws', async () => {
     const codes = new Set<string>(EXPORT_RULE_CODES);
+    const cdas: string[] = [];
     await fc.assert(
       fc.asyncProperty(m1Spec, nsStyle, exportContext, async (spec, style, ctx) => {
         const r = await convertM1(buildM1(spec, style), deps, {
@@ -38,8 +40,10 @@ describe('conversion of generated M1s', () => {
         expect(c.bundle.type).toBeDefined();
         expect(c.bundle.entry!.some((e) => e.resource!.resourceType === 'MedicationRequest')).toBe(true);
         expect(checkEhdsiCda(c.cda, 'ePrescription')).toEqual(expect.objectContaining({ ok: true }));
+        cdas.push(c.cda);
       }),
       { numRuns: 60 },
     );
+    await expectSchemaValidCda(cdas);
   });
 });

@@ -13,6 +13,7 @@ import type { DrugRegistry } from '../../src/registries/drugs.ts';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
 import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
 import { depsFor, fixture, preparedDb } from './support/pipeline.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const NOW = new Date('2026-03-02T10:00:00+01:00');
 
@@ -20,8 +21,7 @@ describe('conversions, field by field', () => {
   let deps: PipelineDeps;
   beforeAll(async () => {
     const stored = depsFor(await preparedDb('pglite'));
-    // Exactly the demo FEST extract, not the worker's shared store (other files load FEST fixtures into it,
-    // and a product this file needs FEST not to know could then be found by ATC and name).
+    // Exactly the demo FEST extract, not the worker's shared store (other files load FEST fixtures into it).
     const drugs = memoryDrugRegistry(await readFestRecords(DEMO_FEST_FILE));
     deps = { ...stored, registries: { ...stored.registries, drugs } };
   });
@@ -34,6 +34,7 @@ describe('conversions, field by field', () => {
   const exported = async (bytes: Uint8Array | string, facts: Partial<ChainFacts> = {}, d: PipelineDeps = deps): Promise<Converted> => {
     const c = await convert(bytes, facts, d);
     if (!c.exportable) throw new Error(`refused: ${c.decision.reasons.map((r) => r.code).join(', ')}`);
+    await expectSchemaValidCda(c.cda);
     return c;
   };
   const get = <T>(c: Converted, type: string): T => c.bundle.entry!.find((e) => e.resource?.resourceType === type)!.resource as T;
@@ -142,7 +143,6 @@ describe('conversions, field by field', () => {
     const broken: DrugRegistry = {
       byVarenr: () => Promise.reject(new Error('down')),
       byFestId: () => Promise.reject(new Error('down')),
-      byAtcAndName: () => Promise.reject(new Error('down')),
     };
     const failing: PipelineDeps = {
       ...deps,

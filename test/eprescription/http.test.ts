@@ -15,6 +15,7 @@ import type { Db } from '../../src/store/db.ts';
 import { engines, getTestDb } from '../support/db.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { FIXTURES } from './support/pipeline.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const NCP = 'system/MedicationRequest.crs';
 const demo = (key: number, changes: Partial<DemoPrescription> = {}): DemoPrescription => ({ ...DEMO_PRESCRIPTIONS[key]!, msgId: randomUUID(), ...changes });
@@ -104,6 +105,15 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       expect((await importXml(demoM1(p, new Date()))).status).toBe(422);
     });
 
+    it('gives the reasons in bokmål when Accept-Language asks for it', async () => {
+      const res = await importXml(readFileSync(`${FIXTURES}valid/15-last-resept.xml`), { 'accept-language': 'nb-NO, en;q=0.5' });
+      expect(res.status).toBe(422);
+      const oo = await outcome(res);
+      expect(oo.issue.map((i) => i.diagnostics)).toContain('Låste resepter kan ikke sendes til utlandet.');
+      const en = await outcome(await importXml(readFileSync(`${FIXTURES}valid/15-last-resept.xml`), { 'accept-language': 'en' }));
+      expect(en.issue.map((i) => i.diagnostics)).toContain('Locked prescriptions cannot be sent abroad.');
+    });
+
     it('names every rule that applies', async () => {
       const res = await importXml(readFileSync(`${FIXTURES}valid/21-mange-grunner.xml`));
       expect(res.status).toBe(422);
@@ -119,6 +129,17 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       const oo = await outcome(res);
       expect(oo.resourceType).toBe('OperationOutcome');
       expect(oo.issue.length).toBeGreaterThan(0);
+    });
+
+    it('names a package FEST does not know in the Prefer: return=OperationOutcome answer', async () => {
+      const base = demo(0);
+      const p = demo(0, { drug: { ...base.drug, varenr: '999917', name: 'Hydrokortison Orifarm Tab 20 mg' } });
+      const res = await importXml(demoM1(p, new Date()), { prefer: 'return=OperationOutcome' });
+      expect(res.status).toBe(201);
+      const oo = await outcome(res);
+      const unknown = oo.issue.find((i) => i.details?.coding?.[0]?.code === 'FEST-UNKNOWN-PRODUCT');
+      expect(unknown).toMatchObject({ severity: 'warning' });
+      expect(unknown?.diagnostics).toContain('Legemiddelpakning with varenummer 999917');
     });
 
     it.each([
@@ -159,6 +180,7 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       expect(xml).not.toContain('<script>');
       expect(xml).toContain('&lt;script&gt;');
       expect(checkEhdsiCda(xml).ok).toBe(true);
+      await expectSchemaValidCda(xml);
     });
 
     it('needs the create scope', async () => {
@@ -219,6 +241,7 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       expect(read.dispenseRequest?.numberOfRepeatsAllowed).toBe(1);
       const cda = await (await ncp(`/fhir/MedicationRequest/${id}/$ehdsi-cda`)).text();
       expect(cda).toContain('<repeatNumber value="2"/>');
+      await expectSchemaValidCda(cda);
       // All four used: no longer offered.
       await db.query('update prescription set dispensings_done = 4 where id = $1', [id]);
       const b = await search(`patient=${PERSONAS.addison.id}`);
@@ -280,8 +303,9 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       const cda = await ncp(`/fhir/MedicationRequest/${id}/$ehdsi-cda`);
       expect(cda.status).toBe(200);
       expect(cda.headers.get('content-type')).toMatch(/^application\/xml/);
-      const check = checkEhdsiCda(await cda.text());
-      expect(check.issues).toEqual([]);
+      const xml = await cda.text();
+      expect(checkEhdsiCda(xml).issues).toEqual([]);
+      await expectSchemaValidCda(xml);
     });
 
     it('answers 404 for an unknown or malformed id', async () => {

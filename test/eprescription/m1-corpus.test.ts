@@ -53,6 +53,7 @@ const VALID: Record<string, { item: Item; reasons: ExportRuleCode[] }> = {
   '31-kompakt-uten-mellomrom.xml': { item: 'LegemiddelVirkestoff', reasons: [] },
   '32-cdata-kommentarer-utvidelse.xml': { item: 'Legemiddelpakning', reasons: [] },
   '33-windows-1252.xml': { item: 'Legemiddelpakning', reasons: [] },
+  '34-veterinaer.xml': { item: 'Legemiddelpakning', reasons: ['NO-EXPORT-VETERINARY'] },
 };
 
 interface Refusal {

@@ -10,6 +10,7 @@ import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescri
 import { decideExport } from '../../src/eprescription/rules.ts';
 import { validateMpdBundle } from '../../src/eprescription/validate-fhir.ts';
 import type { Db } from '../../src/store/db.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
 import { engines } from '../support/db.ts';
 import { profileErrors } from './support/mpd-validate.ts';
 import { depsFor, fixture, fixtureNames, officialM1s, preparedDb } from './support/pipeline.ts';
@@ -89,6 +90,13 @@ describe.each(engines)('the pipeline over the corpus (%s)', (engine) => {
       expect(check.issues, label).toEqual([]);
       expect(check.kind).toBe('ePrescription');
     }
+  });
+
+  it('every CDA validates against CDA_Pharma.xsd, in one run', async () => {
+    await expectSchemaValidCda(
+      converted.map((x) => x.c.cda),
+      converted.map((x) => x.label),
+    );
   });
 
   it('never converts a reseptgruppe A or B prescription', () => {

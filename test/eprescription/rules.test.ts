@@ -13,6 +13,7 @@ import {
   exportReasonIssues,
   exportRefusal,
   exportRuleCodeSystem,
+  reasonLanguage,
   type ExportContext,
 } from '../../src/eprescription/rules.ts';
 
@@ -52,6 +53,7 @@ describe('the rule catalogue', () => {
       'NO-EXPORT-GUARDIAN-RESERVATION',
       'NO-EXPORT-DOCTORS-NAME',
       'NO-EXPORT-OWN-PRACTICE',
+      'NO-EXPORT-VETERINARY',
       'NO-EXPORT-EXPIRED',
       'NO-EXPORT-NOT-YET-DISPENSABLE',
       'NO-EXPORT-RECALLED',
@@ -230,7 +232,35 @@ describe('the decision', () => {
   });
 });
 
+describe('veterinary prescriptions', () => {
+  it('refuses a prescription from a veterinarian (9060 VE), pointing at the category; a doctor is no reason', () => {
+    const m = fresh();
+    m.prescriber.category = { code: 'VE', display: 'Veterinær' };
+    const d = decideExport(m, ctx());
+    expect(d.reasons.map((r) => r.code)).toEqual(['NO-EXPORT-VETERINARY']);
+    expect(d.reasons[0]?.expression[0]).toMatch(/TypeHealthcareProfessional$/);
+    expect(d.reasons[0]?.detail?.nb).toBe('Forskriveren er veterinær.');
+    m.prescriber.category = { code: 'LE', display: 'Lege' };
+    expect(codes(m)).toEqual([]);
+  });
+});
+
 describe('reasons as OperationOutcome issues', () => {
+  it('speaks bokmål when Accept-Language ranks a Norwegian tag first, else English', () => {
+    expect(reasonLanguage('nb-NO,nb;q=0.9,en;q=0.8')).toBe('nb');
+    expect(reasonLanguage('no')).toBe('nb');
+    expect(reasonLanguage('nn;q=0.5, en;q=0.9')).toBe('en');
+    expect(reasonLanguage('en-GB,nb;q=0.7')).toBe('en');
+    expect(reasonLanguage('de, nb;q=0.3')).toBe('nb');
+    expect(reasonLanguage('fr')).toBe('en');
+    expect(reasonLanguage(undefined)).toBe('en');
+    expect(reasonLanguage('nb;q=0, en')).toBe('en');
+    const m = fresh();
+    m.resept.lastResept = true;
+    const nb = exportRefusal(decideExport(m, ctx()), 'nb');
+    expect(nb?.issues[0]).toMatchObject({ diagnostics: 'Låste resepter kan ikke sendes til utlandet.', details: { coding: [{ code: 'NO-EXPORT-LOCKED', display: 'Låste resepter kan ikke sendes til utlandet.' }] } });
+  });
+
   it('carries the rule code in details.coding and the M1 element in expression', () => {
     const m = fresh();
     m.resept.lastResept = true;

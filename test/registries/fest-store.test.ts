@@ -139,35 +139,39 @@ describe.each(engines)('FEST in the store (%s)', (engine) => {
     ]);
   });
 
-  it('matches ATC and name as the M1 writes it (case, decimal comma, spacing)', async () => {
-    expect((await registry.byAtcAndName('R05DA01', 'COSYLAN mikst 1,7 mg/ml'))?.kind).toBe('merkevare');
-    expect((await registry.byAtcAndName('H02AB09', 'Hydrokortison Tab 10 mg'))?.kind).toBe('legemiddel-virkestoff');
-    expect(await registry.byAtcAndName('R05DA01', 'Something else entirely')).toBeUndefined();
-    expect(await registry.byAtcAndName('H02AB09', '')).toBeUndefined();
-  });
-
   it('findProduct: a known product by varenummer has no warnings', async () => {
-    const r = await findProduct(registry, { varenr: '154021', atc: 'M01AE01', name: 'Ibux Tab 400 mg' });
+    const r = await findProduct(registry, { kind: 'Legemiddelpakning', varenr: '154021', atc: 'M01AE01', name: 'Ibux Tab 400 mg' });
     expect(r).toMatchObject({ matchedBy: 'varenr', warnings: [] });
     expect(r.product?.ingredients[0]?.strength).toEqual({ value: 400, unit: 'mg' });
   });
 
   it('findProduct: an unknown product is no error, but a warning with a stable code', async () => {
-    const r = await findProduct(registry, { varenr: '123456', atc: 'N02BE01', name: 'Ukjent <b>Tab</b> 1 mg' }, { expression: 'Resept.ReseptDokLegemiddel' });
-    // The name matches nothing well enough, so nothing is guessed.
+    const r = await findProduct(registry, { kind: 'Legemiddelpakning', varenr: '123456', atc: 'N02BE01', name: 'Ukjent <b>Tab</b> 1 mg' }, { expression: 'Resept.ReseptDokLegemiddel' });
     expect(r.product).toBeUndefined();
     expect(r.warnings).toHaveLength(1);
     expect(r.warnings[0]).toMatchObject({ severity: 'warning', code: 'not-found', expression: ['Resept.ReseptDokLegemiddel'] });
     expect(r.warnings[0]?.details?.coding?.[0]?.code).toBe('FEST-UNKNOWN-PRODUCT');
   });
 
-  it('findProduct: falls back to ATC + name and says so; warns on an expired entry and an ATC mismatch', async () => {
-    const byName = await findProduct(registry, { varenr: '000001', atc: 'C10AA01', name: 'Zocor Tab 10 mg' });
-    expect(byName.matchedBy).toBe('atc-name');
-    expect(byName.warnings.map((w) => w.details?.coding?.[0]?.code)).toEqual(['FEST-MATCHED-BY-NAME']);
-    const expired = await findProduct(registry, { varenr: '017454' });
+  it('findProduct: never by ATC and name, even when both match a product exactly', async () => {
+    const byName = await findProduct(registry, { kind: 'Legemiddelpakning', varenr: '000001', atc: 'C10AA01', name: 'Zocor Tab 10 mg' });
+    expect(byName.product).toBeUndefined();
+    expect(byName.warnings.map((w) => w.details?.coding?.[0]?.code)).toEqual(['FEST-UNKNOWN-PRODUCT']);
+    expect(byName.warnings[0]?.diagnostics).toContain('Legemiddelpakning with varenummer 000001');
+  });
+
+  it('findProduct: a FEST id on a package counts only when it is the package with that varenummer', async () => {
+    const known = await registry.byVarenr('154021');
+    const same = await findProduct(registry, { kind: 'Legemiddelpakning', varenr: '999999', festId: known!.festId });
+    expect(same.product).toBeUndefined();
+    const merkevare = await findProduct(registry, { kind: 'LegemiddelMerkevare', festId: known!.merkevareId });
+    expect(merkevare).toMatchObject({ matchedBy: 'fest-id', product: { kind: 'merkevare' } });
+  });
+
+  it('findProduct: warns on an expired entry and an ATC mismatch', async () => {
+    const expired = await findProduct(registry, { kind: 'Legemiddelpakning', varenr: '017454' });
     expect(expired.warnings.map((w) => w.details?.coding?.[0]?.code)).toEqual(['FEST-EXPIRED-ENTRY']);
-    const mismatch = await findProduct(registry, { varenr: '154021', atc: 'N02BE01' });
+    const mismatch = await findProduct(registry, { kind: 'Legemiddelpakning', varenr: '154021', atc: 'N02BE01' });
     expect(mismatch.warnings.map((w) => w.details?.coding?.[0]?.code)).toEqual(['FEST-ATC-MISMATCH']);
   });
 });

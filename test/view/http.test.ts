@@ -12,8 +12,10 @@ import { seedDemoSummarySources } from '../../src/summary/seed.ts';
 import { engines, getTestDb } from '../support/db.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { viewClient } from './support/client.ts';
+import { sessionCookie } from './support/session.ts';
 import { tableRows, textOf } from './support/html.ts';
 import { insertEuPrescription } from './support/prescriptions.ts';
+import { PRODUCTION_ENV } from '../support/production-env.ts';
 
 /** Born 31.12.1999 (month + 80: synthetic), individual numbers from 499 down: valid check digits, no demo patient. */
 function unusedPersonNumber(): string {
@@ -115,14 +117,23 @@ describe.each(engines)('the clinician view over HTTP (%s)', (engine) => {
   });
 
   it('shows the view to health personnel only, not to a citizen token', async () => {
-    const token = await srv.token({ patient: PERSONAS.ms.fnr, scope: 'patient/Patient.r' });
-    const res = await fetch(`${srv.url}/view/patient/ms`, { redirect: 'manual', headers: { cookie: `${SESSION_COOKIE}=${token}` } });
+    const cookie = await sessionCookie(srv, db, { patient: PERSONAS.ms.fnr, scope: 'patient/Patient.r' });
+    const res = await fetch(`${srv.url}/view/patient/ms`, { redirect: 'manual', headers: { cookie } });
     expect(res.status).toBe(403);
   });
 
+  it('refuses a stored session whose token was issued for the API, not for the view', async () => {
+    const cookie = await sessionCookie(srv, db, { scope: VIEW_SCOPES, audience: undefined });
+    const res = await fetch(`${srv.url}/view/patient/ms`, { redirect: 'manual', headers: { cookie } });
+    expect(res.status).toBe(401);
+    expect(res.headers.getSetCookie().some((l) => l.startsWith(`${SESSION_COOKIE}=;`) && l.includes('Max-Age=0'))).toBe(true);
+    // The refused session is gone: the same cookie again finds nothing.
+    expect((await fetch(`${srv.url}/view/`, { redirect: 'manual', headers: { cookie } })).status).toBe(401);
+  });
+
   it('applies the token scopes as the API does', async () => {
-    const token = await srv.token({ scope: 'user/Condition.rs' });
-    const res = await fetch(`${srv.url}/view/patient/ms`, { redirect: 'manual', headers: { cookie: `${SESSION_COOKIE}=${token}`, 'x-request-id': `view-scope-${engine}-01` } });
+    const cookie = await sessionCookie(srv, db, { scope: 'user/Condition.rs' });
+    const res = await fetch(`${srv.url}/view/patient/ms`, { redirect: 'manual', headers: { cookie, 'x-request-id': `view-scope-${engine}-01` } });
     expect(res.status).toBe(403);
     const rows = await auditFor(db, `view-scope-${engine}-01`);
     expect(rows).toHaveLength(1);
@@ -285,12 +296,11 @@ describe.each(engines)('the clinician view behind https (%s)', (engine) => {
 describe.each(engines)('the clinician view in production mode (%s)', (engine) => {
   let srv: TestServer;
   beforeAll(async () => {
+    // An issuer on a closed loopback port: HelseID cannot be reached (nothing leaves the machine).
     srv = await startTestServer(engine, {
-      HELSEBRO_MODE: 'production',
+      ...PRODUCTION_ENV,
       AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
-      AUTH_ISSUER: 'https://helseid-sts.test.nhn.no',
-      AUTH_AUDIENCE: 'helsebro',
-      PUBLIC_BASE_URL: 'https://helsebro.test.nhn.no',
+      AUTH_ISSUER: 'http://127.0.0.1:9',
     });
   });
   afterAll(async () => {
@@ -304,10 +314,16 @@ describe.each(engines)('the clinician view in production mode (%s)', (engine) =>
     expect((await c.post('/view/signin', { hpr: '9144889', csrf: c.csrf() ?? '' })).status).toBe(404);
   });
 
-  it('answers 401 without a session, saying that clinicians sign in with HelseID', async () => {
+  it('sends a visitor without a session to the HelseID sign-in, remembering the page', async () => {
     const res = await fetch(`${srv.url}/view/patient/ms`, { redirect: 'manual' });
-    expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="helsebro"');
-    expect(textOf(await res.text())).toContain('Klinikere logger inn med HelseID');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/view/login?next=%2Fview%2Fpatient%2Fms');
+  });
+
+  it('answers 503 with a page, not a broken redirect, while HelseID cannot be reached', async () => {
+    const res = await fetch(`${srv.url}/view/login?next=%2Fview%2F`, { redirect: 'manual' });
+    expect(res.status).toBe(503);
+    expect(textOf(await res.text())).toContain('HelseID kan ikke nås');
+    expect(res.headers.getSetCookie().some((l) => l.startsWith('helsebro_view_login='))).toBe(false);
   });
 });

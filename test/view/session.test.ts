@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   clearCookie,
+  cookieId,
   CSRF_COOKIE,
   csrfFromCookie,
   csrfMatches,
@@ -10,8 +11,8 @@ import {
   safeNext,
   sameOriginFetch,
   serializeCookie,
+  LOGIN_COOKIE,
   SESSION_COOKIE,
-  sessionToken,
 } from '../../src/http/view/session.ts';
 
 describe('cookies', () => {
@@ -38,11 +39,22 @@ describe('cookies', () => {
     expect(clearCookie(SESSION_COOKIE, true)).toBe('helsebro_view_session=; Path=/view; HttpOnly; SameSite=Strict; Max-Age=0; Secure');
   });
 
-  it('takes only token-shaped session values to the verifier', () => {
-    expect(sessionToken(parseCookies(`${SESSION_COOKIE}=aaa.bbb.ccc`))).toBe('aaa.bbb.ccc');
-    expect(sessionToken(parseCookies(`${SESSION_COOKIE}=a%0Ab`))).toBeUndefined();
-    expect(sessionToken(parseCookies(`${SESSION_COOKIE}=<script>`))).toBeUndefined();
-    expect(sessionToken(parseCookies('other=1'))).toBeUndefined();
+  it('takes only opaque-id-shaped session and sign-in values to the store, never a token', () => {
+    const id = 'A'.repeat(42) + '_';
+    expect(cookieId(parseCookies(`${SESSION_COOKIE}=${id}`), SESSION_COOKIE)).toBe(id);
+    expect(cookieId(parseCookies(`${LOGIN_COOKIE}=${id}`), LOGIN_COOKIE)).toBe(id);
+    expect(cookieId(parseCookies(`${LOGIN_COOKIE}=${id}`), SESSION_COOKIE)).toBeUndefined();
+    expect(cookieId(parseCookies(`${SESSION_COOKIE}=aaa.bbb.ccc`), SESSION_COOKIE)).toBeUndefined();
+    expect(cookieId(parseCookies(`${SESSION_COOKIE}=${id}A`), SESSION_COOKIE)).toBeUndefined();
+    expect(cookieId(parseCookies(`${SESSION_COOKIE}=a%0Ab`), SESSION_COOKIE)).toBeUndefined();
+    expect(cookieId(parseCookies(`${SESSION_COOKIE}=<script>`), SESSION_COOKIE)).toBeUndefined();
+    expect(cookieId(parseCookies('other=1'), SESSION_COOKIE)).toBeUndefined();
+  });
+
+  it('writes the sign-in cookie SameSite=Lax (the provider redirects back from another site)', () => {
+    expect(serializeCookie(LOGIN_COOKIE, 'v', { secure: true, maxAgeSec: 600, sameSite: 'Lax' })).toBe(
+      'helsebro_view_login=v; Path=/view; HttpOnly; SameSite=Lax; Max-Age=600; Secure',
+    );
   });
 });
 

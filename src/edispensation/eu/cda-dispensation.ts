@@ -293,8 +293,8 @@ function concept(name: string, cc: CodeableConcept | undefined): XmlNode {
   const codings = (cc?.coding ?? []).filter((c) => c.code && c.system && oidOf(c.system));
   const [first, ...rest] = codings;
   if (!first) return x(name, { nullFlavor: 'UNK' }, cc?.text ? x('originalText', {}, cc.text) : undefined);
-  const tag = name.startsWith('pharm:') ? 'pharm:translation' : 'translation';
-  return x(name, cd(first), rest.map((c) => x(tag, cd(c))));
+  // A pharm: coded element is a v3 CE: its translations are v3 elements too (CDA_Pharma.xsd).
+  return x(name, cd(first), rest.map((c) => x('translation', cd(c))));
 }
 
 const decimal = (n: number): string => (Number.isInteger(n) ? n.toFixed(0) : n.toFixed(6).replace(/0+$/, '').replace(/\.$/, ''));

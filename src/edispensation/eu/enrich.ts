@@ -50,7 +50,7 @@ export async function enrichNorwegianDispensation(d: Dispensation, reg: EnrichRe
 
   let product: FestProduct | undefined;
   if (reg.drugs) {
-    const found = await findProduct(reg.drugs, { varenr: d.product.varenummer, atc: d.product.atc?.code, name: d.product.name }, { expression: 'MedicationDispense.medicationReference' });
+    const found = await findProduct(reg.drugs, { kind: 'Legemiddelpakning', varenr: d.product.varenummer, atc: d.product.atc?.code, name: d.product.name }, { expression: 'MedicationDispense.medicationReference' });
     product = found.product;
     warnings.push(...found.warnings);
   }

@@ -3,14 +3,14 @@
 // main thread and the worker threads.
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { toOperationOutcome } from '../../fhir/outcomes.ts';
 import { demoHprRegistry, hprRegistryFromTable } from '../../registries/hpr.ts';
 import type { PopulationRegistry } from '../../registries/population.ts';
 import { memoryDrugRegistry, readFestRecords } from '../fest-memory.ts';
 import { assertExportableGroup } from '../guard.ts';
 import { convertM1, type PipelineDeps } from '../pipeline.ts';
-import { exportReasonIssues } from '../rules.ts';
+import { exportReasonIssues, type ReasonLanguage } from '../rules.ts';
 
 export type OutputFormat = 'fhir' | 'cda' | 'both';
 
@@ -25,6 +25,8 @@ export interface ConvertSettings {
   /** The day the export rules judge on (ISO date); undefined: today. */
   date?: string | undefined;
   maxBytes: number;
+  /** The language of refusal reasons in NAME.outcome.json. */
+  lang: ReasonLanguage;
 }
 
 export interface FileJob {
@@ -39,6 +41,8 @@ export interface FileResult {
   /** Rule codes (refused) or error codes (failed). */
   codes: string[];
   message?: string;
+  /** The conversion's warnings by kind (the registry code, else the issue type), for the summary. */
+  warnings: string[];
   /** The output text, when asked for (a single file printed to stdout). */
   output?: string;
 }
@@ -66,6 +70,9 @@ async function write(path: string, text: string): Promise<void> {
   await writeFile(path, text);
 }
 
+/** A warning's kind: its stable code (FEST-UNKNOWN-PRODUCT, unmapped-code ...) when it has one. */
+export const warningKind = (i: OperationOutcomeIssue): string => i.details?.coding?.[0]?.code ?? i.code;
+
 const errorCodes = (oo: OperationOutcome): string[] => {
   const codes = oo.issue.flatMap((i) => i.details?.coding?.map((c) => c.code ?? '') ?? []).filter(Boolean);
   return codes.length ? [...new Set(codes)] : [...new Set(oo.issue.map((i) => i.code))];
@@ -74,20 +81,20 @@ const errorCodes = (oo: OperationOutcome): string[] => {
 export async function convertFile(job: FileJob, deps: PipelineDeps, settings: ConvertSettings, keepOutput = false): Promise<FileResult> {
   try {
     const size = (await stat(job.path)).size;
-    if (size > settings.maxBytes) return { path: job.path, outcome: 'failed', codes: ['xml-too-large'], message: `${size} bytes; the limit is ${settings.maxBytes}` };
+    if (size > settings.maxBytes) return { path: job.path, outcome: 'failed', codes: ['xml-too-large'], warnings: [], message: `${size} bytes; the limit is ${settings.maxBytes}` };
     const bytes = await readFile(job.path);
     const now = settings.date ? new Date(`${settings.date}T12:00:00+01:00`) : new Date();
     const r = await convertM1(bytes, deps, { now, parse: { maxBytes: settings.maxBytes } });
     if (!r.ok) {
       const oo = toOperationOutcome(r.problem);
       if (settings.out) await write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
-      return { path: job.path, outcome: 'failed', codes: errorCodes(oo), message: r.problem.issues[0]?.diagnostics ?? 'failed' };
+      return { path: job.path, outcome: 'failed', codes: errorCodes(oo), warnings: [], message: r.problem.issues[0]?.diagnostics ?? 'failed' };
     }
     const c = r.value;
     if (!c.exportable) {
-      const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: exportReasonIssues(c.decision) };
+      const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: exportReasonIssues(c.decision, settings.lang) };
       if (settings.out) await write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
-      return { path: job.path, outcome: 'refused', codes: c.decision.reasons.map((x) => x.code) };
+      return { path: job.path, outcome: 'refused', codes: c.decision.reasons.map((x) => x.code), warnings: [] };
     }
     // The last gate before anything leaves: never a group A or B prescription.
     assertExportableGroup([...c.groups, c.enrichment.product?.prescriptionGroup], 'the convert-m1 output');
@@ -95,11 +102,14 @@ export async function convertFile(job: FileJob, deps: PipelineDeps, settings: Co
     if (settings.out) {
       if (settings.format !== 'cda') await write(outputPath(settings, job.rel, '.fhir.json'), fhir);
       if (settings.format !== 'fhir') await write(outputPath(settings, job.rel, '.cda.xml'), c.cda);
+      // Beside the outputs, what the reader of them should know: a product FEST lacks, an unmapped code ...
+      const sidecar: OperationOutcome = { resourceType: 'OperationOutcome', issue: c.warnings.length ? c.warnings : [{ severity: 'information', code: 'informational', diagnostics: 'No warnings' }] };
+      await write(outputPath(settings, job.rel, '.warnings.json'), `${JSON.stringify(sidecar, null, 2)}\n`);
     }
-    const result: FileResult = { path: job.path, outcome: 'converted', codes: [] };
+    const result: FileResult = { path: job.path, outcome: 'converted', codes: [], warnings: c.warnings.map(warningKind) };
     if (keepOutput) result.output = settings.format === 'cda' ? c.cda : settings.format === 'both' ? `${fhir}${c.cda}` : fhir;
     return result;
   } catch (err) {
-    return { path: job.path, outcome: 'failed', codes: ['exception'], message: err instanceof Error ? err.message : String(err) };
+    return { path: job.path, outcome: 'failed', codes: ['exception'], warnings: [], message: err instanceof Error ? err.message : String(err) };
   }
 }

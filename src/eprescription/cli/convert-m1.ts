@@ -1,8 +1,9 @@
 // `npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD]
-// [--workers N]`: converts M1 files to the EU ePrescription without a server. Directories are walked as a
+// [--workers N] [--lang en|nb]`: converts M1 files to the EU ePrescription without a server. Directories are walked as a
 // stream (one open directory per level, files handed out as they are found), a bounded number of files is
 // in flight at any time, and with many files every core converts (worker threads). A progress bar on a
-// terminal; a summary at the end. Exit code 0 when every file was read (converted or refused by rule),
+// terminal; a summary at the end (with a count per warning kind), and with --out a NAME.warnings.json beside
+// each converted file's outputs. Exit code 0 when every file was read (converted or refused by rule),
 // 1 when any file failed, 2 for a usage error.
 import { opendir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -14,9 +15,10 @@ import { DEMO_FEST_FILE } from '../../registries/fest/ingest.ts';
 // Types only: the pipeline (and @medplum/core with it) is loaded by whichever thread converts, so with worker
 // threads the main thread stays a small dispatcher.
 import type { ConvertSettings, FileJob, FileResult, OutputFormat } from './convert-file.ts';
+import type { ReasonLanguage } from '../rules.ts';
 
 export const CONVERT_USAGE =
-  'usage: npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD] [--workers N]';
+  'usage: npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD] [--workers N] [--lang en|nb]';
 
 export interface ConvertIo {
   stdout: NodeJS.WritableStream;
@@ -30,10 +32,11 @@ interface Options {
   fest: string;
   date?: string;
   workers?: number;
+  lang: ReasonLanguage;
 }
 
 function parseArgs(args: readonly string[]): Options | string {
-  const opts: Options = { inputs: [], format: 'fhir', fest: DEMO_FEST_FILE };
+  const opts: Options = { inputs: [], format: 'fhir', fest: DEMO_FEST_FILE, lang: 'en' };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string | undefined => args[++i];
@@ -57,6 +60,10 @@ function parseArgs(args: readonly string[]): Options | string {
       const v = Number(value());
       if (!Number.isInteger(v) || v < 1 || v > 64) return '--workers is a whole number from 1 to 64';
       opts.workers = v;
+    } else if (a === '--lang') {
+      const v = value();
+      if (v !== 'en' && v !== 'nb') return '--lang is en or nb (the language of refusal reasons)';
+      opts.lang = v;
     } else if (a.startsWith('-')) {
       return `unknown option ${a}`;
     } else {
@@ -103,6 +110,7 @@ interface Tally {
   failed: number;
   refusedBy: Map<string, number>;
   failedBy: Map<string, number>;
+  warningsBy: Map<string, number>;
   failures: { path: string; message: string }[];
 }
 
@@ -111,6 +119,7 @@ function tally(t: Tally, r: FileResult): void {
   t[r.outcome]++;
   const counts = r.outcome === 'refused' ? t.refusedBy : r.outcome === 'failed' ? t.failedBy : undefined;
   for (const code of r.codes) counts?.set(code, (counts.get(code) ?? 0) + 1);
+  for (const kind of r.warnings) t.warningsBy.set(kind, (t.warningsBy.get(kind) ?? 0) + 1);
   if (r.outcome === 'failed' && t.failures.length < 20) t.failures.push({ path: r.path, message: r.message ?? r.codes.join(', ') });
 }
 
@@ -123,6 +132,7 @@ function summary(t: Tally): string {
   const lines = [`convert-m1: ${t.files} file${t.files === 1 ? '' : 's'}: ${t.converted} converted, ${t.refused} refused by rule, ${t.failed} failed`];
   if (t.refusedBy.size) lines.push('refused by rule:', by(t.refusedBy));
   if (t.failedBy.size) lines.push('failed:', by(t.failedBy));
+  if (t.warningsBy.size) lines.push('warnings in converted files:', by(t.warningsBy));
   for (const f of t.failures) lines.push(`  ${f.path}: ${f.message}`);
   if (t.failed > t.failures.length) lines.push(`  ... and ${t.failed - t.failures.length} more`);
   return `${lines.join('\n')}\n`;
@@ -216,6 +226,7 @@ export async function convertM1Command(args: readonly string[], config: Config, 
     out: opts.out,
     date: opts.date,
     maxBytes: config.maxBodyBytes.xml,
+    lang: opts.lang,
   };
   // One file and no output folder: the output goes to stdout, the summary to stderr.
   const single = opts.inputs.length === 1 && !opts.out && (await stat(opts.inputs[0]!)).isFile();
@@ -226,7 +237,7 @@ export async function convertM1Command(args: readonly string[], config: Config, 
   // Many files go to worker threads even on one core: a worker's heap is capped (see runInWorkers).
   const threaded = total >= WORKER_THRESHOLD || workers > 1;
   const bar = io.stderr.isTTY && !single ? new SingleBar({ format: 'M1 [{bar}] {value}/{total} | {converted} converted, {refused} refused, {failed} failed', stream: io.stderr, hideCursor: true }) : undefined;
-  const t: Tally = { files: 0, converted: 0, refused: 0, failed: 0, refusedBy: new Map(), failedBy: new Map(), failures: [] };
+  const t: Tally = { files: 0, converted: 0, refused: 0, failed: 0, refusedBy: new Map(), failedBy: new Map(), warningsBy: new Map(), failures: [] };
   bar?.start(total, 0, { converted: 0, refused: 0, failed: 0 });
   const onResult = (r: FileResult): void => {
     tally(t, r);

@@ -181,6 +181,9 @@ function identifierOf(v: SourceValue): Identifier | undefined {
   return v.el.text ? { value: v.el.text } : undefined;
 }
 
+/** Only zeros: what systems write when they have no identifier to give. */
+const PLACEHOLDER_ID = /^0+$/;
+
 const splitNames = (s: string | undefined): string[] => (s ? s.split(/\s+/).filter(Boolean) : []);
 
 function nameOf(el: XmlElement): PersonName | undefined {
@@ -245,8 +248,8 @@ const tsDate = (el: XmlElement | undefined): string | undefined => {
   return raw && /^\d{4}-\d{2}-\d{2}/.test(raw) ? raw.slice(0, 10) : undefined;
 };
 
-function doseInfo(dose: XmlElement, index: number, dosering: XmlElement | undefined, row: MappingRow, env: TransformEnv): DoseInfo {
-  const info: DoseInfo = { index, kind: dose.name === 'DoseEtterBehov' ? 'as-needed' : 'fixed' };
+function doseInfo(dose: XmlElement, index: number, dosering: XmlElement | undefined, ordinal: number, row: MappingRow, env: TransformEnv): DoseInfo {
+  const info: DoseInfo = { index, dosering: ordinal, kind: dose.name === 'DoseEtterBehov' ? 'as-needed' : 'fixed' };
   const doseUnitMap = row.codeMap ?? 'https://helsebro.no/fhir/ConceptMap/volven-7480-to-eu-unit';
   const mengde = child(dose, 'Mengde');
   const mengdeValue = mengde ? Number(mengde.attr('V')) : NaN;
@@ -275,6 +278,9 @@ function doseInfo(dose: XmlElement, index: number, dosering: XmlElement | undefi
   if (start) info.start = start;
   const end = tsDate(dosering && child(dosering, 'Sluttidspunkt'));
   if (end) info.end = end;
+  const notes = doseNotes(dose);
+  if (notes.notes.length) info.notes = notes.notes;
+  if (notes.schedule) info.scheduleInNotes = true;
   const max = child(dose, 'DoseDognMaks');
   const maxValue = max ? Number(max.attr('V')) : NaN;
   if (max && Number.isFinite(maxValue)) {
@@ -285,6 +291,63 @@ function doseInfo(dose: XmlElement, index: number, dosering: XmlElement | undefi
 }
 
 const DOSE_NAMES = new Set(['DoseFastTidspunkt', 'DoseEtterBehov']);
+
+const pqText = (el: XmlElement | undefined): string | undefined => {
+  const v = el?.attr('V');
+  return v ? `${v}${el?.attr('U') ? ` ${el.attr('U')}` : ''}` : undefined;
+};
+
+/** The parts of a dose no EU timing structure here carries, as text; `schedule` when they change the days. */
+function doseNotes(dose: XmlElement): { notes: { nb: string; en: string }[]; schedule: boolean } {
+  const notes: { nb: string; en: string }[] = [];
+  let schedule = false;
+  const fast = child(dose, 'FastDose');
+  if (fast) {
+    const days = fast.children.filter((c) => c.name === 'FasteUkedager').map((d) => d.attr('DN') ?? d.attr('V') ?? '');
+    const on = childText(fast, 'DagerPa');
+    const off = childText(fast, 'DagerAv');
+    if (days.length) notes.push({ nb: `faste ukedager: ${days.join(', ')}`, en: `on fixed weekdays (Norwegian): ${days.join(', ')}` });
+    if (on || off) notes.push({ nb: `${on ?? '?'} dager på, ${off ?? '?'} dager av`, en: `${on ?? '?'} days on, ${off ?? '?'} days off` });
+    schedule = days.length > 0 || !!on || !!off;
+  }
+  const rate = child(dose, 'Infusjonshastighet');
+  if (rate) {
+    const volume = pqText(child(rate, 'Volum')) ?? '';
+    const per = child(rate, 'Tidsenhet');
+    const unit = per?.attr('DN') ?? per?.attr('V') ?? '';
+    notes.push({ nb: `infusjonshastighet ${volume} per ${unit}`, en: `infusion rate ${volume} per ${unit} (Norwegian units)` });
+  }
+  const least = pqText(child(dose, 'DoseIntervallMin'));
+  if (least) notes.push({ nb: `minst ${least} mellom dosene`, en: `at least ${least} (Norwegian units) between doses` });
+  const perPeriod = pqText(child(dose, 'DoseTidsromMaks'));
+  const period = pqText(child(dose, 'Tidsrom'));
+  if (perPeriod && period) notes.push({ nb: `høyst ${perPeriod} per ${period}`, en: `at most ${perPeriod} per ${period} (Norwegian units)` });
+  return { notes, schedule };
+}
+
+// A Kortdose (7478) such as "1+0+2" or "1+1+1+1": amounts morning, midday, evening (and night), the times
+// of day of kodeverk 8325. Other Kortdose texts ("1 daglig", "ved behov") stay text.
+const KORTDOSE_PATTERN = /^\s*(\d+(?:[.,]\d+)?)(?:\s*\+\s*(\d+(?:[.,]\d+)?)){2,3}\s*$/;
+const KORTDOSE_TIMES = ['1', '3', '5', '6'];
+
+/** The doses a Kortdose states, when it is a split-dose pattern; [] otherwise. */
+function kortdoseInfos(el: XmlElement): DoseInfo[] {
+  const text = [el.attr('DN'), el.attr('OT')].find((t) => t && KORTDOSE_PATTERN.test(t));
+  if (!text) return [];
+  const amounts = text.split('+').map((a) => Number(a.trim().replace(',', '.')));
+  return amounts.flatMap((value, i) => {
+    const tid = KORTDOSE_TIMES[i]!;
+    const when = TIME_OF_DAY[tid]!;
+    // The pattern names no unit: the amount counts the prescribed form's units ("1" tablet, capsule ...).
+    return value > 0 ? [{ index: i, dosering: 0, kind: 'fixed' as const, quantity: { value, ucum: '1' }, when: { ...when, source: { system: CODE_SYSTEM.volven(8325), code: tid } } }] : [];
+  }).map((d, i) => ({ ...d, index: i }));
+}
+
+/** Position of a Dosering among the Dosering elements of its Forskrivning. */
+function doseringOrdinal(dosering: XmlElement | undefined, ancestors: readonly XmlElement[]): number {
+  const forskrivning = ancestors.findLast((a) => a.name === 'Forskrivning');
+  return dosering && forskrivning ? Math.max(0, forskrivning.children.filter((c) => c.name === 'Dosering').indexOf(dosering)) : 0;
+}
 
 // --- the transforms ---------------------------------------------------------------------------------
 
@@ -319,9 +382,15 @@ export const TRANSFORM_IMPL: { [K in TransformName]: Transform<K> } = {
       const d = v.kind === 'data' && v.value instanceof Date ? v.value : new Date(textOf(v) ?? '');
       return Number.isNaN(d.getTime()) ? [] : [place(d.toISOString(), indexOf(v))];
     }),
-  identifier: (_row, values) => values.flatMap((v) => {
+  identifier: (row, values, env) => values.flatMap((v) => {
     const id = identifierOf(v);
-    return id ? [place(id, indexOf(v))] : [];
+    if (!id) return [];
+    // The official samples carry RESH "0" for a GP office with no RESH-id: a placeholder, not an identifier.
+    if (id.value && PLACEHOLDER_ID.test(id.value)) {
+      env.warn({ severity: 'information', code: 'value', diagnostics: `Identifier '${id.value}' (${id.system ?? 'no system'}) is a placeholder and is not sent`, expression: [whereOf(row, v)] });
+      return [];
+    }
+    return [place(id, indexOf(v))];
   }),
   'prescription-id': (_row, values) => values.flatMap((v) => {
     const value = textOf(v)?.trim();
@@ -418,13 +487,18 @@ export const TRANSFORM_IMPL: { [K in TransformName]: Transform<K> } = {
     const out: Placed<DoseInfo>[] = [];
     for (const v of values) {
       if (v.kind !== 'element') continue;
+      // A Kortdose is read only where the table lists it after Dosering, i.e. when there is no Dosering.
+      if (v.el.name === 'Kortdose') {
+        out.push(...kortdoseInfos(v.el).map((d) => ({ value: d, index: d.index })));
+        continue;
+      }
       // The source is a Dosering (every dose in it), a dose, or an element inside a dose.
       const doses = v.el.name === 'Dosering' ? v.el.children.filter((c) => DOSE_NAMES.has(c.name)) : [DOSE_NAMES.has(v.el.name) ? v.el : v.ancestors.findLast((a) => DOSE_NAMES.has(a.name))];
       for (const dose of doses) {
         if (!dose) continue;
         const index = all.indexOf(dose);
         const dosering = v.el.name === 'Dosering' ? v.el : v.ancestors.findLast((a) => a.name === 'Dosering');
-        out.push({ value: doseInfo(dose, index, dosering, row, env), index });
+        out.push({ value: doseInfo(dose, index, dosering, doseringOrdinal(dosering, v.ancestors), row, env), index });
       }
     }
     return out;

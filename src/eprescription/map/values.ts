@@ -37,6 +37,8 @@ export interface PersonName {
 export interface DoseInfo {
   /** Position among all doses of the prescription. */
   index: number;
+  /** Which Dosering (0, 1 ...) the dose belongs to: doses of one Dosering are taken side by side. */
+  dosering: number;
   kind: 'fixed' | 'as-needed';
   quantity?: EuQuantity;
   /** Repeat interval (Intervall) as a UCUM time unit. */
@@ -50,6 +52,10 @@ export interface DoseInfo {
   end?: string;
   /** As needed: maximum per 24 hours. */
   maxPerDay?: EuQuantity;
+  /** What the dose says beyond amount and timing (fixed weekdays, days on/off, infusion rate, least interval), as text. */
+  notes?: { nb: string; en: string }[];
+  /** True when a note changes the schedule (fixed weekdays, days on/off): no timing structure may be given. */
+  scheduleInNotes?: boolean;
 }
 
 export interface DispensingsRemaining {

@@ -12,7 +12,7 @@ import { recordAudit } from '../../audit/repository.ts';
 import { readPrescriptionRow, type PrescriptionRow } from '../../edispensation/store/prescriptions.ts';
 import { assertExportableGroup } from '../../eprescription/guard.ts';
 import { parseM1 } from '../../eprescription/m1/parse.ts';
-import { calendarDay, exportRefusal } from '../../eprescription/rules.ts';
+import { calendarDay, exportRefusal, reasonLanguage } from '../../eprescription/rules.ts';
 import { currentOutputs, importM1, standaloneRequest as standaloneNorwegian, storePipelineDeps } from '../../eprescription/service.ts';
 import { readForNcp, searchForNcp, type ExportRow } from '../../eprescription/store.ts';
 import { searchsetBundle } from '../../fhir/bundle.ts';
@@ -62,7 +62,7 @@ async function importM1Handler(req: FhirRequest, ctx: RouteContext, decided: Dec
   });
   if (outcome.kind === 'problem') return outcome.problem;
   ctx.audit.resourceId = outcome.row.id;
-  if (outcome.kind === 'refused') return exportRefusal(outcome.decision) ?? badRequest('refused');
+  if (outcome.kind === 'refused') return exportRefusal(outcome.decision, reasonLanguage(req.headers['accept-language'])) ?? badRequest('refused');
   const bundle = outcome.row.bundle;
   if (!bundle) return notFound(`MedicationRequest/${outcome.row.id} has no EU output`);
   assertExportableGroup([outcome.row.prescriptionGroup], 'the $import-m1 response');

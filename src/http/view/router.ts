@@ -1,12 +1,15 @@
 // The clinician view under /view: server-rendered pages from the same functions the FHIR API uses (the
-// $summary document from summaryDocument, the same token verifier, access rules and AuditEvent), with a
-// browser session instead of a bearer header. Read top-down, a page request goes: CSP -> assets (public)
-// -> form body (small, urlencoded only) -> language and CSRF cookies -> sign-in/out -> session (the
-// cookie's token through auth.verify) -> rate limit -> page: scope, handler, audit, render.
+// $summary document from summaryDocument, the same access rules and AuditEvent), with a server-side
+// session instead of a bearer header. Read top-down, a page request goes: CSP -> assets (public) -> form
+// body (small, urlencoded only) -> language and CSRF cookies -> sign-in (demo page, or HelseID: login,
+// EPJ launch, callback) and sign-out -> session (the cookie's opaque id -> the stored session -> its
+// view-audience token through auth.view.verify) -> rate limit -> page: scope, handler, audit, render.
 import { readFileSync } from 'node:fs';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { ClinicianPrincipal, Principal } from '../../auth/principal.ts';
+import { DEMO_VIEW_AUDIENCE } from '../../auth/demo-issuer.ts';
+import { newNonce, newPkceVerifier, newState, SignInError } from '../../auth/helseid.ts';
 import type { AuthSetup } from '../../auth/setup.ts';
 import type { Config } from '../../config.ts';
 import { PERSONA_LIST } from '../../demo/personas.ts';
@@ -18,7 +21,14 @@ import type { SummarySource } from '../../sources/source.ts';
 import { isStoreUnreachable, type Db } from '../../store/db.ts';
 import { SEARCHABLE_TYPES } from '../../summary/sections.ts';
 import type { ShellContext } from '../../view/layout.ts';
-import { renderErrorPage, renderSearchPage, renderSignInPage, type DemoClinician } from '../../view/pages.ts';
+import {
+  renderErrorPage,
+  renderSearchPage,
+  renderMovingOnPage,
+  renderSignedOutPage,
+  renderSignInPage,
+  type DemoClinician,
+} from '../../view/pages.ts';
 import { renderPatientPage } from '../../view/patient-page.ts';
 import { renderPrescriptionPage } from '../../view/prescription-page.ts';
 import { isProblemSort } from '../../view/summary-rows.ts';
@@ -29,12 +39,15 @@ import { FHIR_ID, locator, patientByPersonNumber, patientFromPath, rowPatient, t
 import { SUMMARY_OPERATION, summaryDocument } from '../handlers/summary.ts';
 import type { AuditNotes, FhirRequest, Found, HandlerResult, ProtectedRoute, RouteContext, RouteDef } from '../types.ts';
 import { findEuPrescription, type EuPrescriptionRow } from './prescriptions.ts';
+import { createLogin, createSession, deleteSession, findSession, LOGIN_TTL_SEC, sessionState, takeLogin, touchSession } from './session-store.ts';
 import {
   clearCookie,
+  cookieId,
   CSRF_COOKIE,
   csrfFromCookie,
   csrfMatches,
   LANG_COOKIE,
+  LOGIN_COOKIE,
   newCsrfToken,
   parseCookies,
   safeNext,
@@ -42,7 +55,6 @@ import {
   serializeCookie,
   SESSION_COOKIE,
   SESSION_TTL_SEC,
-  sessionToken,
 } from './session.ts';
 import { summaryVocabulary } from './vocabulary.ts';
 
@@ -50,7 +62,7 @@ import { summaryVocabulary } from './vocabulary.ts';
 export const VIEW_CSP =
   "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/** What a demo clinician's session token may do: read the patient and every summary section, and EU prescriptions. */
+/** What the view's token may do (demo sign-in and HelseID alike): read the patient and every summary section, and EU prescriptions. */
 export const VIEW_SCOPES = ['Patient', ...SEARCHABLE_TYPES, 'MedicationRequest'].map((t) => `user/${t}.rs`).join(' ');
 
 export interface ViewDeps {
@@ -134,6 +146,8 @@ interface ViewLocals {
 }
 
 const locals = (res: Response): ViewLocals => res.locals.view as ViewLocals;
+/** An EPJ's launch id: opaque to Helsebro, passed on to HelseID, so kept to URL-safe characters. */
+const LAUNCH_ID = /^[A-Za-z0-9._~+/=-]{1,512}$/;
 
 export function createViewRouter(deps: ViewDeps): express.Router {
   const { config } = deps;
@@ -190,8 +204,8 @@ export function createViewRouter(deps: ViewDeps): express.Router {
   const page = (res: Response, status: number, body: string): void => {
     res.status(status).type('text/html; charset=utf-8').send(body);
   };
-  const errorPage = (res: Response, status: number, message?: string): void =>
-    page(res, status, renderErrorPage({ shell: { ...shell(res), otherLanguageHref: undefined }, status, message }));
+  const errorPage = (res: Response, status: number, message?: string, action?: { href: string; label: string }): void =>
+    page(res, status, renderErrorPage({ shell: { ...shell(res), otherLanguageHref: undefined }, status, message, action }));
 
   /** A POST must carry the CSRF token of its own browser and come from this origin. */
   const checkForm = (req: Request, res: Response): boolean => {
@@ -206,7 +220,7 @@ export function createViewRouter(deps: ViewDeps): express.Router {
     return false;
   };
 
-  // Sign-in exists in demo mode only; in production clinicians come with a HelseID session (not built yet).
+  // The demo sign-in page exists in demo mode only; in production clinicians sign in with HelseID (/login).
   router.get('/signin', (req, res) => {
     if (!demo) return errorPage(res, 404);
     page(res, 200, renderSignInPage({ shell: { ...shell(res), user: undefined, otherLanguageHref: langHref(req, res) }, clinicians: DEMO_CLINICIANS, next: safeNext(req.query.next) }));
@@ -230,48 +244,172 @@ export function createViewRouter(deps: ViewDeps): express.Router {
         purpose: 'TREAT',
         name: [...person.given, person.family].join(' '),
         ttlSec: SESSION_TTL_SEC,
+        audience: DEMO_VIEW_AUDIENCE,
       });
-      const { secure } = locals(res);
-      res.append('Set-Cookie', serializeCookie(SESSION_COOKIE, token, { secure, maxAgeSec: SESSION_TTL_SEC }));
-      // A new session gets a new CSRF token, so one fixed before sign-in cannot be reused after it.
-      res.append('Set-Cookie', serializeCookie(CSRF_COOKIE, newCsrfToken(), { secure }));
+      await beginSession(res, { accessToken: token, tokenExpiresAt: Math.floor(now().getTime() / 1000) + SESSION_TTL_SEC });
       res.redirect(303, safeNext(body.next) ?? '/view/');
     }),
   );
 
-  router.post('/signout', (req, res) => {
-    if (!checkForm(req, res)) return;
+  /** Stores the session and gives the browser its id (and a new CSRF token, so one fixed before sign-in is useless after it). */
+  const beginSession = async (res: Response, session: Parameters<typeof createSession>[1]): Promise<void> => {
+    const at = now();
+    const { id, expiresAt } = await createSession(deps.db, session, at, config.viewSession);
     const { secure } = locals(res);
-    res.append('Set-Cookie', clearCookie(SESSION_COOKIE, secure));
+    res.append('Set-Cookie', serializeCookie(SESSION_COOKIE, id, { secure, maxAgeSec: Math.ceil((expiresAt.getTime() - at.getTime()) / 1000) }));
     res.append('Set-Cookie', serializeCookie(CSRF_COOKIE, newCsrfToken(), { secure }));
-    res.redirect(303, demo ? '/view/signin' : '/view/');
+  };
+
+  const signInHref = (next?: string): string => `/view/${demo ? 'signin' : 'login'}${next ? `?next=${encodeURIComponent(next)}` : ''}`;
+  const helseid = deps.auth.helseid;
+  const publicBase = config.publicBaseUrl;
+  const fhirBase = publicBase ? `${publicBase}/fhir` : undefined;
+  const say = (res: Response, nb: string, en: string): string => (locals(res).lang === 'nb' ? nb : en);
+
+  /** Starts an authorization request at HelseID: state, nonce and PKCE verifier stored, bound to this browser. */
+  const startSignIn = async (res: Response, opts: { next?: string | undefined; launch?: { id: string; aud: string } | undefined }): Promise<void> => {
+    if (!helseid) return errorPage(res, 404);
+    const pending = { state: newState(), nonce: newNonce(), codeVerifier: newPkceVerifier(), launch: opts.launch?.id, next: opts.next };
+    let url: URL;
+    try {
+      url = await helseid.authorizationUrl({ ...pending, apiScopes: VIEW_SCOPES, launch: opts.launch });
+    } catch (err) {
+      res.req.log.warn({ reason: err instanceof SignInError ? err.reason : String(err) }, 'HelseID unavailable');
+      return errorPage(res, 503, say(res, 'HelseID kan ikke nås akkurat nå. Prøv igjen om litt.', 'HelseID cannot be reached right now. Try again shortly.'));
+    }
+    const id = await createLogin(deps.db, pending, now());
+    res.append('Set-Cookie', serializeCookie(LOGIN_COOKIE, id, { secure: locals(res).secure, maxAgeSec: LOGIN_TTL_SEC, sameSite: 'Lax' }));
+    res.redirect(303, url.href);
+  };
+
+  // HelseID sign-in (production): the authorization code flow with PKCE, state and nonce.
+  router.get(
+    '/login',
+    wrap(async (req, res) => {
+      if (demo) return res.redirect(303, signInHref(safeNext(req.query.next)));
+      await startSignIn(res, { next: safeNext(req.query.next) });
+    }),
+  );
+
+  // SMART App Launch, EHR launch: the EPJ opens /view/launch?iss=<this FHIR base>&launch=<its launch id>.
+  router.get(
+    '/launch',
+    wrap(async (req, res) => {
+      if (!helseid || !fhirBase) return errorPage(res, 404, say(res, 'Oppstart fra journalsystem krever HelseID (produksjon).', 'Launch from an EHR needs HelseID (production).'));
+      const { iss, launch } = req.query;
+      if (typeof iss !== 'string' || iss.replace(/\/$/, '') !== fhirBase) {
+        return errorPage(res, 400, say(res, 'Oppstarten nevner en annen FHIR-tjener enn denne (iss).', 'The launch names another FHIR server than this one (iss).'));
+      }
+      if (typeof launch !== 'string' || !LAUNCH_ID.test(launch)) {
+        return errorPage(res, 400, say(res, 'Oppstarten mangler en gyldig launch-verdi.', 'The launch has no valid launch value.'));
+      }
+      await startSignIn(res, { launch: { id: launch, aud: fhirBase } });
+    }),
+  );
+
+  // HelseID's redirect back. The sign-in cookie names the stored request (taken once, so a replayed
+  // callback finds nothing); openid-client checks state, nonce, PKCE and the ID token; the access token
+  // is then verified as the view's (its audience) and read as the API reads tokens (principal.ts).
+  router.get(
+    '/callback',
+    wrap(async (req, res) => {
+      if (!helseid) return errorPage(res, 404);
+      const { secure } = locals(res);
+      res.append('Set-Cookie', clearCookie(LOGIN_COOKIE, secure));
+      const loginId = cookieId(locals(res).cookies, LOGIN_COOKIE);
+      const pending = loginId ? await takeLogin(deps.db, loginId, now()) : undefined;
+      const again = { href: signInHref(), label: say(res, 'Logg inn på nytt', 'Sign in again') };
+      const refuse = (status: number, reason: string, nb: string, en: string): void => {
+        req.log.info({ reason }, 'view sign-in refused');
+        errorPage(res, status, say(res, nb, en), again);
+      };
+      if (!pending) return refuse(400, 'no pending sign-in', 'Innloggingen er utløpt eller allerede brukt.', 'The sign-in has expired or was already used.');
+      const query = new URLSearchParams(Object.entries(req.query).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      let tokens;
+      try {
+        tokens = await helseid.redeem(query, pending);
+      } catch (err) {
+        if (err instanceof SignInError && err.kind === 'refused') {
+          return refuse(400, err.reason, 'HelseID-innloggingen kunne ikke godtas.', 'The HelseID sign-in could not be accepted.');
+        }
+        req.log.warn({ reason: err instanceof SignInError ? err.reason : String(err) }, 'HelseID unavailable');
+        return errorPage(res, 503, say(res, 'HelseID kan ikke nås akkurat nå. Prøv igjen om litt.', 'HelseID cannot be reached right now. Try again shortly.'), again);
+      }
+      const principal = await deps.auth.view.verify(`Bearer ${tokens.accessToken}`, (reason) => req.log.info({ reason }, 'view token refused'));
+      if (isProblem(principal)) {
+        return principal.status === 503
+          ? errorPage(res, 503)
+          : refuse(400, 'access token refused', 'HelseID-innloggingen kunne ikke godtas.', 'The HelseID sign-in could not be accepted.');
+      }
+      if (principal.subject !== tokens.subject) return refuse(400, 'access token subject differs from ID token', 'HelseID-innloggingen kunne ikke godtas.', 'The HelseID sign-in could not be accepted.');
+      if (principal.kind !== 'clinician') return errorPage(res, 403, say(res, 'Visningen er for helsepersonell.', 'The view is for health personnel.'));
+      if (pending.launch && !tokens.patient) return refuse(400, 'launch without patient context', 'Oppstarten fra journalsystemet ga ingen pasient.', 'The launch from the EHR named no patient.');
+      await beginSession(res, { accessToken: tokens.accessToken, idToken: tokens.idToken, launchPatient: tokens.patient, tokenExpiresAt: principal.expiresAt });
+      const next = tokens.patient ? `/view/patient/${encodeURIComponent(tokens.patient)}` : (safeNext(pending.next) ?? '/view/');
+      page(res, 200, renderMovingOnPage({ shell: { ...shell(res), user: undefined }, next, step: 'signed-in' }));
+    }),
+  );
+
+  router.get('/signed-out', (_req, res) => {
+    page(res, 200, renderSignedOutPage({ shell: { ...shell(res), user: undefined }, signInHref: signInHref() }));
   });
 
-  // Every other page needs a session: the cookie's token, verified exactly as a bearer token on the API.
+  // Signing out ends the stored session, and in production HelseID's session too (RP-initiated logout).
+  router.post(
+    '/signout',
+    wrap(async (req, res) => {
+      if (!checkForm(req, res)) return;
+      const { secure } = locals(res);
+      const id = cookieId(locals(res).cookies, SESSION_COOKIE);
+      const ended = id ? await deleteSession(deps.db, id) : undefined;
+      res.append('Set-Cookie', clearCookie(SESSION_COOKIE, secure));
+      res.append('Set-Cookie', serializeCookie(CSRF_COOKIE, newCsrfToken(), { secure }));
+      if (helseid && publicBase) {
+        const url = await helseid.endSessionUrl(ended?.idToken, `${publicBase}/view/signed-out`).catch((err: unknown) => {
+          req.log.warn({ reason: err instanceof SignInError ? err.reason : String(err) }, 'HelseID sign-out unavailable');
+          return undefined;
+        });
+        if (url) return page(res, 200, renderMovingOnPage({ shell: { ...shell(res), user: undefined }, next: url.href, step: 'signing-out' }));
+      }
+      res.redirect(303, demo ? '/view/signin' : '/view/signed-out');
+    }),
+  );
+
+  // Every other page needs a session: the cookie's id names a stored session within its timeouts, whose
+  // token verifies as the view's (the view audience, which the API's verifier refuses).
   router.use(
     wrap(async (req, res, next) => {
-      const token = sessionToken(locals(res).cookies);
-      const result = token ? await deps.auth.verify(`Bearer ${token}`, (reason) => req.log.info({ reason }, 'view session refused')) : undefined;
+      const { cookies, secure } = locals(res);
+      const id = cookieId(cookies, SESSION_COOKIE);
+      const wanted = req.method === 'GET' ? safeNext(req.baseUrl + req.path) : undefined;
+      if (!id) {
+        if (cookies.has(SESSION_COOKIE)) res.append('Set-Cookie', clearCookie(SESSION_COOKIE, secure));
+        return res.redirect(303, signInHref(wanted));
+      }
+      const session = await findSession(deps.db, id);
+      const state = session ? sessionState(session, now(), config.viewSession.idleSec) : 'expired';
+      const result =
+        session && state === 'active'
+          ? await deps.auth.view.verify(`Bearer ${session.accessToken}`, (reason) => req.log.info({ reason }, 'view session refused'))
+          : undefined;
       if (result && isProblem(result) && result.status === 503) return errorPage(res, 503);
       if (!result || isProblem(result)) {
-        if (token) res.append('Set-Cookie', clearCookie(SESSION_COOKIE, locals(res).secure));
-        if (demo) {
-          const next = req.method === 'GET' ? safeNext(req.baseUrl + req.path) : undefined;
-          return res.redirect(303, `/view/signin${next ? `?next=${encodeURIComponent(next)}` : ''}`);
-        }
-        res.setHeader('WWW-Authenticate', 'Bearer realm="helsebro"');
-        const lang = locals(res).lang;
+        if (session) await deleteSession(deps.db, id);
+        res.append('Set-Cookie', clearCookie(SESSION_COOKIE, secure));
+        req.log.info({ reason: session ? (state === 'active' ? 'token refused' : state) : 'unknown session' }, 'view session ended');
         return errorPage(
           res,
           401,
-          lang === 'nb'
-            ? 'Klinikere logger inn med HelseID. Innlogging i nettleseren er ikke en del av denne versjonen av Helsebro; bruk FHIR-API-et med et HelseID-token.'
-            : 'Clinicians sign in with HelseID. Browser sign-in is not part of this version of Helsebro; use the FHIR API with a HelseID token.',
+          state === 'idle'
+            ? say(res, 'Økten ble avsluttet etter en tid uten bruk.', 'The session ended after a while without use.')
+            : say(res, 'Økten er avsluttet.', 'The session has ended.'),
+          { href: signInHref(wanted), label: say(res, 'Logg inn på nytt', 'Sign in again') },
         );
       }
       if (result.kind !== 'clinician') {
-        return errorPage(res, 403, locals(res).lang === 'nb' ? 'Visningen er for helsepersonell.' : 'The view is for health personnel.');
+        return errorPage(res, 403, say(res, 'Visningen er for helsepersonell.', 'The view is for health personnel.'));
       }
+      await touchSession(deps.db, id, now());
       locals(res).principal = result;
       next();
     }),

@@ -1,20 +1,22 @@
-// The browser side of the clinician view's security: cookies (session, CSRF, language), parsed and
-// written by hand because there are three of them. The session cookie holds a short-lived access token
-// that the same verifier as the API checks on every request; it is HttpOnly (no script reads it),
+// The browser side of the clinician view's security: cookies (session, sign-in, CSRF, language), parsed
+// and written by hand because there are four of them. The session cookie holds only an opaque id of a
+// server-side session (session-store.ts), never a token; it is HttpOnly (no script reads it),
 // SameSite=Strict (no other site's page sends it) and Secure whenever the service is reached over https.
+// The sign-in cookie binds a HelseID sign-in to the browser that started it; it is SameSite=Lax because
+// the provider's redirect back is a navigation from another site, and lives only for the sign-in.
 // POST forms carry a CSRF token that must equal the CSRF cookie (double submit); the browser's own
 // Sec-Fetch-Site header, when sent, must also say the form came from this origin.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SESSION_COOKIE = 'helsebro_view_session';
+export const LOGIN_COOKIE = 'helsebro_view_login';
 export const CSRF_COOKIE = 'helsebro_view_csrf';
 export const LANG_COOKIE = 'helsebro_view_lang';
 export const COOKIE_PATH = '/view';
 
-/** How long a demo sign-in lasts: a clinician on call signs in again after half an hour. */
+/** How long a demo sign-in's token lasts: a clinician on call signs in again after half an hour. */
 export const SESSION_TTL_SEC = 30 * 60;
 
-const TOKEN_CHARS = /^[A-Za-z0-9._~+/=-]{1,16384}$/;
 const CSRF_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
 /** `Cookie` header -> name/value pairs; the first occurrence of a name wins, malformed pairs are skipped. */
@@ -40,10 +42,12 @@ export function parseCookies(header: string | undefined): Map<string, string> {
 export interface CookieOptions {
   maxAgeSec?: number | undefined;
   secure: boolean;
+  /** Strict unless said otherwise; Lax only for the sign-in cookie. */
+  sameSite?: 'Strict' | 'Lax';
 }
 
 export function serializeCookie(name: string, value: string, opts: CookieOptions): string {
-  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${COOKIE_PATH}`, 'HttpOnly', 'SameSite=Strict'];
+  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${COOKIE_PATH}`, 'HttpOnly', `SameSite=${opts.sameSite ?? 'Strict'}`];
   if (opts.maxAgeSec !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(opts.maxAgeSec))}`);
   if (opts.secure) parts.push('Secure');
   return parts.join('; ');
@@ -51,10 +55,12 @@ export function serializeCookie(name: string, value: string, opts: CookieOptions
 
 export const clearCookie = (name: string, secure: boolean): string => serializeCookie(name, '', { maxAgeSec: 0, secure });
 
-/** The session cookie's token, if it looks like one (the verifier decides whether it is one). */
-export function sessionToken(cookies: Map<string, string>): string | undefined {
-  const v = cookies.get(SESSION_COOKIE);
-  return v && TOKEN_CHARS.test(v) ? v : undefined;
+const OPAQUE_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/** The id a session or sign-in cookie holds, if it is shaped like one (the store decides whether it is one). */
+export function cookieId(cookies: Map<string, string>, name: typeof SESSION_COOKIE | typeof LOGIN_COOKIE): string | undefined {
+  const v = cookies.get(name);
+  return v && OPAQUE_ID.test(v) ? v : undefined;
 }
 
 export const newCsrfToken = (): string => randomBytes(32).toString('base64url');

@@ -63,14 +63,6 @@ export async function findPakningByVarenr(q: Queryable, varenr: string): Promise
   return r.rows[0]?.record as FestRecordOf<'pakning'> | undefined;
 }
 
-export async function findByAtc(q: Queryable, atc: string, kinds: readonly FestKind[]): Promise<FestRecord[]> {
-  const r = await q.query<Row>(
-    'select record from fest_entry where atc = $1 and kind = any($2::text[]) order by fest_id limit 500',
-    [atc, [...kinds]],
-  );
-  return r.rows.map((row) => row.record);
-}
-
 export async function festCounts(q: Queryable): Promise<Record<string, number>> {
   const r = await q.query<{ kind: string; n: number }>('select kind, count(*)::int as n from fest_entry group by kind');
   return Object.fromEntries(r.rows.map((row) => [row.kind, row.n]));

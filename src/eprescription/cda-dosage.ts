@@ -1,0 +1,98 @@
+// The dosage of an eHDSI ePrescription item in CDA structure, only where that structure says the whole
+// dosage: one substanceAdministration has one doseQuantity, one treatment period and timings from HL7
+// TimingEvent (2.16.840.1.113883.5.139, the codes CDA_Pharma.xsd allows). A dosage it cannot state (other
+// amounts at other times, a time of day with no TimingEvent, several periods, fixed and as-needed doses
+// together) is given as text only, never as a structure that says something else. As needed is said the
+// IHE PCC way: a precondition (PRCN) and maxDoseQuantity per day. Pure.
+import type { DoseInfo, EuQuantity } from './map/values.ts';
+import { el, type XmlNode } from './xml-write.ts';
+
+export const TIMING_EVENT_OID = '2.16.840.1.113883.5.139';
+
+// Kodeverk 8325 -> HL7 TimingEvent: the meal events are the nearest the vocabulary has to a time of day
+// (morning: breakfast, midday: lunch, evening: dinner, night: hour of sleep). Formiddag (2) and ettermiddag
+// (4) have none and stay text.
+const TIMING_EVENT: Record<string, { code: string; displayName: string }> = {
+  '1': { code: 'CM', displayName: 'breakfast' },
+  '3': { code: 'CD', displayName: 'lunch' },
+  '5': { code: 'CV', displayName: 'dinner' },
+  '6': { code: 'HS', displayName: 'the hour of sleep' },
+};
+
+const PIVL_UNIT: Record<NonNullable<DoseInfo['every']>['unit'], string> = { s: 's', min: 'min', h: 'h', d: 'd', wk: 'wk', mo: 'mo', a: 'a' };
+
+export interface CdaDosage {
+  /** The second effectiveTime (frequency), or nullFlavor UNK when the structure cannot say it. */
+  frequency: XmlNode;
+  doseQuantity?: EuQuantity;
+  maxPerDay?: EuQuantity;
+  asNeeded: boolean;
+  /** False: the CDA states the dosage only as text (narrative and PINSTRUCT). */
+  structured: boolean;
+}
+
+const sameQuantity = (a: EuQuantity | undefined, b: EuQuantity | undefined): boolean =>
+  a?.value === b?.value && a?.ucum === b?.ucum && a?.presentation?.code === b?.presentation?.code && a?.original === b?.original;
+
+/** One dose's schedule as an SXCM_TS, or undefined when CDA has no way to say it. */
+function schedule(name: string, d: DoseInfo, attrs: Record<string, string>): XmlNode | undefined | 'none' {
+  const event = d.when ? TIMING_EVENT[d.when.source.code ?? ''] : undefined;
+  // "Every day, in the evening" is what a time of day alone says.
+  const daily = d.every?.value === 1 && d.every.unit === 'd' && (d.when || d.timeOfDay);
+  const every = daily ? undefined : d.every;
+  const ways = [every, d.when, d.timeOfDay].filter(Boolean).length;
+  if (ways === 0) return 'none';
+  // Two ways at once ("every second day, in the morning") is more than one TS component can carry.
+  if (ways > 1) return undefined;
+  if (every) return el(name, { ...attrs, 'xsi:type': 'PIVL_TS', institutionSpecified: 'false' }, el('period', { value: every.value, unit: PIVL_UNIT[every.unit] }));
+  if (d.timeOfDay) {
+    const [h, m, s] = d.timeOfDay.split(':');
+    return el(
+      name,
+      { ...attrs, 'xsi:type': 'PIVL_TS', institutionSpecified: 'false' },
+      el('phase', {}, el('low', { value: `19700101${h}${m}${s ?? '00'}` })),
+      el('period', { value: 1, unit: 'd' }),
+    );
+  }
+  if (!event || !d.when) return undefined;
+  return el(
+    name,
+    { ...attrs, 'xsi:type': 'EIVL_TS' },
+    el('event', { code: event.code, codeSystem: TIMING_EVENT_OID, displayName: event.displayName }),
+  );
+}
+
+const textOnly = (asNeeded: boolean, maxPerDay?: EuQuantity): CdaDosage => ({
+  frequency: el('effectiveTime', { nullFlavor: 'UNK' }),
+  asNeeded,
+  structured: false,
+  ...(maxPerDay ? { maxPerDay } : {}),
+});
+
+export function cdaDosage(doses: readonly DoseInfo[]): CdaDosage {
+  const [first] = doses;
+  if (!first) return { frequency: el('effectiveTime', { nullFlavor: 'UNK' }), asNeeded: false, structured: false };
+  const asNeeded = doses.every((d) => d.kind === 'as-needed');
+  const maxima = doses.map((d) => d.maxPerDay).filter((q): q is EuQuantity => !!q);
+  const maxPerDay = maxima.length && maxima.every((q) => sameQuantity(q, maxima[0])) ? maxima[0] : undefined;
+  const mixed = !asNeeded && doses.some((d) => d.kind === 'as-needed');
+  const periods = new Set(doses.map((d) => d.dosering));
+  const oneAmount = doses.every((d) => sameQuantity(d.quantity, first.quantity));
+  if (mixed || periods.size > 1 || !oneAmount || doses.some((d) => d.scheduleInNotes)) return textOnly(asNeeded && !mixed, asNeeded && !mixed ? maxPerDay : undefined);
+  const parts = doses.map((d, i) => schedule(doses.length > 1 ? 'comp' : 'effectiveTime', d, doses.length > 1 ? (i === 0 ? {} : { operator: 'I' }) : { operator: 'A' }));
+  if (parts.some((p) => p === undefined)) return textOnly(asNeeded, maxPerDay);
+  const timed = parts.filter((p): p is XmlNode => p !== 'none' && p !== undefined);
+  // Several doses of which some have no time: the amount per day is not stated by the structure.
+  if (timed.length && timed.length !== parts.length) return textOnly(asNeeded, maxPerDay);
+  let frequency: XmlNode;
+  if (!timed.length) {
+    // One amount with no schedule (as needed, or "1 tablett" alone): no second effectiveTime can say more.
+    if (doses.length > 1) return textOnly(asNeeded, maxPerDay);
+    frequency = el('effectiveTime', { nullFlavor: 'UNK' });
+  } else if (timed.length === 1) {
+    frequency = timed[0]!;
+  } else {
+    frequency = el('effectiveTime', { 'xsi:type': 'SXPR_TS', operator: 'A' }, timed);
+  }
+  return { frequency, asNeeded, structured: true, ...(first.quantity ? { doseQuantity: first.quantity } : {}), ...(maxPerDay ? { maxPerDay } : {}) };
+}

@@ -1,0 +1,77 @@
+// The structured dosage of an M1 as readable lines, in bokmål and English: for the CDA narrative when the
+// CDA structure cannot say the dosage (different amounts per time of day, a time of day HL7 has no event
+// for, tapering), and for the Level 1 PDF. Pure.
+import type { DoseInfo, EuQuantity } from './map/values.ts';
+
+export type Lang = 'nb' | 'en';
+
+// Kodeverk 8325, tidspunkt på dagen.
+const TIME_OF_DAY: Record<string, Record<Lang, string>> = {
+  '1': { nb: 'morgen', en: 'morning' },
+  '2': { nb: 'formiddag', en: 'late morning' },
+  '3': { nb: 'midt på dagen', en: 'midday' },
+  '4': { nb: 'ettermiddag', en: 'afternoon' },
+  '5': { nb: 'kveld', en: 'evening' },
+  '6': { nb: 'natt', en: 'night' },
+};
+
+const UNIT_WORDS: Record<string, Record<Lang, [string, string]>> = {
+  s: { nb: ['sekund', 'sekunder'], en: ['second', 'seconds'] },
+  min: { nb: ['minutt', 'minutter'], en: ['minute', 'minutes'] },
+  h: { nb: ['time', 'timer'], en: ['hour', 'hours'] },
+  d: { nb: ['dag', 'dager'], en: ['day', 'days'] },
+  wk: { nb: ['uke', 'uker'], en: ['week', 'weeks'] },
+  mo: { nb: ['måned', 'måneder'], en: ['month', 'months'] },
+  a: { nb: ['år', 'år'], en: ['year', 'years'] },
+};
+
+const number = (n: number, lang: Lang): string => (lang === 'nb' ? String(n).replace('.', ',') : String(n));
+
+/** An amount as the reader of that language reads it: the Norwegian unit text, or the EU unit. */
+export function quantityText(q: EuQuantity | undefined, lang: Lang): string {
+  if (!q) return '';
+  const unit = lang === 'nb' ? (q.original ?? q.national?.display ?? q.unitDisplay) : (q.unitDisplay ?? q.presentation?.display ?? (q.ucum !== '1' ? q.ucum : undefined) ?? q.original);
+  return `${number(q.value, lang)}${unit ? ` ${unit}` : ''}`;
+}
+
+function timing(d: DoseInfo, lang: Lang): string[] {
+  const parts: string[] = [];
+  if (d.every) {
+    const words = UNIT_WORDS[d.every.unit]![lang];
+    parts.push(lang === 'nb' ? `${d.every.unit === 'a' ? 'hvert' : 'hver'} ${d.every.value === 1 ? '' : `${number(d.every.value, lang)}. `}${words[0]}` : `every ${d.every.value === 1 ? '' : `${number(d.every.value, lang)} `}${d.every.value === 1 ? words[0] : words[1]}`);
+  }
+  const tid = d.when?.source.code ? TIME_OF_DAY[d.when.source.code]?.[lang] : undefined;
+  if (tid) parts.push(tid);
+  if (d.timeOfDay) parts.push(`${lang === 'nb' ? 'kl.' : 'at'} ${d.timeOfDay.slice(0, 5)}`);
+  return parts;
+}
+
+/** One line per dose: "morgen: 1 tablett", "ved behov: 1 tablett, høyst 6 tablett per døgn". */
+export function doseLines(doses: readonly DoseInfo[], lang: Lang): string[] {
+  return doses.map((d) => {
+    const when = timing(d, lang);
+    if (d.kind === 'as-needed') when.unshift(lang === 'nb' ? 'ved behov' : 'as needed');
+    const amount = quantityText(d.quantity, lang);
+    const max = d.maxPerDay ? `${lang === 'nb' ? 'høyst' : 'at most'} ${quantityText(d.maxPerDay, lang)} ${lang === 'nb' ? 'per døgn' : 'per 24 hours'}` : undefined;
+    const head = when.length ? `${when.join(', ')}: ` : '';
+    const notes = (d.notes ?? []).map((n) => n[lang]);
+    return [`${head}${amount}`, max, ...notes].filter(Boolean).join(', ');
+  });
+}
+
+/**
+ * The whole structured dosage as one text: the doses of one Dosering side by side ("; "), several Dosering
+ * one after the other ("then"), each with its period when it ends or others follow.
+ */
+export function dosageText(doses: readonly DoseInfo[], lang: Lang): string {
+  const groups = new Map<number, DoseInfo[]>();
+  for (const d of doses) groups.set(d.dosering, [...(groups.get(d.dosering) ?? []), d]);
+  const several = groups.size > 1;
+  return [...groups.values()]
+    .map((group) => {
+      const { start, end } = group[0]!;
+      const period = end || several ? `${start ?? '…'} – ${end ?? '…'}: ` : '';
+      return `${period}${doseLines(group, lang).join('; ')}`;
+    })
+    .join(lang === 'nb' ? '; deretter ' : '; then ');
+}

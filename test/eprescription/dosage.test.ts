@@ -1,0 +1,131 @@
+// Each form of M1 Dosering, in both outputs: the MPD FHIR Dosage and the eHDSI CDA say the same thing the
+// M1 says, and where CDA structure cannot say it, the CDA gives it as text and no structure at all.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Dosage, MedicationRequest } from '@medplum/fhirtypes';
+import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
+import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
+import { buildM1, type DoseSpec, type DoseringSpec, type LegemiddelItem } from './support/m1-builder.ts';
+import { specFor } from './support/m1-spec.ts';
+import { depsFor, preparedDb } from './support/pipeline.ts';
+import { expectSchemaValidCda } from '../support/cda-schema.ts';
+
+const NOW = new Date('2026-03-02T10:00:00+01:00');
+const TAB = { v: '1', u: 'tablett' };
+const fast = (mengde: { v: string; u: string }, more: Partial<Extract<DoseSpec, { kind: 'fast' }>> = {}): DoseSpec => ({ kind: 'fast', mengde, ...more });
+const tid = (code: string) => ({ code, display: { '1': 'Morgen', '2': 'Formiddag', '3': 'Midt på dagen', '5': 'Kveld', '6': 'Natt' }[code] });
+
+describe('dosage in both outputs', () => {
+  let deps: PipelineDeps;
+  beforeAll(async () => {
+    const stored = depsFor(await preparedDb('pglite'));
+    deps = { ...stored, registries: { ...stored.registries, drugs: memoryDrugRegistry(await readFestRecords(DEMO_FEST_FILE)) } };
+  });
+
+  const convert = async (item: Partial<LegemiddelItem>, edit: (xml: string) => string = (x) => x): Promise<Converted> => {
+    const r = await convertM1(edit(buildM1(specFor(item))), deps, { now: NOW });
+    if (!r.ok) throw new Error(JSON.stringify(r.problem.issues));
+    if (!r.value.exportable) throw new Error('refused');
+    await expectSchemaValidCda(r.value.cda);
+    return r.value;
+  };
+  const dosageOf = (c: Converted): Dosage[] =>
+    (c.bundle.entry!.find((e) => e.resource?.resourceType === 'MedicationRequest')!.resource as MedicationRequest).dosageInstruction ?? [];
+  const item = (c: Converted): string => /<substanceAdministration classCode="SBADM" moodCode="INT">[\s\S]*<\/substanceAdministration>/.exec(c.cda)![0];
+  /** The second effectiveTime and the structure around it, without the narrative. */
+  const frequency = (c: Converted): string => /<\/effectiveTime>\s*(<effectiveTime[\s\S]*?)(?=<routeCode|<doseQuantity|<maxDoseQuantity|<consumable)/.exec(item(c))![1]!;
+  const dosering = (...doses: DoseSpec[]): DoseringSpec[] => [{ start: '2026-03-01', doses }];
+
+  it('DoseFastTidspunkt with Intervall: PIVL_TS with the period, one doseQuantity', async () => {
+    const c = await convert({ dosering: dosering(fast({ v: '2', u: 'tablett' }, { intervall: { v: '8', u: 'Time' } })) });
+    expect(dosageOf(c)[0]).toMatchObject({ timing: { repeat: { frequency: 1, period: 8, periodUnit: 'h' } }, doseAndRate: [{ doseQuantity: { value: 2 } }] });
+    expect(frequency(c)).toMatch(/^<effectiveTime operator="A" xsi:type="PIVL_TS" institutionSpecified="false">\s*<period value="8" unit="h"\/>/);
+    expect(item(c)).toMatch(/<doseQuantity value="2" unit="\{Tablet\}"\/>/);
+  });
+
+  it('DoseFastTidspunkt with Tidsomrade (morning, daily): EIVL_TS with HL7 TimingEvent CM, FHIR when MORN', async () => {
+    const c = await convert({ dosering: dosering(fast(TAB, { tidsomrade: tid('1'), intervall: { v: '1', u: 'Døgn' } })) });
+    expect(dosageOf(c)[0]?.timing?.repeat).toMatchObject({ when: ['MORN'], period: 1, periodUnit: 'd' });
+    expect(frequency(c)).toMatch(/<effectiveTime operator="A" xsi:type="EIVL_TS">\s*<event code="CM" codeSystem="2\.16\.840\.1\.113883\.5\.139"/);
+    expect(c.cda).not.toMatch(/code="(MORN|NOON|EVE|NIGHT)"/);
+  });
+
+  it('DoseFastTidspunkt with Klokkeslett: PIVL_TS with the clock time as phase, FHIR timeOfDay', async () => {
+    const c = await convert({ dosering: dosering(fast(TAB, { klokkeslett: '08:00:00', gisEksakt: true })) });
+    expect(dosageOf(c)[0]?.timing?.repeat).toMatchObject({ timeOfDay: ['08:00:00'] });
+    expect(frequency(c)).toMatch(/<phase>\s*<low value="19700101080000"\/>\s*<\/phase>\s*<period value="1" unit="d"\/>/);
+  });
+
+  it('the same amount morning and evening: SXPR_TS of two events, one doseQuantity; FHIR doses side by side', async () => {
+    const c = await convert({ dosering: dosering(fast(TAB, { tidsomrade: tid('1') }), fast(TAB, { tidsomrade: tid('5') })) });
+    expect(dosageOf(c).map((d) => [d.sequence, d.timing?.repeat?.when?.[0]])).toEqual([[1, 'MORN'], [1, 'EVE']]);
+    expect(frequency(c)).toMatch(/xsi:type="SXPR_TS"[\s\S]*code="CM"[\s\S]*operator="I"[\s\S]*code="CV"/);
+    expect(item(c)).toMatch(/<doseQuantity value="1" unit="\{Tablet\}"\/>/);
+  });
+
+  it('a split dose 1 + 1 + 2 keeps each time\'s amount: FHIR per dose, the CDA as text with no structure', async () => {
+    const c = await convert({ dosering: dosering(fast(TAB, { tidsomrade: tid('1') }), fast(TAB, { tidsomrade: tid('3') }), fast({ v: '2', u: 'tablett' }, { tidsomrade: tid('5') })) });
+    expect(dosageOf(c).map((d) => [d.timing?.repeat?.when?.[0], d.doseAndRate?.[0]?.doseQuantity?.value])).toEqual([['MORN', 1], ['NOON', 1], ['EVE', 2]]);
+    expect(frequency(c)).toBe('<effectiveTime nullFlavor="UNK"/>\n              ');
+    expect(item(c)).not.toContain('<doseQuantity');
+    expect(c.cda).toContain('morning: 1 Tablet; midday: 1 Tablet; evening: 2 Tablet');
+    expect(c.cda).toContain('morgen: 1 tablett; midt på dagen: 1 tablett; kveld: 2 tablett');
+  });
+
+  it('DoseEtterBehov: as needed with the daily maximum in both; no fixed schedule in the CDA', async () => {
+    const behov: DoseSpec = { kind: 'behov', mengde: TAB, dognMaks: { v: '6', u: 'tablett' }, tidsromMaks: { v: '2', u: 'tablett' }, tidsrom: { v: '4', u: 'Time' }, intervallMin: { v: '4', u: 'Time' } };
+    const c = await convert({ dosVeiledEnkel: '1 tablett ved smerter, høyst 6 per døgn', dosering: dosering(behov) });
+    expect(dosageOf(c)[0]).toMatchObject({ asNeededBoolean: true, maxDosePerPeriod: { numerator: { value: 6 }, denominator: { value: 1, code: 'd' } } });
+    const sa = item(c);
+    expect(sa).not.toContain('PIVL_TS');
+    expect(sa).toMatch(/<maxDoseQuantity>\s*<numerator value="6" unit="\{Tablet\}"\/>\s*<denominator value="1" unit="d"\/>\s*<\/maxDoseQuantity>/);
+    expect(sa).toMatch(/<precondition typeCode="PRCN">\s*<criterion classCode="OBS" moodCode="EVN.CRT">\s*<text>\s*<reference value="#dosage-1"\/>/);
+    expect(c.cda).toContain('as needed: 1 Tablet, at most 6 Tablet per 24 hours');
+    expect(c.cda).toContain('minst 4 Time mellom dosene');
+  });
+
+  it('a time of day HL7 TimingEvent has no code for (formiddag): text only in the CDA, still MORN.late in FHIR', async () => {
+    const c = await convert({ dosering: dosering(fast(TAB, { tidsomrade: tid('2') })) });
+    expect(dosageOf(c)[0]?.timing?.repeat?.when).toEqual(['MORN.late']);
+    expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
+    expect(c.cda).toContain('late morning: 1 Tablet');
+  });
+
+  it('two Dosering periods (tapering): FHIR in sequence, the CDA as text only', async () => {
+    const c = await convert({
+      dosering: [
+        { start: '2026-03-01', end: '2026-03-07', doses: [fast({ v: '2', u: 'tablett' }, { tidsomrade: tid('1') })] },
+        { start: '2026-03-08', end: '2026-03-14', doses: [fast(TAB, { tidsomrade: tid('1') })] },
+      ],
+    });
+    expect(dosageOf(c).map((d) => d.sequence)).toEqual([1, 2]);
+    expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
+    expect(c.cda).toContain('2026-03-01 – 2026-03-07: morning: 2 Tablet; then 2026-03-08 – 2026-03-14: morning: 1 Tablet');
+    expect(c.cda).toContain('2026-03-01 – 2026-03-07: morgen: 2 tablett; deretter 2026-03-08 – 2026-03-14: morgen: 1 tablett');
+  });
+
+  it('FastDose on fixed weekdays: no daily schedule anywhere, the days in words', async () => {
+    const c = await convert({ dosering: dosering(fast(TAB, { tidsomrade: tid('1') })) }, (xml) =>
+      xml.replace(/(<GisEksakt>false<\/GisEksakt>)/, '$1<FastDose><FasteUkedager V="1" DN="Mandag"/><FasteUkedager V="4" DN="Torsdag"/></FastDose>'),
+    );
+    const d = dosageOf(c)[0]!;
+    expect(d.timing?.repeat?.when).toBeUndefined();
+    expect(d.text).toContain('faste ukedager: Mandag, Torsdag');
+    expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
+    expect(c.cda).toContain('on fixed weekdays (Norwegian): Mandag, Torsdag');
+  });
+
+  it('Kortdose "1+0+2" without Dosering says more than the text: doses per time of day, text in the CDA', async () => {
+    const c = await convert({ dosVeiledEnkel: undefined, kortdose: { code: '99', display: '1+0+2', ot: '1 tablett morgen og 2 tabletter kveld' } });
+    expect(dosageOf(c).map((d) => [d.timing?.repeat?.when?.[0], d.doseAndRate?.[0]?.doseQuantity?.value])).toEqual([['MORN', 1], ['EVE', 2]]);
+    expect(dosageOf(c)[0]?.text).toBe('1 tablett morgen og 2 tabletter kveld');
+    expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
+    expect(c.cda).toContain('morgen: 1; kveld: 2');
+  });
+
+  it('Kortdose that is not a split pattern adds no structure', async () => {
+    const c = await convert({ kortdose: { code: '93', display: '1 daglig' } });
+    expect(dosageOf(c)[0]?.timing).toBeUndefined();
+    expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
+  });
+});
