@@ -2,7 +2,8 @@
 //
 // Incoming health messages are hostile until proven otherwise. Before a byte reaches the parser we
 // enforce a size limit, a supported and truthful character encoding, XML 1.0 characters only, and
-// no DOCTYPE or ENTITY declaration anywhere (that alone removes XXE and entity-expansion bombs).
+// no DOCTYPE or ENTITY declaration anywhere (that alone removes XXE and entity-expansion bombs), and a
+// linear pre-scan bounds attributes and namespace declarations per element, start-tag length and depth.
 // Inside the parser the same declarations are refused again, nesting depth is bounded, only XML's
 // five predefined entities exist, and content after the root element is an error. The result is
 // an XmlElement tree with every prefix resolved to its namespace URI.
@@ -10,6 +11,7 @@ import xml2js from 'xml2js';
 import { isProblem, ProblemError, type Problem, type Result, fail, ok } from '../fhir/outcomes.ts';
 import { XmlElement, type XmlAttribute } from './element.ts';
 import { messageProblem } from './errors.ts';
+import { prescanXml } from './prescan.ts';
 
 export interface XmlParseOptions {
   /** Largest accepted document in bytes (UTF-8 bytes for string input). Default 5 MB. */
@@ -22,13 +24,23 @@ export interface XmlParseOptions {
 
 export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
-/** No KITH or CDA element comes near this; thousands of attributes or namespace declarations are an attack. */
-export const MAX_ATTRIBUTES_PER_ELEMENT = 256;
+/**
+ * No KITH or CDA element has more than about ten attributes. sax compares each attribute of a start tag
+ * with all earlier ones, so this cap also bounds that quadratic work per tag.
+ */
+export const MAX_ATTRIBUTES_PER_ELEMENT = 64;
 /**
  * A real M1, M10 or CDA has hundreds of elements, a FEST catalogue entry fewer. A million empty elements fit
  * in 5 MB and would hold the event loop for seconds while the tree is built, so the count is capped too.
  */
 export const DEFAULT_MAX_ELEMENTS = 50_000;
+/** A CDA root declares a handful of namespaces; dozens on one element only serve to make the parser work. */
+export const MAX_NAMESPACE_DECLARATIONS_PER_ELEMENT = 32;
+/**
+ * The longest start tag accepted, attribute values included. KITH and CDA keep long content in element
+ * text (base64 PDFs included), never in attributes, so 64 KiB leaves a wide margin.
+ */
+export const MAX_START_TAG_LENGTH = 64 * 1024;
 
 export interface XmlDocument {
   root: XmlElement;
@@ -46,10 +58,12 @@ export function parseXml(input: Uint8Array | string, opts: XmlParseOptions = {})
     }
     const decoded = typeof input === 'string' ? { text: stripBom(input), encoding: 'string' as const } : decode(input);
     if (isProblem(decoded)) return fail(decoded);
-    const refused = screen(decoded.text);
-    if (refused) return fail(refused);
     // The tree is built recursively, so the depth bound also bounds our own stack use.
-    const root = runParser(decoded.text, Math.min(opts.maxDepth ?? DEFAULT_MAX_DEPTH, 1000), opts.maxElements ?? DEFAULT_MAX_ELEMENTS);
+    const maxDepth = Math.min(opts.maxDepth ?? DEFAULT_MAX_DEPTH, 1000);
+    // The pre-scan first: it stops at the first offending tag, where the screen reads the whole text.
+    const refused = prescanXml(decoded.text, prescanLimits(maxDepth)) ?? screen(decoded.text);
+    if (refused) return fail(refused);
+    const root = runParser(decoded.text, maxDepth, opts.maxElements ?? DEFAULT_MAX_ELEMENTS);
     if (isProblem(root)) return fail(root);
     return ok({ root, encoding: decoded.encoding });
   } catch (err) {
@@ -57,6 +71,23 @@ export function parseXml(input: Uint8Array | string, opts: XmlParseOptions = {})
     // A bug of ours, not the sender's fault: say so rather than blame the document.
     return fail(messageProblem(500, 'exception', 'xml-malformed', 'The XML reader failed unexpectedly on this document'));
   }
+}
+
+const prescanLimits = (maxDepth: number) => ({
+  maxAttributes: MAX_ATTRIBUTES_PER_ELEMENT,
+  maxNamespaceDeclarations: MAX_NAMESPACE_DECLARATIONS_PER_ELEMENT,
+  maxStartTagLength: MAX_START_TAG_LENGTH,
+  maxDepth,
+});
+
+/**
+ * The pre-scan over raw bytes, before they are even decoded: what the HTTP layer runs on an XML body.
+ * Every delimiter the scan looks for is ASCII, and in UTF-8, ISO-8859-1 and Windows-1252 a byte below 0x80
+ * is always that ASCII character, so reading the bytes as latin1 (a plain copy) counts exactly as the
+ * decoded text would. Offsets in diagnostics are then byte offsets.
+ */
+export function prescanXmlBytes(bytes: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH): Problem | undefined {
+  return prescanXml(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), prescanLimits(maxDepth));
 }
 
 // ---------------------------------------------------------------------------------------------
