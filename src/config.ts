@@ -33,6 +33,8 @@ const schema = z
     VIEW_SESSION_IDLE_SEC: z.coerce.number().int().min(1).max(24 * 3600).default(15 * 60),
     VIEW_SESSION_MAX_SEC: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(8 * 3600),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    RATE_LIMIT_PER_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000_000).optional(),
+    RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).optional(),
     KJERNEJOURNAL_BASE_URL: url.optional(),
     MEDICATION_LIST_BASE_URL: url.optional(),
     M10_DELIVERY_URL: url.optional(),
@@ -116,7 +118,12 @@ export interface Config {
   helseid: HelseIdConfig | undefined;
   /** Clinician view sessions: ended after this long without a request, and this long after sign-in. */
   viewSession: { idleSec: number; maxSec: number };
+  /** Requests per minute per person (HPR number or fødselsnummer); also the view's per-user limit. */
   rateLimitPerMinute: number;
+  /** Requests per minute per OAuth client, all its users together. */
+  rateLimitPerClientPerMinute: number;
+  /** Requests per minute per source address, for requests without a valid token. */
+  rateLimitUnauthenticatedPerMinute: number;
   sources: { kjernejournalBaseUrl: string | undefined; medicationListBaseUrl: string | undefined };
   delivery: { m10Url: string | undefined; ncpUrl: string | undefined };
   operator: { name: string; orgnr: string };
@@ -176,6 +183,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     viewSession: { idleSec: e.VIEW_SESSION_IDLE_SEC, maxSec: e.VIEW_SESSION_MAX_SEC },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    // One client (an EPJ, the citizen app) carries many people: by default room for fifty busy ones at once.
+    rateLimitPerClientPerMinute: e.RATE_LIMIT_PER_CLIENT_PER_MINUTE ?? e.RATE_LIMIT_PER_MINUTE * 50,
+    rateLimitUnauthenticatedPerMinute: e.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE ?? e.RATE_LIMIT_PER_MINUTE,
     sources: { kjernejournalBaseUrl: e.KJERNEJOURNAL_BASE_URL, medicationListBaseUrl: e.MEDICATION_LIST_BASE_URL },
     delivery: { m10Url: e.M10_DELIVERY_URL, ncpUrl: e.NCP_DELIVERY_URL },
     operator: { name: e.OPERATOR_NAME, orgnr: e.OPERATOR_ORGNR },

@@ -1,6 +1,7 @@
 // The express application: request ids and logging, security headers, health probes, and the FHIR API.
 // Read top-down, a FHIR request goes: request id -> raw body (size-capped) -> route match -> token ->
-// rate limit -> negotiate and parse (router.ts) -> scope -> handler -> audit -> sendResult (respond.ts).
+// rate limits (person, client; source address without a valid token) -> 401 -> negotiate and parse
+// (router.ts) -> scope -> handler -> audit -> sendResult (respond.ts).
 // Any throw outside a handler lands in the error boundary at the end.
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -24,7 +25,8 @@ import type { AuthSetup } from '../auth/setup.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { SummarySource } from '../sources/source.ts';
 import { createViewRouter } from './view/router.ts';
-import { auditCall, authenticate, checkScope, limitPerClient, matchOf } from './auth.ts';
+import { auditCall, authenticate, checkScope, matchOf, refuseUnauthenticated } from './auth.ts';
+import { limitRequests } from './rate-limit.ts';
 import { buildCapabilityStatement, routeScopeNeeds, securityDescription } from './capability.ts';
 import { resourceScopes, smartConfiguration } from './smart-configuration.ts';
 import { supportedProfiles } from './supported-profiles.ts';
@@ -130,7 +132,8 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
   fhir.use(authenticate(deps.auth));
-  fhir.use(limitPerClient(config));
+  fhir.use(limitRequests(config));
+  fhir.use(refuseUnauthenticated);
   fhir.use(async (req, res) => {
     const { route, params } = matchOf(res);
     const pretty = isPretty(req);

@@ -2,14 +2,13 @@
 // between route matching and the handler. Every route that is not public needs a verified token; every
 // route that touches personal data leaves exactly one AuditEvent, written before the response is sent.
 import type { NextFunction, Request, Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Principal } from '../auth/principal.ts';
 import { scopeRule, accessProblem } from '../auth/access-rules.ts';
 import type { AuthSetup } from '../auth/setup.ts';
 import { buildAuditEvent, auditOutcomeFromStatus } from '../audit/build.ts';
 import { recordAudit } from '../audit/repository.ts';
 import type { Config } from '../config.ts';
-import { isProblem, tooManyRequests, type Problem } from '../fhir/outcomes.ts';
+import { isProblem, type Problem } from '../fhir/outcomes.ts';
 import type { Queryable } from '../store/db.ts';
 import { sendProblem } from './respond.ts';
 import type { RouteMatch } from './router.ts';
@@ -23,32 +22,26 @@ declare module 'express-serve-static-core' {
 
 export const matchOf = (res: Response): RouteMatch => res.locals.match as RouteMatch;
 
-/** Verifies the bearer token of every non-public route; a refusal is the 401 with WWW-Authenticate. */
+/**
+ * Verifies the bearer token of every non-public route. A refusal is kept, not sent: the rate limits
+ * (src/http/rate-limit.ts) count a request without a valid token against its source address first, and
+ * `refuseUnauthenticated` then answers the 401 with WWW-Authenticate.
+ */
 export function authenticate(auth: AuthSetup) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (matchOf(res).route.access === 'public') return next();
     const result = await auth.verify(req.headers.authorization);
-    if (isProblem(result)) return sendProblem(res, result);
-    req.principal = result;
+    if (isProblem(result)) res.locals.authProblem = result;
+    else req.principal = result;
     next();
   };
 }
 
-/** A fixed window per OAuth client (per address before authentication): 429 with Retry-After beyond it. */
-export function limitPerClient(config: Config) {
-  const windowMs = 60_000;
-  return rateLimit({
-    windowMs,
-    limit: config.rateLimitPerMinute,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    keyGenerator: (req) => (req.principal ? `client:${req.principal.clientId}` : `ip:${ipKeyGenerator(req.ip ?? '')}`),
-    handler: (req, res) => {
-      const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime?.getTime();
-      const seconds = reset ? Math.max(1, Math.ceil((reset - Date.now()) / 1000)) : windowMs / 1000;
-      sendProblem(res, tooManyRequests(seconds));
-    },
-  });
+/** The 401 that `authenticate` kept, once the per-address limit has had its say. */
+export function refuseUnauthenticated(_req: Request, res: Response, next: NextFunction): void {
+  const refusal = res.locals.authProblem as Problem | undefined;
+  if (refusal) return sendProblem(res, refusal);
+  next();
 }
 
 /** The scope check every protected route gets before its handler runs: 403 with the scope it needs. */
