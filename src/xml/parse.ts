@@ -11,7 +11,7 @@ import xml2js from 'xml2js';
 import { isProblem, ProblemError, type Problem, type Result, fail, ok } from '../fhir/outcomes.ts';
 import { XmlElement, type XmlAttribute } from './element.ts';
 import { messageProblem } from './errors.ts';
-import { prescanXml } from './prescan.ts';
+import { prescanXml, prescanXmlBytes as prescanBytes } from './prescan.ts';
 
 export interface XmlParseOptions {
   /** Largest accepted document in bytes (UTF-8 bytes for string input). Default 5 MB. */
@@ -56,12 +56,15 @@ export function parseXml(input: Uint8Array | string, opts: XmlParseOptions = {})
     if (size > maxBytes) {
       return fail(messageProblem(413, 'too-costly', 'xml-too-large', `Document is ${size} bytes; the limit is ${maxBytes} bytes`));
     }
-    const decoded = typeof input === 'string' ? { text: stripBom(input), encoding: 'string' as const } : decode(input);
-    if (isProblem(decoded)) return fail(decoded);
     // The tree is built recursively, so the depth bound also bounds our own stack use.
     const maxDepth = Math.min(opts.maxDepth ?? DEFAULT_MAX_DEPTH, 1000);
-    // The pre-scan first: it stops at the first offending tag, where the screen reads the whole text.
-    const refused = prescanXml(decoded.text, prescanLimits(maxDepth)) ?? screen(decoded.text);
+    // The pre-scan first, on the bytes when there are bytes: it stops at the first offending tag, before the
+    // whole document is decoded or screened.
+    const flood = typeof input === 'string' ? prescanXml(input, prescanLimits(maxDepth)) : prescanBytes(input, prescanLimits(maxDepth));
+    if (flood) return fail(flood);
+    const decoded = typeof input === 'string' ? { text: stripBom(input), encoding: 'string' as const } : decode(input);
+    if (isProblem(decoded)) return fail(decoded);
+    const refused = screen(decoded.text);
     if (refused) return fail(refused);
     const root = runParser(decoded.text, maxDepth, opts.maxElements ?? DEFAULT_MAX_ELEMENTS);
     if (isProblem(root)) return fail(root);
@@ -80,15 +83,8 @@ const prescanLimits = (maxDepth: number) => ({
   maxDepth,
 });
 
-/**
- * The pre-scan over raw bytes, before they are even decoded: what the HTTP layer runs on an XML body.
- * Every delimiter the scan looks for is ASCII, and in UTF-8, ISO-8859-1 and Windows-1252 a byte below 0x80
- * is always that ASCII character, so reading the bytes as latin1 (a plain copy) counts exactly as the
- * decoded text would. Offsets in diagnostics are then byte offsets.
- */
-export function prescanXmlBytes(bytes: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH): Problem | undefined {
-  return prescanXml(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), prescanLimits(maxDepth));
-}
+/** The pre-scan over raw bytes, before they are decoded: what the HTTP layer runs on an XML body. */
+export const prescanXmlBytes = (bytes: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH): Problem | undefined => prescanBytes(bytes, prescanLimits(maxDepth));
 
 // ---------------------------------------------------------------------------------------------
 // Bytes -> text

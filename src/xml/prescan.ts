@@ -24,68 +24,109 @@ const SLASH = 0x2f; // /
 const BANG = 0x21; // !
 const QUESTION = 0x3f; // ?
 const EQUALS = 0x3d; // =
+const COLON = 0x3a; // :
 const QUOT = 0x22; // "
 const APOS = 0x27; // '
 
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+const isNameEnd = (c: number): boolean => isSpace(c) || c === SLASH || c === GT;
 
-/** Where a construct ends (just past `close`), or the text's end when it never does: the parser reports that. */
-function skipPast(text: string, from: number, close: string): number {
-  const at = text.indexOf(close, from);
-  return at === -1 ? text.length : at + close.length;
+/**
+ * The document as the scan reads it: decoded text, or raw bytes. Every delimiter the scan looks for is
+ * ASCII, and in UTF-8, ISO-8859-1 and Windows-1252 a byte below 0x80 is always that ASCII character, so
+ * the bytes count exactly as their text does (offsets are then byte offsets). Reading the bytes directly
+ * spares the HTTP layer a copy of the whole body before it can refuse it.
+ */
+interface Source {
+  readonly length: number;
+  code(i: number): number;
+  /** Position of an ASCII `needle` at or after `from`, or -1. */
+  find(needle: string, from: number): number;
+  /** ASCII-safe excerpt for diagnostics. */
+  excerpt(from: number, to: number): string;
 }
 
-/** The first limit the document exceeds, as the Problem that refuses it; undefined when it exceeds none. */
-export function prescanXml(text: string, limits: PrescanLimits): Problem | undefined {
-  const n = text.length;
+const textSource = (text: string): Source => ({
+  length: text.length,
+  code: (i) => text.charCodeAt(i),
+  find: (needle, from) => text.indexOf(needle, from),
+  excerpt: (from, to) => text.slice(from, to),
+});
+
+const byteSource = (bytes: Buffer): Source => ({
+  length: bytes.length,
+  code: (i) => bytes[i] ?? Number.NaN,
+  find: (needle, from) => bytes.indexOf(needle, from, 'latin1'),
+  excerpt: (from, to) => bytes.toString('utf8', from, to),
+});
+
+/** Where a construct ends (just past `close`), or the end when it never does: the parser reports that. */
+function skipPast(src: Source, from: number, close: string): number {
+  const at = src.find(close, from);
+  return at === -1 ? src.length : at + close.length;
+}
+
+function startsWith(src: Source, at: number, ascii: string): boolean {
+  for (let k = 0; k < ascii.length; k++) if (src.code(at + k) !== ascii.charCodeAt(k)) return false;
+  return true;
+}
+
+/** The first limit the document text exceeds, as the Problem that refuses it; undefined when it exceeds none. */
+export const prescanXml = (text: string, limits: PrescanLimits): Problem | undefined => prescan(textSource(text), limits);
+
+/** The same over raw bytes (UTF-8, ISO-8859-1 or Windows-1252), before they are decoded. */
+export const prescanXmlBytes = (bytes: Uint8Array, limits: PrescanLimits): Problem | undefined =>
+  prescan(byteSource(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)), limits);
+
+function prescan(src: Source, limits: PrescanLimits): Problem | undefined {
+  const n = src.length;
   // Local names of the open elements, so a refusal names where (as the parser's own refusals do).
   const open: string[] = [];
-  let i = text.indexOf('<');
+  let i = src.find('<', 0);
   while (i !== -1 && i < n) {
-    const next = text.charCodeAt(i + 1);
+    const next = src.code(i + 1);
     if (next === BANG) {
       // Comments and CDATA may hold '<' and '>' freely; anything else after '<!' the screen or the parser refuses.
-      if (text.startsWith('<!--', i)) i = skipPast(text, i + 4, '-->');
-      else if (text.startsWith('<![CDATA[', i)) i = skipPast(text, i + 9, ']]>');
-      else i = skipPast(text, i + 2, '>');
+      if (startsWith(src, i, '<!--')) i = skipPast(src, i + 4, '-->');
+      else if (startsWith(src, i, '<![CDATA[')) i = skipPast(src, i + 9, ']]>');
+      else i = skipPast(src, i + 2, '>');
     } else if (next === QUESTION) {
-      i = skipPast(text, i + 2, '?>');
+      i = skipPast(src, i + 2, '?>');
     } else if (next === SLASH) {
       open.pop();
-      i = skipPast(text, i + 2, '>');
+      i = skipPast(src, i + 2, '>');
     } else {
-      const tag = scanStartTag(text, i, limits);
-      const path = [...open, tag.name].join('.');
-      if ('refusal' in tag) return messageProblem(400, 'too-costly', tag.refusal.code, `${tag.refusal.message} (start tag at offset ${i})`, path);
+      const tag = scanStartTag(src, i, limits);
+      if ('refusal' in tag) {
+        return messageProblem(400, 'too-costly', tag.refusal.code, `${tag.refusal.message} (start tag at offset ${i})`, [...open, localNameAt(src, i)].join('.'));
+      }
       if (!tag.selfClosing) {
         if (open.length >= limits.maxDepth) {
           return messageProblem(400, 'too-costly', 'xml-too-deep', `Elements are nested deeper than ${limits.maxDepth} levels (at offset ${i})`, open.join('.'));
         }
-        open.push(tag.name);
+        open.push(localNameAt(src, i));
       }
       i = tag.end;
     }
-    i = text.indexOf('<', i);
+    i = src.find('<', i);
   }
   return undefined;
 }
 
-type StartTag = { name: string } & ({ end: number; selfClosing: boolean } | { refusal: { code: MessageErrorCode; message: string } });
-
-const NAME_END = /[\s/>]/g;
+type StartTag = { end: number; selfClosing: boolean } | { refusal: { code: MessageErrorCode; message: string } };
 
 /** The local name of the element whose start tag begins at `start` (clipped: it is echoed in diagnostics). */
-function localNameAt(text: string, start: number): string {
-  NAME_END.lastIndex = start + 1;
-  const end = Math.min(NAME_END.exec(text)?.index ?? text.length, start + 1 + 100);
-  const qname = text.slice(start + 1, end);
+function localNameAt(src: Source, start: number): string {
+  let end = start + 1;
+  const limit = Math.min(src.length, start + 1 + 100);
+  while (end < limit && !isNameEnd(src.code(end))) end++;
+  const qname = src.excerpt(start + 1, end);
   return qname.slice(qname.indexOf(':') + 1);
 }
 
 /** One start tag from its '<': counts its attributes and namespace declarations, and finds its end. */
-function scanStartTag(text: string, start: number, limits: PrescanLimits): StartTag {
-  const n = text.length;
-  const name = localNameAt(text, start);
+function scanStartTag(src: Source, start: number, limits: PrescanLimits): StartTag {
+  const n = src.length;
   const stopAt = Math.min(n, start + limits.maxStartTagLength);
   let attributes = 0;
   let declarations = 0;
@@ -93,9 +134,9 @@ function scanStartTag(text: string, start: number, limits: PrescanLimits): Start
   let nameStart = start + 1;
   let i = start + 1;
   for (; i < stopAt; i++) {
-    const c = text.charCodeAt(i);
+    const c = src.code(i);
     if (c === QUOT || c === APOS) {
-      const close = text.indexOf(c === QUOT ? '"' : "'", i + 1);
+      const close = src.find(c === QUOT ? '"' : "'", i + 1);
       if (close === -1 || close >= stopAt) {
         i = stopAt;
         break;
@@ -103,32 +144,32 @@ function scanStartTag(text: string, start: number, limits: PrescanLimits): Start
       i = close;
       nameStart = -1;
     } else if (c === GT) {
-      return { name, end: i + 1, selfClosing: text.charCodeAt(i - 1) === SLASH };
+      return { end: i + 1, selfClosing: src.code(i - 1) === SLASH };
     } else if (c === LT) {
       // Not well-formed; the parser says where. Counting stops so the next tag is scanned on its own.
-      return { name, end: i, selfClosing: true };
+      return { end: i, selfClosing: true };
     } else if (c === EQUALS) {
       if (++attributes > limits.maxAttributes) {
-        return { name, refusal: { code: 'xml-too-many-attributes', message: `An element has more than ${limits.maxAttributes} attributes or namespace declarations` } };
+        return { refusal: { code: 'xml-too-many-attributes', message: `An element has more than ${limits.maxAttributes} attributes or namespace declarations` } };
       }
-      if (nameStart !== -1 && isNamespaceDeclaration(text, nameStart) && ++declarations > limits.maxNamespaceDeclarations) {
-        return { name, refusal: { code: 'xml-too-many-attributes', message: `An element declares more than ${limits.maxNamespaceDeclarations} namespaces` } };
+      if (nameStart !== -1 && isNamespaceDeclaration(src, nameStart) && ++declarations > limits.maxNamespaceDeclarations) {
+        return { refusal: { code: 'xml-too-many-attributes', message: `An element declares more than ${limits.maxNamespaceDeclarations} namespaces` } };
       }
       nameStart = -1;
-    } else if (!isSpace(c) && (nameStart === -1 || isSpace(text.charCodeAt(i - 1)))) {
+    } else if (!isSpace(c) && (nameStart === -1 || isSpace(src.code(i - 1)))) {
       nameStart = i;
     }
   }
   if (stopAt < n && i >= stopAt) {
-    return { name, refusal: { code: 'xml-tag-too-long', message: `A start tag is longer than ${limits.maxStartTagLength} characters` } };
+    return { refusal: { code: 'xml-tag-too-long', message: `A start tag is longer than ${limits.maxStartTagLength} characters` } };
   }
   // The text ended inside the tag (or inside a quoted value): the parser reports the truncation.
-  return { name, end: n, selfClosing: true };
+  return { end: n, selfClosing: true };
 }
 
 /** `xmlns` or `xmlns:prefix` (then '=' or white space), not an attribute that merely starts with those letters. */
-function isNamespaceDeclaration(text: string, from: number): boolean {
-  if (!text.startsWith('xmlns', from)) return false;
-  const after = text.charCodeAt(from + 5);
-  return after === EQUALS || after === 0x3a /* : */ || isSpace(after);
+function isNamespaceDeclaration(src: Source, from: number): boolean {
+  if (!startsWith(src, from, 'xmlns')) return false;
+  const after = src.code(from + 5);
+  return after === EQUALS || after === COLON || isSpace(after);
 }
