@@ -37,6 +37,7 @@ const schema = z
     RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).optional(),
     KJERNEJOURNAL_BASE_URL: url.optional(),
     MEDICATION_LIST_BASE_URL: url.optional(),
+    FOLKEREGISTERET_BASE_URL: url.optional(),
     M10_DELIVERY_URL: url.optional(),
     NCP_DELIVERY_URL: url.optional(),
     OPERATOR_NAME: z.string().min(1).default('Norsk helsenett SF (Helsebro demo)'),
@@ -124,7 +125,7 @@ export interface Config {
   rateLimitPerClientPerMinute: number;
   /** Requests per minute per source address, for requests without a valid token. */
   rateLimitUnauthenticatedPerMinute: number;
-  sources: { kjernejournalBaseUrl: string | undefined; medicationListBaseUrl: string | undefined };
+  sources: { kjernejournalBaseUrl: string | undefined; medicationListBaseUrl: string | undefined; folkeregisteretBaseUrl: string | undefined };
   delivery: { m10Url: string | undefined; ncpUrl: string | undefined };
   operator: { name: string; orgnr: string };
   ncp: { herId: string; orgnr: string; name: string; phone: string | undefined };
@@ -186,7 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // One client (an EPJ, the citizen app) carries many people: by default room for fifty busy ones at once.
     rateLimitPerClientPerMinute: e.RATE_LIMIT_PER_CLIENT_PER_MINUTE ?? e.RATE_LIMIT_PER_MINUTE * 50,
     rateLimitUnauthenticatedPerMinute: e.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE ?? e.RATE_LIMIT_PER_MINUTE,
-    sources: { kjernejournalBaseUrl: e.KJERNEJOURNAL_BASE_URL, medicationListBaseUrl: e.MEDICATION_LIST_BASE_URL },
+    sources: { kjernejournalBaseUrl: e.KJERNEJOURNAL_BASE_URL, medicationListBaseUrl: e.MEDICATION_LIST_BASE_URL, folkeregisteretBaseUrl: e.FOLKEREGISTERET_BASE_URL },
     delivery: { m10Url: e.M10_DELIVERY_URL, ncpUrl: e.NCP_DELIVERY_URL },
     operator: { name: e.OPERATOR_NAME, orgnr: e.OPERATOR_ORGNR },
     ncp: { herId: e.NCP_HER_ID, orgnr: e.NCP_ORGNR, name: e.NCP_NAME, phone: e.NCP_PHONE },

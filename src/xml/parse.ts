@@ -60,7 +60,7 @@ export function parseXml(input: Uint8Array | string, opts: XmlParseOptions = {})
     const maxDepth = Math.min(opts.maxDepth ?? DEFAULT_MAX_DEPTH, 1000);
     // The pre-scan first, on the bytes when there are bytes: it stops at the first offending tag, before the
     // whole document is decoded or screened.
-    const flood = typeof input === 'string' ? prescanXml(input, prescanLimits(maxDepth)) : prescanBytes(input, prescanLimits(maxDepth));
+    const flood = typeof input === 'string' ? prescanXml(input, prescanLimits(maxDepth)) : prescanXmlBytes(input, maxDepth);
     if (flood) return fail(flood);
     const decoded = typeof input === 'string' ? { text: stripBom(input), encoding: 'string' as const } : decode(input);
     if (isProblem(decoded)) return fail(decoded);
@@ -84,7 +84,8 @@ const prescanLimits = (maxDepth: number) => ({
 });
 
 /** The pre-scan over raw bytes, before they are decoded: what the HTTP layer runs on an XML body. */
-export const prescanXmlBytes = (bytes: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH): Problem | undefined => prescanBytes(bytes, prescanLimits(maxDepth));
+export const prescanXmlBytes = (bytes: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH): Problem | undefined =>
+  wideEncoding(bytes) ?? prescanBytes(bytes, prescanLimits(maxDepth));
 
 // ---------------------------------------------------------------------------------------------
 // Bytes -> text
@@ -106,15 +107,9 @@ function encodingProblem(diagnostics: string): Problem {
  * bodies with this, so the declared encoding is honoured (and checked) before any parser sees text.
  */
 export function decode(bytes: Uint8Array): { text: string; encoding: Exclude<XmlDocument['encoding'], 'string'> } | Problem {
-  const b0 = bytes[0];
-  const b1 = bytes[1];
-  if ((b0 === 0xfe && b1 === 0xff) || (b0 === 0xff && b1 === 0xfe) || (b0 === 0x00 && b1 === 0x00)) {
-    return encodingProblem('UTF-16 and UTF-32 documents are not supported; send UTF-8');
-  }
-  if ((b0 === 0x3c && b1 === 0x00) || (b0 === 0x00 && b1 === 0x3c)) {
-    return encodingProblem('The document looks like UTF-16 without a byte order mark; send UTF-8');
-  }
-  const hasUtf8Bom = b0 === 0xef && b1 === 0xbb && bytes[2] === 0xbf;
+  const wide = wideEncoding(bytes);
+  if (wide) return wide;
+  const hasUtf8Bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
   const body = hasUtf8Bom ? bytes.subarray(3) : bytes;
   // The declaration is ASCII in every encoding we accept, so a latin1 peek reads it safely.
   const head = Buffer.from(body.subarray(0, 256)).toString('latin1');
@@ -138,6 +133,19 @@ export function decode(bytes: Uint8Array): { text: string; encoding: Exclude<Xml
     return { text: Buffer.from(body).toString('latin1'), encoding: 'iso-8859-1' };
   }
   return encodingProblem(`Unsupported character encoding "${declared}"; send UTF-8 (ISO-8859-1 and Windows-1252 are also accepted)`);
+}
+
+/** UTF-16 and UTF-32 are refused outright; checked before the byte pre-scan, which reads single bytes. */
+function wideEncoding(bytes: Uint8Array): Problem | undefined {
+  const b0 = bytes[0];
+  const b1 = bytes[1];
+  if ((b0 === 0xfe && b1 === 0xff) || (b0 === 0xff && b1 === 0xfe) || (b0 === 0x00 && b1 === 0x00)) {
+    return encodingProblem('UTF-16 and UTF-32 documents are not supported; send UTF-8');
+  }
+  if ((b0 === 0x3c && b1 === 0x00) || (b0 === 0x00 && b1 === 0x3c)) {
+    return encodingProblem('The document looks like UTF-16 without a byte order mark; send UTF-8');
+  }
+  return undefined;
 }
 
 const stripBom = (s: string): string => (s.charCodeAt(0) === 0xfeff ? s.slice(1) : s);
