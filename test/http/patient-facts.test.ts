@@ -17,8 +17,9 @@ const she = PERSONAS.confidential;
 /** Everything the register holds about where she lives: none of it may appear in any output. */
 const SECRETS = [she.city, she.postalCode, '1806'];
 
+/** As a value of its own: "8514" inside a random UUID is not her postal code. */
 const expectNoAddress = (text: string, where: string) => {
-  for (const secret of SECRETS) expect(text, `${where} leaks "${secret}"`).not.toContain(secret);
+  for (const secret of SECRETS) expect(text, `${where} leaks "${secret}"`).not.toMatch(new RegExp(`(?<![\\w-])${secret}(?![\\w-])`));
 };
 
 /** The hydrocortisone M1 of the corpus, written for her, with the address her GP's system put in it. */
@@ -47,6 +48,11 @@ describe.each(engines)('patient-level facts from the population register and Kje
   it('the M1 fixture for her really carries her address, so the outputs below are tested against it', () => {
     const xml = m1ForHer();
     for (const secret of SECRETS) expect(xml).toContain(secret);
+    // The check below finds each secret as a value of its own, wherever it stands.
+    expect(() => expectNoAddress(`<City>${she.city}</City>`, 'probe')).toThrow();
+    expect(() => expectNoAddress(`{"postalCode":"${she.postalCode}"}`, 'probe')).toThrow();
+    expect(() => expectNoAddress(`<County V="1806"/>`, 'probe')).toThrow();
+    expect(() => expectNoAddress(`"id":"39c8514a-ca1b"`, 'probe')).not.toThrow();
     expect(xml).toContain(she.fnr);
   });
 
