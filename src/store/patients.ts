@@ -41,10 +41,18 @@ export async function findPatientByIdentifier(q: Queryable, system: string, valu
   return row && ordered(row.resource);
 }
 
+export interface IdentifierToken {
+  /** undefined matches any system. */
+  system?: string | undefined;
+  /** undefined matches any value. */
+  value?: string | undefined;
+}
+
 export interface PatientQuery {
-  /** Token: system and/or value; undefined system matches any system. */
-  identifier?: { system?: string | undefined; value?: string | undefined } | undefined;
-  id?: string | undefined;
+  /** Token search: a patient matches when any of its identifiers matches any of these (FHIR comma OR). */
+  identifiers?: readonly IdentifierToken[] | undefined;
+  /** Helsebro ids, any of them. */
+  ids?: readonly string[] | undefined;
   count: number;
   offset: number;
 }
@@ -57,21 +65,19 @@ export interface PatientPage {
 export async function searchPatients(q: Queryable, query: PatientQuery): Promise<PatientPage> {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (query.id !== undefined) {
-    params.push(query.id);
-    where.push(`p.id = $${params.length}`);
-  }
-  if (query.identifier) {
-    const cond: string[] = [];
-    if (query.identifier.system !== undefined) {
-      params.push(query.identifier.system);
-      cond.push(`i.system = $${params.length}`);
-    }
-    if (query.identifier.value !== undefined) {
-      params.push(query.identifier.value);
-      cond.push(`i.value = $${params.length}`);
-    }
-    where.push(`exists (select 1 from patient_identifier i where i.patient_id = p.id and ${cond.join(' and ')})`);
+  const add = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (query.ids !== undefined) where.push(`p.id = any(${add([...query.ids])}::text[])`);
+  if (query.identifiers !== undefined) {
+    const alternatives = query.identifiers.map((t) => {
+      const cond = ['true'];
+      if (t.system !== undefined) cond.push(`i.system = ${add(t.system)}`);
+      if (t.value !== undefined) cond.push(`i.value = ${add(t.value)}`);
+      return `(${cond.join(' and ')})`;
+    });
+    where.push(`exists (select 1 from patient_identifier i where i.patient_id = p.id and (${alternatives.join(' or ') || 'false'}))`);
   }
   const clause = where.length ? `where ${where.join(' and ')}` : '';
   const total = await q.query<{ n: number }>(`select count(*)::int as n from patient p ${clause}`, params);

@@ -18,7 +18,8 @@ import { searchsetBundle } from '../../fhir/bundle.ts';
 import { OID, parseToken, personNumberOf } from '../../fhir/identifiers.ts';
 import { badRequest, isProblem, notFound, type Problem } from '../../fhir/outcomes.ts';
 import { findPatientByIdentifier, readPatient } from '../../store/patients.ts';
-import { checkKnownParams, parsePaging } from '../search-params.ts';
+import { searchInput, searchSelfUrl } from '../search-input.ts';
+import { checkKnownParams, parsePaging, singleValue } from '../search-params.ts';
 import type { FhirRequest, HandlerResult, RouteContext, RouteDef } from '../types.ts';
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -97,8 +98,10 @@ async function importM1Handler(req: FhirRequest, ctx: RouteContext): Promise<Han
 
 /** The patient a search names: `patient` (Patient/{id} or {id}) or `patient:identifier` (system|number). */
 async function searchedPatient(query: URLSearchParams, ctx: RouteContext): Promise<{ id?: string; fnr?: string } | Problem> {
-  const ref = query.get('patient');
-  const ident = query.get('patient:identifier');
+  const ref = onePatient(query, 'patient');
+  const ident = onePatient(query, 'patient:identifier');
+  if (isProblem(ref)) return ref;
+  if (isProblem(ident)) return ident;
   if (ref === null && ident === null) return badRequest('The search needs patient or patient:identifier: prescriptions are searched for one patient', { expression: ['patient'] });
   if (ref !== null && ident !== null) return badRequest('Give patient or patient:identifier, not both', { expression: ['patient'] });
   if (ref !== null) {
@@ -118,10 +121,17 @@ async function searchedPatient(query: URLSearchParams, ctx: RouteContext): Promi
   return patient?.id ? { id: patient.id, fnr: token.value } : { fnr: token.value };
 }
 
+/** Prescriptions are searched for one patient at a time (each answer is decided and audited for that patient). */
+function onePatient(query: URLSearchParams, name: string): string | null | Problem {
+  const raw = query.get(name);
+  return raw === null ? null : singleValue(raw, name, 'prescriptions are searched for one patient');
+}
+
 /** GET /MedicationRequest?patient=... : the NCP's query. */
 async function searchNorwegianHandler(req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
-  const query = new URLSearchParams(req.query);
-  if (req.body instanceof URLSearchParams) for (const [k, v] of req.body) query.append(k, v);
+  const input = await searchInput(req, ctx);
+  if (isProblem(input)) return input;
+  const query = input.query;
   const unknown = checkKnownParams(query, 'MedicationRequest', ['patient', 'patient:identifier']);
   if (unknown) return unknown;
   const paging = parsePaging(query);
@@ -132,8 +142,7 @@ async function searchNorwegianHandler(req: FhirRequest, ctx: RouteContext): Prom
   const facts = patient.fnr ? await ctx.patientFacts({ id: patient.id ?? patient.fnr, fnr: patient.fnr }) : undefined;
   const access = ctx.decide(facts, EPRESCRIPTION('s'));
   if (access.effect === 'deny') return accessProblem(access);
-  const selfUrl = new URL(`${req.baseUrl}/MedicationRequest`);
-  for (const [k, v] of query) if (!k.startsWith('_')) selfUrl.searchParams.append(k, v);
+  const selfUrl = await searchSelfUrl(req, 'MedicationRequest', input);
   // A patient who restricted ePrescriptions has nothing shown abroad; the answer says so rather than nothing.
   const withheld = access.effect === 'withhold' || restrictsExport(facts);
   if (withheld) {

@@ -3,9 +3,10 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { accessProblem } from '../../auth/access-rules.ts';
 import { OID, parseToken, personNumberOf } from '../../fhir/identifiers.ts';
-import { isProblem, notFound } from '../../fhir/outcomes.ts';
-import { readPatient, searchPatients } from '../../store/patients.ts';
-import { checkKnownParams, parsePaging } from '../search-params.ts';
+import { isProblem, notFound, type Problem } from '../../fhir/outcomes.ts';
+import { readPatient, searchPatients, type IdentifierToken } from '../../store/patients.ts';
+import { searchInput, searchSelfUrl } from '../search-input.ts';
+import { checkKnownParams, orValues, parsePaging } from '../search-params.ts';
 import type { FhirRequest, HandlerResult, RouteContext, RouteDef } from '../types.ts';
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -46,7 +47,7 @@ export const patientRoutes: RouteDef[] = [
       { name: 'identifier', type: 'token', documentation: 'system|value, e.g. urn:oid:2.16.578.1.12.4.1.4.1|<fødselsnummer>' },
       { name: '_id', type: 'token', documentation: 'Helsebro patient id' },
     ],
-    documentation: 'Search patients by identifier (token semantics) with _count/_offset paging and _summary=count.',
+    documentation: 'Search patients by identifier (token semantics) or _id, each with comma OR, with _count/_offset paging and _summary=count.',
     handler: searchPatientHandler,
   },
   {
@@ -62,24 +63,27 @@ export const patientRoutes: RouteDef[] = [
 ];
 
 async function searchPatientHandler(req: FhirRequest, ctx: RouteContext): Promise<HandlerResult> {
-  const query = new URLSearchParams(req.query);
-  if (req.body instanceof URLSearchParams) for (const [k, v] of req.body) query.append(k, v);
+  const input = await searchInput(req, ctx);
+  if (isProblem(input)) return input;
+  const query = input.query;
   const unknown = checkKnownParams(query, 'Patient', ['identifier', '_id']);
   if (unknown) return unknown;
   const paging = parsePaging(query);
   if (isProblem(paging)) return paging;
-  const rawIdentifier = query.get('identifier');
-  const token = rawIdentifier === null ? undefined : parseToken(rawIdentifier);
-  if (isProblem(token)) return token;
+  const tokens = tokenList(query.get('identifier'));
+  if (isProblem(tokens)) return tokens;
+  const rawIds = query.get('_id');
+  const ids = rawIds === null ? undefined : orValues(rawIds, '_id');
+  if (isProblem(ids)) return ids;
   // A citizen's search is confined to themselves: the same search, with their own number as the identifier.
   const principal = ctx.principal;
   const own = principal?.kind === 'citizen' ? { system: OID.fnr, value: principal.fnr } : undefined;
-  if (own && token && (token.value !== own.value || (token.system && token.system !== own.system))) {
+  if (own && tokens?.some((t) => t.value !== own.value || (t.system && t.system !== own.system))) {
     return accessProblem(ctx.decide(undefined, { resourceType: 'Patient', interaction: 's', level: 'request' }));
   }
   const page = await searchPatients(ctx.db, {
-    identifier: own ?? (token && { system: token.system, value: token.value }),
-    id: query.get('_id') ?? undefined,
+    identifiers: own ? [own] : tokens,
+    ids,
     count: paging.summaryCount ? 0 : paging.count,
     offset: paging.offset,
   });
@@ -91,10 +95,23 @@ async function searchPatientHandler(req: FhirRequest, ctx: RouteContext): Promis
     const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', total: page.total };
     return { status: 200, resource: bundle };
   }
-  const selfUrl = new URL(`${req.baseUrl}/Patient`);
-  for (const [k, v] of query) if (!k.startsWith('_') || k === '_id') selfUrl.searchParams.append(k, v);
+  const selfUrl = await searchSelfUrl(req, 'Patient', input);
   return {
     status: 200,
     resource: searchsetBundle({ selfUrl, total: page.total, baseUrl: req.baseUrl, resources: page.patients, ...paging }),
   };
+}
+
+/** identifier=a|x,b|y: each alternative a token (FHIR comma OR). */
+function tokenList(raw: string | null): IdentifierToken[] | undefined | Problem {
+  if (raw === null) return undefined;
+  const values = orValues(raw, 'identifier');
+  if (isProblem(values)) return values;
+  const tokens: IdentifierToken[] = [];
+  for (const v of values) {
+    const t = parseToken(v);
+    if (isProblem(t)) return t;
+    tokens.push({ system: t.system, value: t.value });
+  }
+  return tokens;
 }

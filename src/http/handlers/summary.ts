@@ -16,7 +16,7 @@ import { psCda } from '../../summary/ehdsi-ps.ts';
 import { summaryPdf } from '../../summary/pdf.ts';
 import { summarizePatient } from '../../summary/summarize.ts';
 import { findPatientByIdentifier, readPatient, searchPatients } from '../../store/patients.ts';
-import { checkKnownParams, parsePaging } from '../search-params.ts';
+import { checkKnownParams, parsePaging, singleValue } from '../search-params.ts';
 import type { FhirRequest, HandlerResult, Lang, RouteContext, RouteDef } from '../types.ts';
 
 export const SUMMARY_OPERATION = 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary';
@@ -277,7 +277,7 @@ async function patientByIdentifier(req: FhirRequest, ctx: RouteContext): Promise
   if (!token.value) return badRequest('identifier needs a value', { expression: ['identifier'] });
   const found = token.system
     ? await findPatientByIdentifier(ctx.db, token.system, token.value)
-    : (await searchPatients(ctx.db, { identifier: { value: token.value }, count: 2, offset: 0 })).patients[0];
+    : (await searchPatients(ctx.db, { identifiers: [{ value: token.value }], count: 2, offset: 0 })).patients[0];
   return found?.id ? (found as StoredPatient) : notFound('No patient with that identifier');
 }
 
@@ -312,8 +312,11 @@ async function searchHandler(req: FhirRequest, ctx: RouteContext, sources: reado
   if (unknown) return unknown;
   const paging = parsePaging(req.query);
   if (isProblem(paging)) return paging;
-  const ref = req.query.get('patient');
-  if (!ref) return badRequest(`${type} searches need patient=Patient/{id}`, { expression: ['patient'] });
+  const rawRef = req.query.get('patient');
+  if (!rawRef) return badRequest(`${type} searches need patient=Patient/{id}`, { expression: ['patient'] });
+  // One patient per search: the sources are asked, and access decided, for that patient.
+  const ref = singleValue(rawRef, 'patient', 'the national sources are asked for one patient at a time');
+  if (isProblem(ref)) return ref;
   const patient = await patientById(ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref, ctx);
   if (isProblem(patient)) return patient;
   const fnr = personNumberOf(patient);
