@@ -94,6 +94,7 @@ export function bodyKindOf(contentType: string | undefined, accepts: BodyKind[])
         ? 'form'
         : undefined;
   if (kind && accepts.includes(kind)) return kind;
+  if (!accepts.length) return unsupportedMediaType(`This endpoint takes no request body${type ? ` (got Content-Type '${type}')` : ''}`);
   const wanted = accepts.map((k) => MEDIA_OF_KIND[k]).join(' or ');
   return unsupportedMediaType(
     type ? `Content-Type '${type}' is not supported here; send ${wanted}` : `A Content-Type header is required; send ${wanted}`,

@@ -17,6 +17,7 @@ import { summaryPdf } from '../../summary/pdf.ts';
 import { withOutcomeSection } from '../../summary/outcome-section.ts';
 import { summarizePatient } from '../../summary/summarize.ts';
 import { findPatientByIdentifier, readPatient, searchPatients } from '../../store/patients.ts';
+import { parametersBody } from '../operations/parameters.ts';
 import { checkKnownParams, parsePaging, singleValue } from '../search-params.ts';
 import type { FhirRequest, HandlerResult, Lang, RouteContext, RouteDef } from '../types.ts';
 
@@ -144,8 +145,8 @@ async function summaryHandler(
   version: string,
   byIdentifier: boolean,
 ): Promise<HandlerResult> {
-  const refused = req.body instanceof URLSearchParams || req.body === undefined ? undefined : parametersProblem(req.body);
-  if (refused) return refused;
+  const refused = req.body instanceof URLSearchParams || req.body === undefined ? undefined : parametersBody(req.body);
+  if (isProblem(refused)) return refused;
   const patient = byIdentifier ? await patientByIdentifier(req, ctx) : await patientById(req.params.id!, ctx);
   if (isProblem(patient)) return patient;
   const document = await summaryDocument(patient, req.lang, ctx, { sources, version });
@@ -270,20 +271,6 @@ async function patientByIdentifier(req: FhirRequest, ctx: RouteContext): Promise
     ? await findPatientByIdentifier(ctx.db, token.system, token.value)
     : (await searchPatients(ctx.db, { identifiers: [{ value: token.value }], count: 2, offset: 0 })).patients[0];
   return found?.id ? (found as StoredPatient) : notFound('No patient with that identifier');
-}
-
-const PARAMETERS_KEYS = new Set(['resourceType', 'id', 'meta', 'implicitRules', 'language', 'parameter']);
-
-/** A JSON body of an operation must be a Parameters resource with nothing but Parameters' elements. */
-function parametersProblem(body: unknown): Problem | undefined {
-  const params = body as Parameters;
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || params.resourceType !== 'Parameters') {
-    return badRequest('The body must be a Parameters resource', { expression: ['Parameters'] });
-  }
-  const unknown = Object.keys(body).filter((k) => !PARAMETERS_KEYS.has(k));
-  if (unknown.length) return badRequest(`Parameters has no element ${unknown.slice(0, 3).join(', ')}`, { expression: ['Parameters'] });
-  if (params.parameter !== undefined && !Array.isArray(params.parameter)) return badRequest('Parameters.parameter must be an array', { expression: ['Parameters.parameter'] });
-  return undefined;
 }
 
 function identifierFromParameters(body: unknown): string | undefined | Problem {
