@@ -30,6 +30,7 @@ import { limitRequests } from './rate-limit.ts';
 import { buildCapabilityStatement, routeScopeNeeds, securityDescription } from './capability.ts';
 import { resourceScopes, smartConfiguration } from './smart-configuration.ts';
 import { supportedProfiles } from './supported-profiles.ts';
+import { finishResult, representationProblem } from './representation.ts';
 import { sendProblem, sendResult } from './respond.ts';
 import { buildFhirRequest, RouteTable } from './router.ts';
 import type { AuditNotes, FhirRequest, HandlerResult, RouteContext, RouteDef } from './types.ts';
@@ -151,7 +152,7 @@ export function createApp(deps: AppDeps): express.Express {
     });
     let result: HandlerResult;
     if (isProblem(fhirReq)) result = fhirReq;
-    else result = checkScope(route, principal) ?? (await runHandler(route, fhirReq, ctx));
+    else result = checkScope(route, principal) ?? representationProblem(route, fhirReq) ?? finishResult(route, fhirReq, await runHandler(route, fhirReq, ctx));
     // The audit record is written before any byte of the answer leaves; if it cannot be written, the
     // answer is not given either.
     await auditCall({

@@ -5,7 +5,8 @@ import type { Queryable } from './db.ts';
 export async function upsertPatient(q: Queryable, patient: Patient & { id: string }): Promise<void> {
   await q.query(
     `insert into patient (id, resource, updated_at) values ($1, $2::jsonb, now())
-     on conflict (id) do update set resource = excluded.resource, updated_at = now()`,
+     on conflict (id) do update set resource = excluded.resource,
+       updated_at = case when patient.resource = excluded.resource then patient.updated_at else now() end`,
     [patient.id, JSON.stringify(patient)],
   );
   await q.query('delete from patient_identifier where patient_id = $1', [patient.id]);
@@ -19,26 +20,34 @@ export async function upsertPatient(q: Queryable, patient: Patient & { id: strin
   }
 }
 
-/** jsonb stores keys in its own order; put resourceType and id first again for readable output. */
-function ordered(p: Patient): Patient {
-  const { resourceType, id, ...rest } = p;
-  return { resourceType, id, ...rest };
+interface PatientRow {
+  resource: Patient;
+  updated_at: Date | string;
+}
+
+/**
+ * jsonb stores keys in its own order; put resourceType and id first again for readable output. The row's
+ * updated_at (moved only when the content changes) is the resource's meta.lastUpdated.
+ */
+function ordered(row: PatientRow): Patient {
+  const { resourceType, id, meta, ...rest } = row.resource;
+  return { resourceType, id, meta: { ...meta, lastUpdated: new Date(row.updated_at).toISOString() }, ...rest };
 }
 
 export async function readPatient(q: Queryable, id: string): Promise<Patient | undefined> {
-  const r = await q.query<{ resource: Patient }>('select resource from patient where id = $1', [id]);
+  const r = await q.query<PatientRow>('select resource, updated_at from patient where id = $1', [id]);
   const row = r.rows[0];
-  return row && ordered(row.resource);
+  return row && ordered(row);
 }
 
 export async function findPatientByIdentifier(q: Queryable, system: string, value: string): Promise<Patient | undefined> {
-  const r = await q.query<{ resource: Patient }>(
-    `select p.resource from patient_identifier i join patient p on p.id = i.patient_id
+  const r = await q.query<PatientRow>(
+    `select p.resource, p.updated_at from patient_identifier i join patient p on p.id = i.patient_id
      where i.system = $1 and i.value = $2`,
     [system, value],
   );
   const row = r.rows[0];
-  return row && ordered(row.resource);
+  return row && ordered(row);
 }
 
 export interface IdentifierToken {
@@ -81,9 +90,9 @@ export async function searchPatients(q: Queryable, query: PatientQuery): Promise
   }
   const clause = where.length ? `where ${where.join(' and ')}` : '';
   const total = await q.query<{ n: number }>(`select count(*)::int as n from patient p ${clause}`, params);
-  const page = await q.query<{ resource: Patient }>(
-    `select p.resource from patient p ${clause} order by p.id limit $${params.length + 1} offset $${params.length + 2}`,
+  const page = await q.query<PatientRow>(
+    `select p.resource, p.updated_at from patient p ${clause} order by p.id limit $${params.length + 1} offset $${params.length + 2}`,
     [...params, query.count, query.offset],
   );
-  return { total: total.rows[0]?.n ?? 0, patients: page.rows.map((r) => ordered(r.resource)) };
+  return { total: total.rows[0]?.n ?? 0, patients: page.rows.map(ordered) };
 }
