@@ -43,7 +43,7 @@ describe('version ids, preferences and FHIR versions (pure)', () => {
   });
 
   it('turns a stored resource into an OperationOutcome saying so, or an empty body, when the handler did not', () => {
-    const created = { status: 201, resource: { resourceType: 'MedicationDispense' as const, id: 'd1' }, headers: { Location: 'x' } };
+    const created = { status: 201, resource: { resourceType: 'MedicationDispense' as const, id: 'd1', status: 'completed' as const }, headers: { Location: 'x' } };
     const oo = applyReturnPreference(created, 'OperationOutcome');
     expect('resource' in oo && oo.resource).toEqual({ resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: 'MedicationDispense/d1 created' }] });
     expect(oo.headers).toEqual({ Location: 'x', 'Preference-Applied': 'return=OperationOutcome' });
