@@ -11,7 +11,7 @@ import type { FhirResponse } from './types.ts';
 export function withVersionId<T extends Resource>(resource: T): T {
   const { versionId: _v, lastUpdated: _l, ...meta } = resource.meta ?? {};
   const content = JSON.stringify({ ...resource, meta }, sortedKeys);
-  const versionId = createHash('sha256').update(content).digest('base64url').slice(0, 16);
+  const versionId = createHash('sha256').update(content).digest('hex').slice(0, 16);
   return { ...resource, meta: { ...resource.meta, versionId } };
 }
 
