@@ -74,8 +74,6 @@ export function summaryRoutes(sources: readonly SummarySource[], version: string
   ];
 }
 
-export const EHDSI_PS_OPERATION = 'https://helsebro.no/fhir/OperationDefinition/ehdsi-ps';
-
 /** Patient/$ehdsi-ps: the eHDSI Patient Summary CDA rendered from the very document $summary answers. */
 function ehdsiPsRoutes(sources: readonly SummarySource[], version: string): RouteDef[] {
   const handler = (byIdentifier: boolean) => (req: FhirRequest, ctx: RouteContext) => ehdsiPsHandler(req, ctx, { sources, version }, byIdentifier);
@@ -85,7 +83,8 @@ function ehdsiPsRoutes(sources: readonly SummarySource[], version: string): Rout
     produces: 'xml' as const,
     access: { scope: { resourceType: 'Patient', interaction: 'r' as const }, audit: 'R' as const },
   };
-  const op = (level: 'instance' | 'type') => ({ name: 'ehdsi-ps', level, definition: EHDSI_PS_OPERATION });
+  // Its OperationDefinition is served here (src/http/operations/patient-ehdsi-ps.ts), where the CapabilityStatement points.
+  const op = (level: 'instance' | 'type') => ({ name: 'ehdsi-ps', level });
   const doc =
     'The patient summary as an eHDSI Patient Summary CDA (template 1.3.6.1.4.1.12559.11.10.1.3.1.1.3, LOINC 60591-5) for MyHealth@EU, ' +
     'rendered from the same IPS document as $summary: Level 3 (coded with the eHDSI value sets), or ?level=1 with a PDF of it (English with Accept-Language: en).';
@@ -118,8 +117,8 @@ function psLevel(req: FhirRequest): 1 | 3 | Problem {
 }
 
 async function ehdsiPsHandler(req: FhirRequest, ctx: RouteContext, services: SummaryServices, byIdentifier: boolean): Promise<HandlerResult> {
-  const refused = req.body instanceof URLSearchParams || req.body === undefined ? undefined : parametersProblem(req.body);
-  if (refused) return refused;
+  const refused = req.body instanceof URLSearchParams || req.body === undefined ? undefined : parametersBody(req.body);
+  if (isProblem(refused)) return refused;
   const level = psLevel(req);
   if (isProblem(level)) return level;
   const patient = byIdentifier ? await patientByIdentifier(req, ctx) : await patientById(req.params.id!, ctx);

@@ -9,6 +9,7 @@ import { outboxStatusOperation } from './medication-dispense-outbox-status.ts';
 import { prescriptionCdaOperation } from './medication-request-ehdsi-cda.ts';
 import { importEuPrescriptionCdaOperation } from './medication-request-import-ehdsi-cda.ts';
 import { importM1Operation } from './medication-request-import-m1.ts';
+import { ehdsiPsOperation } from './patient-ehdsi-ps.ts';
 
 export const CUSTOM_OPERATIONS: ReadonlyMap<string, HelsebroOperationDefinition> = new Map(
   [
@@ -21,5 +22,6 @@ export const CUSTOM_OPERATIONS: ReadonlyMap<string, HelsebroOperationDefinition>
     m10Operation,
     outboxStatusOperation,
     outboxRetryOperation,
+    ehdsiPsOperation,
   ].map((d) => [d.id, d]),
 );
