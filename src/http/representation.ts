@@ -5,7 +5,7 @@ import { isProblem, type Problem } from '../fhir/outcomes.ts';
 import { CUSTOM_OPERATIONS } from './operations/index.ts';
 import { applyReturnPreference, returnPreference } from './prefer.ts';
 import { requestedSubset, subsetResource, subsetSearchset } from './subsetting.ts';
-import { versionedRead } from './versioning.ts';
+import { versionedRead, withVersionId } from './versioning.ts';
 import type { FhirRequest, HandlerResult, RouteDef } from './types.ts';
 
 /** Checked before the handler runs, so a bad _summary or _elements costs nothing and is a 400 naming it. */
@@ -29,9 +29,11 @@ export function finishResult(route: RouteDef, req: FhirRequest, result: HandlerR
     return { ...versioned, resource: subsetResource(versioned.resource, subset) };
   }
   if (route.interaction === 'search-type' && result.resource.resourceType === 'Bundle') {
+    // A match carries the same versionId its read would, so a client can compare what it holds.
+    const bundle = { ...result.resource, entry: result.resource.entry?.map((e) => (e.resource && e.search?.mode !== 'outcome' ? { ...e, resource: withVersionId(e.resource) } : e)) };
     const subset = requestedSubset(req.query, 'search');
-    if (isProblem(subset) || !subset) return result;
-    return { ...result, resource: subsetSearchset(result.resource, subset) };
+    if (isProblem(subset) || !subset) return { ...result, resource: bundle };
+    return { ...result, resource: subsetSearchset(bundle, subset) };
   }
   if (changesState(route)) return applyReturnPreference(result, returnPreference(req.headers));
   return result;
