@@ -8,6 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Config } from '../config.ts';
 import {
   badRequest,
+  forbidden,
   isProblem,
   payloadTooLarge,
   problem,
@@ -18,7 +19,7 @@ import {
   type Problem,
 } from '../fhir/outcomes.ts';
 import { loggableUrl, type Logger } from '../log.ts';
-import { observeHttp, secondsSince } from '../metrics/registry.ts';
+import { metricsText, observeHttp, secondsSince } from '../metrics/registry.ts';
 import { isStoreUnreachable, type Db } from '../store/db.ts';
 import { decideAccess, type PatientFacts } from '../auth/access-rules.ts';
 import type { AuthSetup } from '../auth/setup.ts';
@@ -123,6 +124,17 @@ export function createApp(deps: AppDeps): express.Express {
   };
   app.get('/.well-known/smart-configuration', smart);
   app.get('/fhir/.well-known/smart-configuration', smart);
+
+  // Prometheus metrics: no personal data, but closed all the same, to system clients (the monitoring
+  // system's own client credentials); people, citizens and clinicians alike, get 403.
+  app.get('/metrics', async (req, res) => {
+    const who = await deps.auth.verify(req.headers.authorization);
+    if (isProblem(who)) return sendProblem(res, who);
+    if (who.kind !== 'system') return sendProblem(res, forbidden('Metrics are for the monitoring system: a system client token is required'));
+    const { contentType, body } = await metricsText();
+    res.setHeader('Content-Type', contentType);
+    res.send(body);
+  });
   const limits = config.maxBodyBytes;
   const fhir = express.Router();
   fhir.use(express.raw({ type: () => true, limit: Math.max(limits.json, limits.xml) }));
