@@ -41,3 +41,27 @@ async function openFresh(engine: Engine): Promise<Db> {
   await migrate(db);
   return db;
 }
+
+/**
+ * A store of the test's own, migrated and empty, for a test that counts what a patient has and so must not
+ * see what other files in the same worker wrote to the shared store. Closing it drops it.
+ */
+export async function openIsolatedDb(engine: Engine): Promise<Db> {
+  if (engine === 'pglite') {
+    const db = await openPglite(undefined);
+    await migrate(db);
+    return db;
+  }
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set');
+  const schema = `helsebro_test_iso_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const db = await openPostgres({ connectionString: url, schema, max: 10 });
+  await migrate(db);
+  const close = db.close.bind(db);
+  return Object.assign(db, {
+    close: async () => {
+      await db.exec(`drop schema if exists ${schema} cascade`);
+      await close();
+    },
+  });
+}

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/log.ts';
 import type { DemoTokenOptions } from '../../src/auth/demo-issuer.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { getTestDb, type Engine } from './db.ts';
+import type { Db } from '../../src/store/db.ts';
 
 export interface TestServer extends RunningServer {
   config: Config;
@@ -18,7 +19,7 @@ export interface TestServer extends RunningServer {
 
 export const DEMO_HPR = '9144889';
 
-export async function startTestServer(engine: Engine, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(engine: Engine, env: Record<string, string> = {}, opts: { db?: Db } = {}): Promise<TestServer> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', HELSEBRO_DATA_DIR: '/tmp/helsebro-test-data', ...env });
   const logLines: string[] = [];
   const sink = new Writable({
@@ -27,7 +28,7 @@ export async function startTestServer(engine: Engine, env: Record<string, string
       cb();
     },
   });
-  const db = await getTestDb(engine);
+  const db = opts.db ?? (await getTestDb(engine));
   const running = await startServer({ config, log: createLogger(config.logLevel, sink), db });
   const issuer = running.auth.demoIssuer;
   const token = async (opts: Partial<DemoTokenOptions> = {}): Promise<string> => {
