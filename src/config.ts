@@ -41,8 +41,11 @@ const schema = z
     VIEW_SESSION_IDLE_SEC: z.coerce.number().int().min(1).max(24 * 3600).default(15 * 60),
     VIEW_SESSION_MAX_SEC: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(8 * 3600),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    RATE_LIMIT_PER_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000_000).optional(),
+    RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).optional(),
     KJERNEJOURNAL_BASE_URL: url.optional(),
     MEDICATION_LIST_BASE_URL: url.optional(),
+    FOLKEREGISTERET_BASE_URL: url.optional(),
     M10_DELIVERY_URL: url.optional(),
     NCP_DELIVERY_URL: url.optional(),
     OPERATOR_NAME: z.string().min(1).default('Norsk helsenett SF (Helsebro demo)'),
@@ -132,10 +135,15 @@ export interface Config {
   helseid: HelseIdConfig | undefined;
   /** Clinician view sessions: ended after this long without a request, and this long after sign-in. */
   viewSession: { idleSec: number; maxSec: number };
+  /** Requests per minute per person (HPR number or fødselsnummer); also the view's per-user limit. */
   rateLimitPerMinute: number;
   /** AUDIT_ADDRESS_KEY: keys the hash of refused callers' addresses in the audit log. */
   auditAddressKey: string;
-  sources: { kjernejournalBaseUrl: string | undefined; medicationListBaseUrl: string | undefined };
+  /** Requests per minute per OAuth client, all its users together. */
+  rateLimitPerClientPerMinute: number;
+  /** Requests per minute per source address, for requests without a valid token. */
+  rateLimitUnauthenticatedPerMinute: number;
+  sources: { kjernejournalBaseUrl: string | undefined; medicationListBaseUrl: string | undefined; folkeregisteretBaseUrl: string | undefined };
   delivery: { m10Url: string | undefined; ncpUrl: string | undefined };
   operator: { name: string; orgnr: string };
   ncp: { herId: string; orgnr: string; name: string; phone: string | undefined };
@@ -195,7 +203,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     viewSession: { idleSec: e.VIEW_SESSION_IDLE_SEC, maxSec: e.VIEW_SESSION_MAX_SEC },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     auditAddressKey: e.AUDIT_ADDRESS_KEY ?? 'helsebro-demo-address-key',
-    sources: { kjernejournalBaseUrl: e.KJERNEJOURNAL_BASE_URL, medicationListBaseUrl: e.MEDICATION_LIST_BASE_URL },
+    // One client (an EPJ, the citizen app) carries many people: by default room for fifty busy ones at once.
+    rateLimitPerClientPerMinute: e.RATE_LIMIT_PER_CLIENT_PER_MINUTE ?? e.RATE_LIMIT_PER_MINUTE * 50,
+    rateLimitUnauthenticatedPerMinute: e.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE ?? e.RATE_LIMIT_PER_MINUTE,
+    sources: { kjernejournalBaseUrl: e.KJERNEJOURNAL_BASE_URL, medicationListBaseUrl: e.MEDICATION_LIST_BASE_URL, folkeregisteretBaseUrl: e.FOLKEREGISTERET_BASE_URL },
     delivery: { m10Url: e.M10_DELIVERY_URL, ncpUrl: e.NCP_DELIVERY_URL },
     operator: { name: e.OPERATOR_NAME, orgnr: e.OPERATOR_ORGNR },
     ncp: { herId: e.NCP_HER_ID, orgnr: e.NCP_ORGNR, name: e.NCP_NAME, phone: e.NCP_PHONE },

@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { PatientFacts } from './auth/access-rules.ts';
 import { createAuth, type AuthSetup } from './auth/setup.ts';
 import type { Config } from './config.ts';
 import { seedDemo } from './demo/seed.ts';
@@ -15,6 +14,10 @@ import { outboxFigures } from './edispensation/outbox/repository.ts';
 import { watchOutbox } from './metrics/registry.ts';
 import { ensureAuditPartitions, keepAuditPartitionsAhead } from './audit/partitions.ts';
 import { createApp } from './http/app.ts';
+import { patientFactsFrom } from './http/patient-facts.ts';
+import { folkeregisteretFor } from './registries/folkeregisteret/index.ts';
+import { kjernejournalHttpClient, type KjernejournalClient } from './sources/kjernejournal/client.ts';
+import { kjernejournalStoreClient } from './sources/kjernejournal/demo-store.ts';
 import { answerClientErrors } from './http/client-errors.ts';
 import { fhirRoutes } from './http/routes.ts';
 import type { Logger } from './log.ts';
@@ -49,7 +52,13 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
   }
   const summarySources = buildSummarySources(config, db);
   const routes = fhirRoutes({ summarySources, version: VERSION });
-  const app = createApp({ config, db, log, routes, version: VERSION, auth, patientFacts: basicPatientFacts, view: { summarySources } });
+  const patientFacts = patientFactsFrom({
+    population: folkeregisteretFor(config, db),
+    kjernejournal: kjernejournalStatusClient(config, db),
+    timeoutMs: config.summarySourceTimeoutMs,
+    log,
+  });
+  const app = createApp({ config, db, log, routes, version: VERSION, auth, patientFacts, view: { summarySources } });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -81,7 +90,13 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
   };
 }
 
-/** Facts with no reservation or restriction known: the default until a source reports them. */
-async function basicPatientFacts(_db: Db, patient: { id: string; fnr: string }): Promise<PatientFacts> {
-  return { id: patient.id, fnr: patient.fnr, kjernejournalReserved: false, guardianAccessReserved: false, restrictions: [] };
+/** Kjernejournal for its status call, chosen as the summary's source is (live, demo store, or failing). */
+function kjernejournalStatusClient(config: Config, db: Db): KjernejournalClient {
+  const baseUrl = config.sources.kjernejournalBaseUrl;
+  if (baseUrl) return kjernejournalHttpClient({ baseUrl });
+  if (config.mode === 'demo') return kjernejournalStoreClient(db);
+  const fail = async (): Promise<never> => {
+    throw new Error('Kjernejournal is not configured (KJERNEJOURNAL_BASE_URL is not set)');
+  };
+  return { status: fail, read: fail };
 }

@@ -39,8 +39,20 @@ export interface AuditQuery {
   since?: Date | undefined;
   /** Exclusive upper bound on `recorded`. */
   until?: Date | undefined;
+  /**
+   * Snapshot bound (inclusive) on `recorded`: pages of one search all see the log as it was when its first
+   * page was read, so events written meanwhile (reading the log writes one) neither shift pages nor `total`.
+   */
+  asOf?: Date | undefined;
+  /** Keyset position: only events older than this one, in (recorded, id) order. */
+  after?: AuditPosition | undefined;
   count: number;
   offset: number;
+}
+
+export interface AuditPosition {
+  recorded: Date;
+  id: string;
 }
 
 export interface AuditPage {
@@ -69,17 +81,22 @@ export async function searchAudit(q: Queryable, query: AuditQuery): Promise<Audi
   }
   if (query.since) where.push(`recorded >= ${add(query.since.toISOString())}`);
   if (query.until) where.push(`recorded < ${add(query.until.toISOString())}`);
+  if (query.asOf) where.push(`recorded <= ${add(query.asOf.toISOString())}`);
   const clause = where.length ? `where ${where.join(' and ')}` : '';
+  const totalParams = [...params];
   const count = Math.max(0, Math.min(MAX_AUDIT_COUNT, Math.floor(query.count)));
   const offset = Math.max(0, Math.floor(query.offset));
+  const keyset = query.after
+    ? `${clause ? `${clause} and` : 'where'} (recorded, id) < (${add(query.after.recorded.toISOString())}::timestamptz, ${add(query.after.id)}::uuid)`
+    : clause;
 
   const rows = await q.query<{ resource: AuditEvent }>(
-    `select resource from audit_event ${clause} order by recorded desc, id desc limit ${add(count)} offset ${add(offset)}`,
+    `select resource from audit_event ${keyset} order by recorded desc, id desc limit ${add(count)} offset ${add(offset)}`,
     params,
   );
   const page: AuditPage = { events: rows.rows.map((r) => r.resource) };
   if (byPatient) {
-    const total = await q.query<{ n: number }>(`select count(*)::int as n from audit_event ${clause}`, params.slice(0, -2));
+    const total = await q.query<{ n: number }>(`select count(*)::int as n from audit_event ${clause}`, totalParams);
     page.total = total.rows[0]?.n ?? 0;
   }
   return page;

@@ -30,7 +30,7 @@ export type Restriction =
   /** A whole source closed to everyone but the patient (e.g. restricted medicines, 'sperrede legemidler'). */
   | { kind: 'source-block'; source: DataSource }
   /** Confidential address (strengt fortrolig / fortrolig adresse): address and contact details withheld. */
-  | { kind: 'confidential-address' };
+  | { kind: 'confidential-address'; grade?: 'strengt-fortrolig' | 'fortrolig' | 'unknown' | undefined };
 
 export interface PatientFacts {
   /** Fødselsnummer or D-nummer. */
@@ -41,6 +41,12 @@ export interface PatientFacts {
   /** A child aged 12-16 has reserved against guardian access (vergeinnsynsreservasjon). */
   guardianAccessReserved: boolean;
   restrictions: readonly Restriction[];
+  /**
+   * Who the population register says may act for the patient as a guardian: holders of parental
+   * responsibility (foreldreansvar) for a minor, an appointed guardian (vergemål). Undefined when no
+   * register was asked; then a guardian token's own claim is all there is.
+   */
+  guardians?: readonly string[] | undefined;
 }
 
 export interface AccessTarget {
@@ -73,6 +79,7 @@ export const ACCESS_RULES = {
   'ACCESS-SCOPE': 'The token\'s scopes must name the resource type and interaction; system clients see only what their scopes name',
   'ACCESS-CITIZEN-OWN-ONLY': 'A citizen sees only their own data, or that of a person they represent',
   'ACCESS-GUARDIAN-RESERVED': 'A guardian does not see the data of a child who has reserved against guardian access',
+  'ACCESS-GUARDIAN-NOT-REGISTERED': 'A guardian acts only for a person the population register names them guardian of (parental responsibility or guardianship)',
   'ACCESS-KJ-RESERVED': 'A patient reserved against Kjernejournal has no Kjernejournal content to show',
   'ACCESS-RESTRICTED': 'Content the patient has restricted (blocked personnel, restricted sources or records, confidential address) is withheld',
   'ACCESS-PURPOSE': 'A clinician reads and writes patient data only for a care purpose (TREAT, ETREAT, COC, CAREMGT)',
@@ -145,6 +152,14 @@ export const guardianReservedRule: Rule = (who, patient, what) => {
     : [];
 };
 
+export const guardianRegisteredRule: Rule = (who, patient, what) => {
+  if (who.kind !== 'citizen' || !patient?.guardians || who.actingFor?.relation !== 'guardian') return [];
+  if (who.actingFor.fnr !== patient.fnr || who.fnr === patient.fnr) return [];
+  return patient.guardians.includes(who.fnr)
+    ? []
+    : out('ACCESS-GUARDIAN-NOT-REGISTERED', 'deny', 'The population register does not name the caller as the patient\'s guardian', what);
+};
+
 export const kjernejournalReservedRule: Rule = (_who, patient, what) =>
   patient?.kjernejournalReserved && what.source === 'kjernejournal'
     ? out('ACCESS-KJ-RESERVED', 'withhold', 'Withheld: the patient has reserved against Kjernejournal', what)
@@ -181,6 +196,7 @@ export const RULES: readonly Rule[] = [
   scopeRule,
   citizenOwnOnlyRule,
   guardianReservedRule,
+  guardianRegisteredRule,
   purposeRule,
   kjernejournalReservedRule,
   restrictionRule,

@@ -84,6 +84,18 @@ export const PERSONAS = {
     postalCode: '2317',
     story: 'No data in any source',
   },
+  confidential: {
+    id: 'confidential',
+    fnr: '21831151045',
+    given: ['Tiril'],
+    family: 'Vik',
+    gender: 'female',
+    birthDate: '2011-03-21',
+    // Where the register has her living. Under strengt fortrolig adresse none of it may leave Helsebro.
+    city: 'Narvik',
+    postalCode: '8514',
+    story: '15 years old with strengt fortrolig adresse (no address or municipality anywhere) and a reservation against guardian access',
+  },
   hostile: {
     id: 'hostile',
     fnr: '01829010778',

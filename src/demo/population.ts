@@ -2,6 +2,8 @@
 // Generation is deterministic, so every start (and every test) sees the same population.
 import type { Patient } from '@medplum/fhirtypes';
 import { checkDigits, OID } from '../fhir/identifiers.ts';
+import { personaDocument } from '../registries/folkeregisteret/demo.ts';
+import { protectedAddress } from '../registries/folkeregisteret/read.ts';
 import type { Persona } from './personas.ts';
 import { PERSONA_LIST } from './personas.ts';
 
@@ -10,7 +12,12 @@ const GIVEN_M = ['Jakob', 'Emil', 'Noah', 'Lars', 'Ola', 'Magnus', 'Henrik', 'Si
 const FAMILY = ['Hansen', 'Johansen', 'Olsen', 'Larsen', 'Andersen', 'Pedersen', 'Nilsen', 'Kristiansen', 'Jensen', 'Karlsen', 'Johnsen', 'Pettersen', 'Eriksen', 'Berg', 'Haugen', 'Hagen'];
 const CITIES: [string, string][] = [['Oslo', '0150'], ['Bergen', '5003'], ['Stavanger', '4006'], ['Bodø', '8006'], ['Lillehammer', '2609'], ['Molde', '6413']];
 
+/**
+ * A persona as the FHIR Patient Helsebro holds. The address is what the population register lets out:
+ * none under strengt fortrolig adresse, so that no output built from the stored patient can carry it.
+ */
 export function personaPatient(p: Persona): Patient & { id: string } {
+  const address = protectedAddress(personaDocument(p));
   return {
     resourceType: 'Patient',
     id: p.id,
@@ -19,7 +26,7 @@ export function personaPatient(p: Persona): Patient & { id: string } {
     name: [{ use: 'official', family: p.family, given: [...p.given] }],
     gender: p.gender,
     birthDate: p.birthDate,
-    address: [{ use: 'home', city: p.city, postalCode: p.postalCode, country: 'NO' }],
+    ...(address.length ? { address } : {}),
   };
 }
 

@@ -35,6 +35,8 @@ export interface EmitCdaInput {
   now: Date;
   /** The custodian: the organisation operating Helsebro (CTX:operator). */
   operator: { name: string; orgnr?: string | undefined };
+  /** Address protection in the population register: the patient's addr is masked (nullFlavor MSK). */
+  withholdPatientAddress?: boolean | undefined;
 }
 
 // --- value renderers ----------------------------------------------------------------------------------
@@ -140,7 +142,7 @@ interface Parts {
   doseText?: { nb: string; en: string };
 }
 
-function recordTarget({ m, oid }: Parts): XmlNode {
+function recordTarget({ input, m, oid }: Parts): XmlNode {
   const P = '/ClinicalDocument/recordTarget/patientRole';
   const ids = m.all(`${P}/id`, 'identifier').map((v) => ii(v.value, oid));
   const gender = m.one(`${P}/patient/administrativeGenderCode`, 'gender');
@@ -166,7 +168,8 @@ function recordTarget({ m, oid }: Parts): XmlNode {
       'patientRole',
       { classCode: 'PAT' },
       ids.length ? ids : el('id', { nullFlavor: 'NI' }),
-      addr(m.one(`${P}/addr`, 'address')),
+      // Masked rather than absent: the receiver learns that an address exists and is withheld on purpose.
+      input.withholdPatientAddress ? (m.one(`${P}/addr`, 'address'), el('addr', { nullFlavor: 'MSK' })) : addr(m.one(`${P}/addr`, 'address')),
       patientTelecom(m, `${P}/telecom`),
       el(
         'patient',

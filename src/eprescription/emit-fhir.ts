@@ -61,6 +61,8 @@ export interface EmitFhirInput {
   m1: M1Message;
   product?: FestProduct | undefined;
   now: Date;
+  /** Address protection in the population register: the Patient carries no address or contact details. */
+  withholdPatientAddress?: boolean | undefined;
 }
 
 const ref = (id: string): { reference: string } => ({ reference: `urn:uuid:${id}` });
@@ -347,7 +349,8 @@ function patient(input: EmitFhirInput): Patient {
     // The ninth digit of a Norwegian person number is odd for men and even for women.
     gender = Number(number[8]) % 2 === 1 ? 'male' : 'female';
   }
-  const address = m.all('Patient.address', 'address').map((v) => v.value);
+  // Read even when withheld, so the mapping's coverage still accounts for the row.
+  const address = input.withholdPatientAddress ? (m.all('Patient.address', 'address'), []) : m.all('Patient.address', 'address').map((v) => v.value);
   return compact({
     resourceType: 'Patient',
     id: ids.patient,

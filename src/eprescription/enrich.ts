@@ -24,6 +24,11 @@ export interface Enrichment {
   prescriber?: HprPerson;
   /** The population registry's Patient. */
   patient?: Patient;
+  /**
+   * The patient's address and contact details stay out of every output: the register grades the address
+   * strengt fortrolig or fortrolig, or could not be asked (fail closed).
+   */
+  withholdPatientAddress?: boolean;
   warnings: OperationOutcomeIssue[];
 }
 
@@ -84,11 +89,29 @@ async function lookupPrescriber(m1: M1Message, registry: PrescriberRegistry): Pr
   }
 }
 
-async function lookupPatient(m1: M1Message, registry: PopulationRegistry): Promise<Pick<Enrichment, 'patient' | 'warnings'>> {
+async function lookupPatient(m1: M1Message, registry: PopulationRegistry): Promise<Pick<Enrichment, 'patient' | 'withholdPatientAddress' | 'warnings'>> {
   const patient = m1.patient;
   const number = patient?.fnr ?? patient?.dnr;
   if (!patient || !number) return { warnings: [] };
   const where = `${patient.path}.Ident`;
+  const [found, protection] = await Promise.all([lookupPatientRecord(registry, number, where), lookupProtection(registry, number, where)]);
+  return { ...found, ...protection, warnings: [...found.warnings, ...protection.warnings] };
+}
+
+async function lookupProtection(registry: PopulationRegistry, number: string, where: string): Promise<Pick<Enrichment, 'withholdPatientAddress' | 'warnings'>> {
+  if (!registry.addressProtection) return { warnings: [] };
+  try {
+    const grade = await registry.addressProtection(number);
+    return { withholdPatientAddress: grade !== 'ugradert', warnings: [] };
+  } catch {
+    return {
+      withholdPatientAddress: true,
+      warnings: [registryWarning('REG-PROTECTION-UNAVAILABLE', 'The population register could not say whether the address is protected; the address is withheld', where)],
+    };
+  }
+}
+
+async function lookupPatientRecord(registry: PopulationRegistry, number: string, where: string): Promise<Pick<Enrichment, 'patient' | 'warnings'>> {
   try {
     const found = await registry.byPersonNumber(number);
     if (found) return { patient: found, warnings: [] };
@@ -110,5 +133,6 @@ export async function enrichM1(m1: M1Message, registries: EnrichmentRegistries):
   if (product.missingProduct) out.missingProduct = product.missingProduct;
   if (prescriber.prescriber) out.prescriber = prescriber.prescriber;
   if (patient.patient) out.patient = patient.patient;
+  if (patient.withholdPatientAddress) out.withholdPatientAddress = true;
   return out;
 }

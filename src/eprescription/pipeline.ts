@@ -172,8 +172,9 @@ export async function convertM1(input: Uint8Array | string, deps: PipelineDeps, 
   };
   const fhirMapped = applyTable(tables.fhir, data);
   const cdaMapped = applyTable(tables.cda, data);
-  const bundle = emitMpdBundle({ mapped: fhirMapped, ids, m1, product: enrichment.product, now });
-  const cdaTree = ehdsiCdaTree({ mapped: cdaMapped, m1, product: enrichment.product, helsebroOid: deps.helsebroOid, now, operator: deps.operator });
+  const withholdPatientAddress = enrichment.withholdPatientAddress;
+  const bundle = emitMpdBundle({ mapped: fhirMapped, ids, m1, product: enrichment.product, now, withholdPatientAddress });
+  const cdaTree = ehdsiCdaTree({ mapped: cdaMapped, m1, product: enrichment.product, helsebroOid: deps.helsebroOid, now, operator: deps.operator, withholdPatientAddress });
   const cda = xmlDocument(cdaTree);
 
   const fhirErrors = validateMpdBundle(bundle);

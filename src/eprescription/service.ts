@@ -8,6 +8,7 @@ import { conflict, type Problem } from '../fhir/outcomes.ts';
 import { festDrugRegistry, type DrugRegistry } from '../registries/drugs.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
 import { demoHprRegistry, hprRegistryFromTable } from '../registries/hpr.ts';
+import { folkeregisteretFor } from '../registries/folkeregisteret/index.ts';
 import { storePopulationRegistry } from '../registries/population.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { countConversion } from '../metrics/registry.ts';
@@ -57,7 +58,7 @@ const storeDrugRegistries = new WeakMap<Queryable, DrugRegistry>();
 /** The pipeline's dependencies over a store: FEST and the population registry in it, HPR per mode. */
 export function storePipelineDeps(
   q: Queryable,
-  config: Pick<Config, 'mode' | 'helsebroOid' | 'operator'>,
+  config: Pick<Config, 'mode' | 'helsebroOid' | 'operator'> & { sources?: { folkeregisteretBaseUrl: string | undefined } },
   version = HELSEBRO_VERSION,
 ): PipelineDeps {
   return {
@@ -66,7 +67,7 @@ export function storePipelineDeps(
       // Production plugs in NHN's HPR service here; until then no register answers and the message's own
       // data describe the prescriber (with a warning).
       prescribers: config.mode === 'demo' ? demoHprRegistry() : hprRegistryFromTable([]),
-      population: storePopulationRegistry(q),
+      population: storePopulationRegistry(q, folkeregisteretFor({ mode: config.mode, sources: { folkeregisteretBaseUrl: config.sources?.folkeregisteretBaseUrl } }, q)),
     },
     helsebroOid: config.helsebroOid,
     operator: config.operator,

@@ -9,6 +9,11 @@ export interface SearchPage {
   resources: Resource[];
   /** Absolute base for fullUrls, e.g. http://host/fhir */
   baseUrl: string;
+  /**
+   * For resources this server has no read for (mapped per call from a national source): a urn:uuid
+   * fullUrl from their UUID id instead of an http URL that would answer 404.
+   */
+  notReadable?: boolean;
 }
 
 /** A searchset Bundle with self/first/previous/next links computed from offset paging. */
@@ -28,7 +33,7 @@ export function searchsetBundle(page: SearchPage): Bundle {
     total: page.total,
     link: links,
     entry: page.resources.map((resource) => ({
-      fullUrl: `${page.baseUrl}/${resource.resourceType}/${resource.id}`,
+      fullUrl: page.notReadable ? `urn:uuid:${resource.id}` : `${page.baseUrl}/${resource.resourceType}/${resource.id}`,
       resource,
       search: { mode: 'match' },
     })),

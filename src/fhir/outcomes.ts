@@ -59,8 +59,8 @@ export const payloadTooLarge = (diagnostics: string): Problem => problem(413, 't
 export const unsupportedMediaType = (diagnostics: string): Problem => problem(415, 'not-supported', diagnostics);
 export const unprocessable = (diagnostics: string, opts?: IssueOptions): Problem =>
   problem(422, 'business-rule', diagnostics, opts);
-export const tooManyRequests = (retryAfterSeconds: number): Problem => ({
-  ...problem(429, 'throttled', 'Too many requests; slow down'),
+export const tooManyRequests = (retryAfterSeconds: number, diagnostics = 'Too many requests; slow down'): Problem => ({
+  ...problem(429, 'throttled', diagnostics),
   headers: { 'Retry-After': String(retryAfterSeconds) },
 });
 export const serverError = (): Problem =>

@@ -1,12 +1,15 @@
 // The express application: request ids and logging, security headers, health probes, and the FHIR API.
 // Read top-down, a FHIR request goes: request id -> raw body (size-capped) -> route match -> token ->
-// rate limit -> negotiate and parse (router.ts) -> scope -> handler -> audit -> sendResult (respond.ts).
+// rate limits (person, client; source address without a valid token) -> 401 (audited) -> negotiate and
+// parse (router.ts) -> decide (decide.ts: role, scope, patient, access rules) -> handler -> audit ->
+// sendResult (respond.ts).
 // Any throw outside a handler lands in the error boundary at the end.
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config.ts';
 import {
   badRequest,
+  forbidden,
   isProblem,
   payloadTooLarge,
   problem,
@@ -17,18 +20,20 @@ import {
   type Problem,
 } from '../fhir/outcomes.ts';
 import { loggableUrl, type Logger } from '../log.ts';
-import { observeHttp, secondsSince } from '../metrics/registry.ts';
+import { metricsText, observeHttp, secondsSince } from '../metrics/registry.ts';
 import { isStoreUnreachable, type Db } from '../store/db.ts';
 import type { PatientFacts } from '../auth/access-rules.ts';
 import type { AuthSetup } from '../auth/setup.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { SummarySource } from '../sources/source.ts';
 import { createViewRouter } from './view/router.ts';
-import { auditCall, auditRefusal, authenticate, limitPerClient, matchOf } from './auth.ts';
+import { auditCall, auditRefusal, authenticate, matchOf, refuseUnauthenticated } from './auth.ts';
 import { decideRequest, refuseUnadmitted } from './decide.ts';
+import { limitRequests } from './rate-limit.ts';
 import { buildCapabilityStatement, routeScopeNeeds, securityDescription } from './capability.ts';
 import { resourceScopes, smartConfiguration } from './smart-configuration.ts';
 import { supportedProfiles } from './supported-profiles.ts';
+import { finishResult, representationProblem } from './representation.ts';
 import { sendProblem, sendResult } from './respond.ts';
 import { buildFhirRequest, RouteTable } from './router.ts';
 import type { AuditNotes, FhirRequest, HandlerResult, RouteContext, RouteDef } from './types.ts';
@@ -121,6 +126,17 @@ export function createApp(deps: AppDeps): express.Express {
   };
   app.get('/.well-known/smart-configuration', smart);
   app.get('/fhir/.well-known/smart-configuration', smart);
+
+  // Prometheus metrics: no personal data, but closed like the operator endpoints, to the operator role (the
+  // monitoring system scrapes with an operator client's credentials); everyone else gets 403.
+  app.get('/metrics', async (req, res) => {
+    const who = await deps.auth.verify(req.headers.authorization);
+    if (isProblem(who)) return sendProblem(res, who);
+    if (who.kind !== 'system' || who.role !== 'operator') return sendProblem(res, forbidden('Metrics are for operations: an operator client token is required'));
+    const { contentType, body } = await metricsText();
+    res.setHeader('Content-Type', contentType);
+    res.send(body);
+  });
   const limits = config.maxBodyBytes;
   const fhir = express.Router();
   fhir.use(express.raw({ type: () => true, limit: Math.max(limits.json, limits.xml) }));
@@ -130,8 +146,9 @@ export function createApp(deps: AppDeps): express.Express {
     res.locals.match = match;
     next();
   });
-  fhir.use(authenticate(deps.auth, (req, res, problem) => auditRefusal({ db, config, req, route: matchOf(res).route, problem })));
-  fhir.use(limitPerClient(config));
+  fhir.use(authenticate(deps.auth));
+  fhir.use(limitRequests(config));
+  fhir.use(refuseUnauthenticated((req, res, problem) => auditRefusal({ db, config, req, route: matchOf(res).route, problem })));
   fhir.use(async (req, res) => {
     const { route, params } = matchOf(res);
     const pretty = isPretty(req);
@@ -211,14 +228,19 @@ export function createRouteContext(
  * router's decision (decide.ts), after the principal's role, the patient and the access rules.
  */
 async function serve(route: RouteDef, req: FhirRequest | Problem, principal: Principal | undefined, ctx: RouteContext): Promise<HandlerResult> {
-  if (route.access === 'public') return isProblem(req) ? req : guard(() => route.handler(req, ctx), ctx);
+  if (route.access === 'public') {
+    if (isProblem(req)) return req;
+    return representationProblem(route, req) ?? finishResult(route, req, await guard(() => route.handler(req, ctx), ctx));
+  }
   if (!principal) throw new Error('a protected route was reached without a principal');
   // A request that cannot even be read is refused by role first: an unadmitted caller learns nothing more.
   if (isProblem(req)) return refuseUnadmitted(route.access, principal) ?? req;
   const access = route.access;
   const decided = await guard(() => decideRequest(access, principal, req, ctx), ctx);
   if (isProblem(decided)) return decided;
-  return guard(() => route.handler(req, ctx, decided), ctx);
+  const unrepresentable = representationProblem(route, req);
+  if (unrepresentable) return unrepresentable;
+  return finishResult(route, req, await guard(() => route.handler(req, ctx, decided), ctx));
 }
 
 /** Runs a step that may throw: a ProblemError is its Problem, an unreachable store a 503, anything else a 500. */

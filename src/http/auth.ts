@@ -4,13 +4,12 @@
 import { createHmac } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { CLAIM } from '../auth/claims.ts';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Principal } from '../auth/principal.ts';
 import type { AuthSetup } from '../auth/setup.ts';
 import { buildAuditEvent, auditOutcomeFromStatus, type AuditAction } from '../audit/build.ts';
 import { recordAudit } from '../audit/repository.ts';
 import type { Config } from '../config.ts';
-import { isProblem, tooManyRequests, type Problem } from '../fhir/outcomes.ts';
+import { isProblem, type Problem } from '../fhir/outcomes.ts';
 import type { Queryable } from '../store/db.ts';
 import { sendProblem } from './respond.ts';
 import type { RouteMatch } from './router.ts';
@@ -25,37 +24,28 @@ declare module 'express-serve-static-core' {
 export const matchOf = (res: Response): RouteMatch => res.locals.match as RouteMatch;
 
 /**
- * Verifies the bearer token of every non-public route; a refusal is the 401 with WWW-Authenticate, audited
- * (onRefused) before it is sent.
+ * Verifies the bearer token of every non-public route. A refusal is kept, not sent: the rate limits
+ * (src/http/rate-limit.ts) count a request without a valid token against its source address first, and
+ * `refuseUnauthenticated` then answers the 401 with WWW-Authenticate.
  */
-export function authenticate(auth: AuthSetup, onRefused: (req: Request, res: Response, problem: Problem) => Promise<void>) {
+export function authenticate(auth: AuthSetup) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (matchOf(res).route.access === 'public') return next();
     const result = await auth.verify(req.headers.authorization);
-    if (isProblem(result)) {
-      await onRefused(req, res, result);
-      return sendProblem(res, result);
-    }
-    req.principal = result;
+    if (isProblem(result)) res.locals.authProblem = result;
+    else req.principal = result;
     next();
   };
 }
 
-/** A fixed window per OAuth client (per address before authentication): 429 with Retry-After beyond it. */
-export function limitPerClient(config: Config) {
-  const windowMs = 60_000;
-  return rateLimit({
-    windowMs,
-    limit: config.rateLimitPerMinute,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    keyGenerator: (req) => (req.principal ? `client:${req.principal.clientId}` : `ip:${ipKeyGenerator(req.ip ?? '')}`),
-    handler: (req, res) => {
-      const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime?.getTime();
-      const seconds = reset ? Math.max(1, Math.ceil((reset - Date.now()) / 1000)) : windowMs / 1000;
-      sendProblem(res, tooManyRequests(seconds));
-    },
-  });
+/** The 401 that `authenticate` kept, once the per-address limit has had its say; audited (onRefused) before it is sent. */
+export function refuseUnauthenticated(onRefused: (req: Request, res: Response, problem: Problem) => Promise<void>) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const refusal = res.locals.authProblem as Problem | undefined;
+    if (!refusal) return next();
+    await onRefused(req, res, refusal);
+    sendProblem(res, refusal);
+  };
 }
 
 

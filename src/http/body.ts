@@ -1,6 +1,6 @@
-// Request bodies: size limits per kind, strict UTF-8, and JSON without prototype-pollution keys.
+// Request bodies: size limits per kind, strict UTF-8, and JSON without prototype-pollution keys or deep nesting.
 import { badRequest, fail, isProblem, ok, payloadTooLarge, unsupportedMediaType, type Result } from '../fhir/outcomes.ts';
-import { decode as decodeXml } from '../xml/parse.ts';
+import { decode as decodeXml, prescanXmlBytes } from '../xml/parse.ts';
 import { charsetOf } from './negotiate.ts';
 import type { BodyKind } from './types.ts';
 
@@ -29,6 +29,9 @@ export function readBody(raw: Buffer, kind: BodyKind, contentType: string | unde
   }
   let text: string;
   if (kind === 'xml') {
+    // Attribute and namespace floods, huge tags and deep nesting are refused before any decoding or parsing.
+    const flood = prescanXmlBytes(raw);
+    if (flood) return fail(flood);
     // XML carries its encoding in its declaration: decode (and check) it the way the XML layer reads it.
     const decoded = decodeXml(raw);
     if (isProblem(decoded)) return fail(decoded);
@@ -49,8 +52,38 @@ export function readBody(raw: Buffer, kind: BodyKind, contentType: string | unde
   return kind === 'xml' ? ok(text) : parseJsonSafely(text);
 }
 
+/**
+ * No FHIR resource Helsebro reads nests anywhere near this (a Bundle entry's contained resource's extension
+ * is about 12 levels). JSON.parse with a reviver, and every walk over the result after it, recurses once per
+ * level: thousands of levels exhaust the stack, so the depth is counted first, in one pass over the text.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** The offset where nesting first goes deeper than `max` (strings skipped), or -1. */
+export function jsonTooDeepAt(text: string, max: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      // Skip the string: a backslash escapes the next character, whatever it is.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return -1;
+}
+
 /** JSON.parse that refuses keys able to pollute prototypes when a parsed object is later merged or copied. */
 export function parseJsonSafely(text: string): Result<unknown> {
+  const deep = jsonTooDeepAt(text, MAX_JSON_DEPTH);
+  if (deep !== -1) return fail(badRequest(`JSON is nested deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep})`));
   try {
     return ok(
       JSON.parse(text, (key, value: unknown) => {

@@ -6,6 +6,9 @@ import { OID, parsePersonNumber, parseToken, personNumberOf } from '../fhir/iden
 import { badRequest, isProblem, notFound, type Problem } from '../fhir/outcomes.ts';
 import { findPatientByIdentifier, readPatient, searchPatients } from '../store/patients.ts';
 import type { Queryable } from '../store/db.ts';
+import { searchInput } from './search-input.ts';
+import { parametersBody } from './operations/parameters.ts';
+import { orValues, singleValue } from './search-params.ts';
 import type { FhirRequest, Found, PatientFrom, PatientLocator, PatientRef, RouteContext } from './types.ts';
 
 export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -68,11 +71,15 @@ async function refByNumber(db: Queryable, fnr: string): Promise<PatientRef> {
   return found?.id ? { id: found.id, fnr } : { fnr };
 }
 
-/** The parameters of a search: the query, plus a form body (POST _search). */
-export function searchParams(req: FhirRequest): URLSearchParams {
-  const query = new URLSearchParams(req.query);
-  if (req.body instanceof URLSearchParams) for (const [k, v] of req.body) query.append(k, v);
-  return query;
+/** The parameters of a search: the query, a form body (POST _search), or what a cursor stands for. */
+async function searchParams(req: FhirRequest, ctx: RouteContext): Promise<URLSearchParams | Problem> {
+  const input = await searchInput(req, ctx);
+  return isProblem(input) ? input : input.query;
+}
+
+function onePatient(query: URLSearchParams, name: string): string | null | Problem {
+  const raw = query.get(name);
+  return raw === null ? null : singleValue(raw, name, 'the search is for one patient at a time');
 }
 
 /**
@@ -84,9 +91,13 @@ export function patientParam(opts: { required: boolean; callerByDefault?: boolea
     from: 'identifier',
     via: 'patient',
     async find(req, ctx) {
-      const query = searchParams(req);
-      const ref = query.get('patient');
-      const ident = query.get('patient:identifier');
+      const query = await searchParams(req, ctx);
+      if (isProblem(query)) return query;
+      // One patient per search: each answer is decided and audited for that patient.
+      const ref = onePatient(query, 'patient');
+      const ident = onePatient(query, 'patient:identifier');
+      if (isProblem(ref)) return ref;
+      if (isProblem(ident)) return ident;
       if (ref !== null && ident !== null) return badRequest('Give patient or patient:identifier, not both', { expression: ['patient'] });
       if (ref !== null) {
         const id = ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref;
@@ -117,35 +128,62 @@ export function patientParam(opts: { required: boolean; callerByDefault?: boolea
 }
 
 /**
- * Patient search: `identifier` or `_id` name the patient; a citizen naming no one searches for themself.
- * Loads nothing: the handler runs the search itself.
+ * Patient search: `identifier` or `_id` (each with comma OR) name the patients. The decision is made about
+ * the one person they name; a search naming several people is decided without one, except that a citizen's
+ * is decided about the first person who is not the citizen (and so refused). A citizen naming no one
+ * searches for themself. Loads nothing: the handler runs the search itself.
  */
 export const patientSearch: PatientLocator<undefined> = {
   from: 'identifier',
   via: 'identifier',
   async find(req, ctx) {
-    const query = searchParams(req);
-    const raw = query.get('identifier');
-    const id = query.get('_id');
-    if (raw !== null) {
-      const token = parseToken(raw);
-      if (isProblem(token)) return token;
-      if (token.value && parsePersonNumber(token.value) && (!token.system || token.system === OID.fnr || token.system === OID.dnr)) {
-        return { patient: await refByNumber(ctx.db, token.value), loaded: undefined };
-      }
-      // Another identifier: whoever holds it; the search may find no one.
-      const hit = (await searchPatients(ctx.db, { identifier: { system: token.system, value: token.value }, count: 2, offset: 0 })).patients;
-      const only = hit.length === 1 ? refOf(hit[0] as StoredPatient) : undefined;
-      return { patient: only, loaded: undefined };
+    const query = await searchParams(req, ctx);
+    if (isProblem(query)) return query;
+    const named = await namedPatients(query, ctx.db);
+    if (isProblem(named)) return named;
+    const principal = ctx.principal;
+    if (named.length === 0) {
+      if (principal?.kind === 'citizen') return { patient: await refByNumber(ctx.db, principal.fnr), loaded: undefined };
+      return { patient: undefined, loaded: undefined };
     }
-    if (id !== null && FHIR_ID.test(id)) {
-      const p = await readPatient(ctx.db, id);
-      return { patient: p?.id ? refOf(p as StoredPatient) : undefined, loaded: undefined };
-    }
-    if (ctx.principal?.kind === 'citizen') return { patient: await refByNumber(ctx.db, ctx.principal.fnr), loaded: undefined };
-    return { patient: undefined, loaded: undefined };
+    const other = principal?.kind === 'citizen' ? named.find((p) => p.fnr !== principal.fnr) : undefined;
+    const distinct = new Set(named.map((p) => p.fnr));
+    return { patient: other ?? (distinct.size === 1 ? named[0] : undefined), loaded: undefined };
   },
 };
+
+/** Everyone a Patient search names by person number, by other identifier (when it is one person's) or by id. */
+async function namedPatients(query: URLSearchParams, db: Queryable): Promise<PatientRef[] | Problem> {
+  const named: PatientRef[] = [];
+  const rawIdentifier = query.get('identifier');
+  for (const raw of rawIdentifier === null ? [] : splitOr(rawIdentifier, 'identifier')) {
+    if (isProblem(raw)) return raw;
+    const token = parseToken(raw);
+    if (isProblem(token)) return token;
+    if (token.value && parsePersonNumber(token.value) && (!token.system || token.system === OID.fnr || token.system === OID.dnr)) {
+      named.push(await refByNumber(db, token.value));
+      continue;
+    }
+    // Another identifier: whoever holds it; the search may find no one.
+    const hit = (await searchPatients(db, { identifiers: [{ system: token.system, value: token.value }], count: 2, offset: 0 })).patients;
+    const only = hit.length === 1 ? refOf(hit[0] as StoredPatient) : undefined;
+    if (only) named.push(only);
+  }
+  const rawId = query.get('_id');
+  for (const id of rawId === null ? [] : splitOr(rawId, '_id')) {
+    if (isProblem(id)) return id;
+    if (!FHIR_ID.test(id)) continue;
+    const p = await readPatient(db, id);
+    const ref = p?.id ? refOf(p as StoredPatient) : undefined;
+    if (ref) named.push(ref);
+  }
+  return named;
+}
+
+function splitOr(raw: string, name: string): Array<string | Problem> {
+  const values = orValues(raw, name);
+  return isProblem(values) ? [values] : values;
+}
 
 /** `identifier=system|value` in the query, a form or a Parameters body (type-level $summary). The stored Patient is loaded. */
 export const patientFromIdentifierBody: PatientLocator<StoredPatient> = {
@@ -167,7 +205,7 @@ export const patientFromIdentifierBody: PatientLocator<StoredPatient> = {
     if (!token.value) return badRequest('identifier needs a value', { expression: ['identifier'] });
     const found = token.system
       ? await findPatientByIdentifier(ctx.db, token.system, token.value)
-      : (await searchPatients(ctx.db, { identifier: { value: token.value }, count: 2, offset: 0 })).patients[0];
+      : (await searchPatients(ctx.db, { identifiers: [{ value: token.value }], count: 2, offset: 0 })).patients[0];
     if (!found?.id) return notFound('No patient with that identifier');
     const patient = found as StoredPatient;
     ctx.audit.resourceId = patient.id;
@@ -184,19 +222,11 @@ export const patientFromPathWithParameters: PatientLocator<StoredPatient> = {
   },
 };
 
-const PARAMETERS_KEYS = new Set(['resourceType', 'id', 'meta', 'implicitRules', 'language', 'parameter']);
-
 /** A JSON body of an operation must be a Parameters resource with nothing but Parameters' elements. */
-function parametersProblem(body: unknown): Problem | undefined {
-  const params = body as Parameters;
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || params.resourceType !== 'Parameters') {
-    return badRequest('The body must be a Parameters resource', { expression: ['Parameters'] });
-  }
-  const unknown = Object.keys(body).filter((k) => !PARAMETERS_KEYS.has(k));
-  if (unknown.length) return badRequest(`Parameters has no element ${unknown.slice(0, 3).join(', ')}`, { expression: ['Parameters'] });
-  if (params.parameter !== undefined && !Array.isArray(params.parameter)) return badRequest('Parameters.parameter must be an array', { expression: ['Parameters.parameter'] });
-  return undefined;
-}
+const parametersProblem = (body: unknown): Problem | undefined => {
+  const checked = parametersBody(body);
+  return isProblem(checked) ? checked : undefined;
+};
 
 function identifierFromParameters(params: Parameters): string | undefined | Problem {
   const p = params.parameter?.find((x) => x.name === 'identifier');
@@ -215,8 +245,11 @@ export const storedPatientParam: PatientLocator<StoredPatient> = {
   from: 'identifier',
   via: 'patient',
   async find(req, ctx) {
-    const ref = req.query.get('patient');
-    if (!ref) return badRequest('This search needs patient=Patient/{id}', { expression: ['patient'] });
+    const raw = req.query.get('patient');
+    if (!raw) return badRequest('This search needs patient=Patient/{id}', { expression: ['patient'] });
+    // One patient per search: the sources are asked, and access decided, for that patient.
+    const ref = singleValue(raw, 'patient', 'the national sources are asked for one patient at a time');
+    if (isProblem(ref)) return ref;
     const patient = await patientById(ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref, ctx.db);
     if (isProblem(patient)) return patient;
     return { patient: refOf(patient), loaded: patient };

@@ -74,6 +74,8 @@ export function negotiate(produces: Produces, accept: string | undefined, format
     return notAcceptable(`_format=${format} is not available here; this endpoint answers ${CONTENT_TYPE[produces].split(';')[0]}`);
   }
   if (!accept || !accept.trim()) return undefined;
+  const version = otherFhirVersion(accept);
+  if (version) return notAcceptable(`This server speaks FHIR 4.0 (R4) only; Accept asks for fhirVersion=${version}`);
   const ranges = parseAccept(accept);
   if (ranges.length === 0) return notAcceptable(`Accept header '${accept}' accepts nothing`);
   const offered = PRODUCED_TYPES[produces];
@@ -81,6 +83,16 @@ export function negotiate(produces: Produces, accept: string | undefined, format
   return notAcceptable(
     `None of the media types in Accept can be served; this endpoint answers ${CONTENT_TYPE[produces].split(';')[0]}`,
   );
+}
+
+/**
+ * The FHIR version an Accept header asks for (the fhirVersion media type parameter, FHIR "Version
+ * Negotiation") when every range that names one names a version other than 4.0; undefined otherwise.
+ */
+export function otherFhirVersion(accept: string): string | undefined {
+  const asked = [...accept.matchAll(/;\s*fhirVersion\s*=\s*"?([^";,\s]+)"?/gi)].map((m) => m[1]!);
+  if (!asked.length || asked.some((v) => v === '4.0' || v.startsWith('4.0.'))) return undefined;
+  return asked[0]!.slice(0, 20);
 }
 
 /** Classifies a request Content-Type into a body kind, or a 415 Problem naming what the route takes. */
@@ -94,6 +106,7 @@ export function bodyKindOf(contentType: string | undefined, accepts: BodyKind[])
         ? 'form'
         : undefined;
   if (kind && accepts.includes(kind)) return kind;
+  if (!accepts.length) return unsupportedMediaType(`This endpoint takes no request body${type ? ` (got Content-Type '${type}')` : ''}`);
   const wanted = accepts.map((k) => MEDIA_OF_KIND[k]).join(' or ');
   return unsupportedMediaType(
     type ? `Content-Type '${type}' is not supported here; send ${wanted}` : `A Content-Type header is required; send ${wanted}`,

@@ -98,7 +98,10 @@ export function buildFhirRequest(input: DispatchInput): FhirRequest | Problem {
   let body: unknown;
   let bodyKind: BodyKind | undefined;
   const hasBody = input.rawBody !== undefined && input.rawBody.length > 0;
-  if (route.accepts?.length) {
+  // An operation that takes a Parameters body may be POSTed without one: it has nothing to say beyond its
+  // path and query (an instance-level $summary, $discard).
+  const bodyOptional = route.interaction === 'operation' && !!route.accepts?.some((k) => k === 'json' || k === 'form');
+  if (route.accepts?.length && (hasBody || !bodyOptional)) {
     const kind = bodyKindOf(req.headers['content-type'], route.accepts);
     if (isProblem(kind)) return kind;
     const parsed = readBody(input.rawBody ?? Buffer.alloc(0), kind, req.headers['content-type'], input.limits);

@@ -6,6 +6,7 @@ import { documentRoutes } from './handlers/documents.ts';
 import { edispensationRoutes } from './handlers/edispensation.ts';
 import { euPrescriptionRoutes } from './handlers/eu-prescription.ts';
 import { medicationRequestRoutes } from './handlers/medication-request.ts';
+import { operationDefinitionRoutes } from './handlers/operation-definition.ts';
 import { patientRoutes } from './handlers/patient.ts';
 import { summaryRoutes } from './handlers/summary.ts';
 import { terminologyRoutes } from './handlers/terminology.ts';
@@ -18,7 +19,7 @@ export interface RouteServices {
 }
 
 export function fhirRoutes(services: RouteServices): RouteDef[] {
-  return [...patientRoutes, ...summaryRoutes(services.summarySources, services.version), ...documentRoutes({ sources: services.summarySources, version: services.version }), ...auditRoutes, ...edispensationRoutes, ...euPrescriptionRoutes, ...medicationRequestRoutes, ...terminologyRoutes];
+  return [...patientRoutes, ...summaryRoutes(services.summarySources, services.version), ...documentRoutes({ sources: services.summarySources, version: services.version }), ...auditRoutes, ...edispensationRoutes, ...euPrescriptionRoutes, ...medicationRequestRoutes, ...terminologyRoutes, ...operationDefinitionRoutes];
 }
 
 /** Every route including the CapabilityStatement, as the app serves them (for docs). */

@@ -3,7 +3,7 @@
 import { badRequest, type Problem } from '../fhir/outcomes.ts';
 
 /** Parameters every search takes, handled by the routing layer or here. */
-const COMMON = new Set(['_count', '_offset', '_summary', '_format', '_pretty']);
+const COMMON = new Set(['_count', '_offset', '_summary', '_elements', '_format', '_pretty', '_cursor', '_page']);
 export const MAX_COUNT = 1000;
 export const DEFAULT_COUNT = 20;
 
@@ -38,9 +38,39 @@ export function parsePaging(query: URLSearchParams): Paging | Problem {
   if (typeof count !== 'number') return count;
   const offset = intParam(query, '_offset', 0, 10_000_000, 0);
   if (typeof offset !== 'number') return offset;
-  const summary = query.get('_summary');
-  if (summary !== null && summary !== 'count' && summary !== 'false') {
-    return badRequest(`_summary=${summary} is not supported; use _summary=count`, { expression: ['_summary'] });
+  // _summary=true|text|data and _elements subset the matches (src/http/subsetting.ts, checked there).
+  return { count, offset, summaryCount: query.get('_summary') === 'count' };
+}
+
+/**
+ * The values of one search parameter: FHIR search reads an unescaped comma as OR and `\,` as a literal
+ * comma. Empty alternatives are refused rather than read as "match anything".
+ */
+export function orValues(raw: string, name: string): string[] | Problem {
+  const values: string[] = [];
+  let current = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (c === '\\' && raw[i + 1] === ',') {
+      current += ',';
+      i++;
+    } else if (c === ',') {
+      values.push(current);
+      current = '';
+    } else current += c;
   }
-  return { count, offset, summaryCount: summary === 'count' };
+  values.push(current);
+  if (values.some((v) => v === '')) return badRequest(`Search parameter '${name}' has an empty value in its comma list`, { expression: [name] });
+  if (values.length > MAX_OR_VALUES) return badRequest(`Search parameter '${name}' takes at most ${MAX_OR_VALUES} values`, { expression: [name] });
+  return values;
+}
+
+export const MAX_OR_VALUES = 100;
+
+/** For parameters a search can only answer for one value: a comma list is a 400 naming it, never a silent zero. */
+export function singleValue(raw: string, name: string, why: string): string | Problem {
+  const values = orValues(raw, name);
+  if (typeof values === 'object' && !Array.isArray(values)) return values;
+  if (values.length > 1) return badRequest(`Search parameter '${name}' takes one value here (${why}); a comma list is not supported`, { expression: [name] });
+  return values[0]!;
 }

@@ -1,9 +1,9 @@
 // The contract every national source adapter fulfils for the patient summary. An adapter owns its
 // upstream (a live HTTP client or a store query), its native record types and its mapper; the summary
 // only ever sees FHIR resources, already mapped, tagged with the source they came from.
-import { createHash } from 'node:crypto';
 import type { Coding, Meta, Patient, Resource } from '@medplum/fhirtypes';
 import { HELSEBRO_NS } from '../fhir/identifiers.ts';
+import { recordId } from '../fhir/resource-id.ts';
 
 export const SOURCE_NAMES = ['kjernejournal', 'medication-list', 'npr', 'kpr'] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
@@ -79,16 +79,10 @@ export function sourceMeta(name: SourceName, profile?: string): Meta {
   return { ...(profile ? { profile: [profile] } : {}), tag: [sourceTag(name)] };
 }
 
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-
 /**
- * A resource id built from a prefix and an upstream key. Upstream keys are not trusted to be valid FHIR
- * ids (or to be short), so anything that does not fit is replaced by a digest of itself.
+ * The id of a resource mapped from one upstream record of this patient: unique across patients, the same
+ * on every call (src/fhir/resource-id.ts). Upstream keys need not be valid FHIR ids: they are only hashed.
  */
-export function localId(prefix: string, key: string): string {
-  const candidate = `${prefix}-${key}`;
-  if (FHIR_ID.test(candidate)) return candidate;
-  return `${prefix}-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
-}
+export const localId = (patient: PatientKey, kind: string, key: string): string => recordId(patient.id, kind, key);
 
 export const patientReference = (patient: PatientKey): { reference: string } => ({ reference: `Patient/${patient.id}` });

@@ -5,7 +5,8 @@ import type { Queryable } from './db.ts';
 export async function upsertPatient(q: Queryable, patient: Patient & { id: string }): Promise<void> {
   await q.query(
     `insert into patient (id, resource, updated_at) values ($1, $2::jsonb, now())
-     on conflict (id) do update set resource = excluded.resource, updated_at = now()`,
+     on conflict (id) do update set resource = excluded.resource,
+       updated_at = case when patient.resource = excluded.resource then patient.updated_at else now() end`,
     [patient.id, JSON.stringify(patient)],
   );
   await q.query('delete from patient_identifier where patient_id = $1', [patient.id]);
@@ -19,32 +20,48 @@ export async function upsertPatient(q: Queryable, patient: Patient & { id: strin
   }
 }
 
-/** jsonb stores keys in its own order; put resourceType and id first again for readable output. */
-function ordered(p: Patient): Patient {
-  const { resourceType, id, ...rest } = p;
-  return { resourceType, id, ...rest };
+interface PatientRow {
+  resource: Patient;
+  updated_at: Date | string;
+}
+
+/**
+ * jsonb stores keys in its own order; put resourceType and id first again for readable output. The row's
+ * updated_at (moved only when the content changes) is the resource's meta.lastUpdated.
+ */
+function ordered(row: PatientRow): Patient {
+  const { resourceType, id, meta, ...rest } = row.resource;
+  return { resourceType, id, meta: { ...meta, lastUpdated: new Date(row.updated_at).toISOString() }, ...rest };
 }
 
 export async function readPatient(q: Queryable, id: string): Promise<Patient | undefined> {
-  const r = await q.query<{ resource: Patient }>('select resource from patient where id = $1', [id]);
+  const r = await q.query<PatientRow>('select resource, updated_at from patient where id = $1', [id]);
   const row = r.rows[0];
-  return row && ordered(row.resource);
+  return row && ordered(row);
 }
 
 export async function findPatientByIdentifier(q: Queryable, system: string, value: string): Promise<Patient | undefined> {
-  const r = await q.query<{ resource: Patient }>(
-    `select p.resource from patient_identifier i join patient p on p.id = i.patient_id
+  const r = await q.query<PatientRow>(
+    `select p.resource, p.updated_at from patient_identifier i join patient p on p.id = i.patient_id
      where i.system = $1 and i.value = $2`,
     [system, value],
   );
   const row = r.rows[0];
-  return row && ordered(row.resource);
+  return row && ordered(row);
+}
+
+export interface IdentifierToken {
+  /** undefined matches any system. */
+  system?: string | undefined;
+  /** undefined matches any value. */
+  value?: string | undefined;
 }
 
 export interface PatientQuery {
-  /** Token: system and/or value; undefined system matches any system. */
-  identifier?: { system?: string | undefined; value?: string | undefined } | undefined;
-  id?: string | undefined;
+  /** Token search: a patient matches when any of its identifiers matches any of these (FHIR comma OR). */
+  identifiers?: readonly IdentifierToken[] | undefined;
+  /** Helsebro ids, any of them. */
+  ids?: readonly string[] | undefined;
   count: number;
   offset: number;
 }
@@ -57,27 +74,25 @@ export interface PatientPage {
 export async function searchPatients(q: Queryable, query: PatientQuery): Promise<PatientPage> {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (query.id !== undefined) {
-    params.push(query.id);
-    where.push(`p.id = $${params.length}`);
-  }
-  if (query.identifier) {
-    const cond: string[] = [];
-    if (query.identifier.system !== undefined) {
-      params.push(query.identifier.system);
-      cond.push(`i.system = $${params.length}`);
-    }
-    if (query.identifier.value !== undefined) {
-      params.push(query.identifier.value);
-      cond.push(`i.value = $${params.length}`);
-    }
-    where.push(`exists (select 1 from patient_identifier i where i.patient_id = p.id and ${cond.join(' and ')})`);
+  const add = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (query.ids !== undefined) where.push(`p.id = any(${add([...query.ids])}::text[])`);
+  if (query.identifiers !== undefined) {
+    const alternatives = query.identifiers.map((t) => {
+      const cond = ['true'];
+      if (t.system !== undefined) cond.push(`i.system = ${add(t.system)}`);
+      if (t.value !== undefined) cond.push(`i.value = ${add(t.value)}`);
+      return `(${cond.join(' and ')})`;
+    });
+    where.push(`exists (select 1 from patient_identifier i where i.patient_id = p.id and (${alternatives.join(' or ') || 'false'}))`);
   }
   const clause = where.length ? `where ${where.join(' and ')}` : '';
   const total = await q.query<{ n: number }>(`select count(*)::int as n from patient p ${clause}`, params);
-  const page = await q.query<{ resource: Patient }>(
-    `select p.resource from patient p ${clause} order by p.id limit $${params.length + 1} offset $${params.length + 2}`,
+  const page = await q.query<PatientRow>(
+    `select p.resource, p.updated_at from patient p ${clause} order by p.id limit $${params.length + 1} offset $${params.length + 2}`,
     [...params, query.count, query.offset],
   );
-  return { total: total.rows[0]?.n ?? 0, patients: page.rows.map((r) => ordered(r.resource)) };
+  return { total: total.rows[0]?.n ?? 0, patients: page.rows.map(ordered) };
 }

@@ -20,6 +20,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { CODE_SYSTEM, HELSEBRO_NS, OID } from '../fhir/identifiers.ts';
 import { issue } from '../fhir/outcomes.ts';
+import { documentPatientId, isUuid } from '../fhir/resource-id.ts';
 import { IPS_PROFILE, TERMINOLOGY, unknownDate } from '../sources/ips.ts';
 import { SOURCE_LABEL, type Lang, type SourceName } from '../sources/source.ts';
 import type { SourceResult } from './fetch-all.ts';
@@ -70,16 +71,18 @@ export function assembleSummary(input: AssembleInput): AssembledSummary {
     const key = `${r.resourceType}/${r.id}`;
     let u = urn.get(key);
     if (!u) {
-      u = newId();
+      // Mapped resources carry derived UUIDs (stable per patient and record): keep them as the fullUrl.
+      u = isUuid(r.id) ? r.id : newId();
       urn.set(key, u);
     }
     return u;
   };
   const patientKey = `Patient/${input.patient.id}`;
-  const patientUuid = newId();
+  const patientUuid = documentPatientId(input.patient.id);
   urn.set(patientKey, patientUuid);
-  const deviceUuid = newId();
-  const custodianUuid = newId();
+  // Per patient, not per call and not shared: only the Composition and the Bundle are new in each document.
+  const deviceUuid = documentPatientId(input.patient.id, 'author');
+  const custodianUuid = documentPatientId(input.patient.id, 'custodian');
 
   // Sections and their entries.
   const sections: CompositionSection[] = [];

@@ -11,6 +11,7 @@ export const MESSAGE_ERRORS = {
   'xml-too-deep': 'Elements are nested deeper than the limit',
   'xml-too-many-elements': 'The document has more elements than the limit',
   'xml-too-many-attributes': 'An element has more attributes or namespace declarations than the limit',
+  'xml-tag-too-long': 'A start tag is longer than the limit',
   'xml-malformed': 'The document is not well-formed, namespace-correct XML',
   'wrong-root': 'The root element is not the one this message type needs',
   'unsupported-version': 'The message or schema version is not supported',

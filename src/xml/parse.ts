@@ -2,7 +2,8 @@
 //
 // Incoming health messages are hostile until proven otherwise. Before a byte reaches the parser we
 // enforce a size limit, a supported and truthful character encoding, XML 1.0 characters only, and
-// no DOCTYPE or ENTITY declaration anywhere (that alone removes XXE and entity-expansion bombs).
+// no DOCTYPE or ENTITY declaration anywhere (that alone removes XXE and entity-expansion bombs), and a
+// linear pre-scan bounds attributes and namespace declarations per element, start-tag length and depth.
 // Inside the parser the same declarations are refused again, nesting depth is bounded, only XML's
 // five predefined entities exist, and content after the root element is an error. The result is
 // an XmlElement tree with every prefix resolved to its namespace URI.
@@ -10,6 +11,7 @@ import xml2js from 'xml2js';
 import { isProblem, ProblemError, type Problem, type Result, fail, ok } from '../fhir/outcomes.ts';
 import { XmlElement, type XmlAttribute } from './element.ts';
 import { messageProblem } from './errors.ts';
+import { prescanXml, prescanXmlBytes as prescanBytes } from './prescan.ts';
 
 export interface XmlParseOptions {
   /** Largest accepted document in bytes (UTF-8 bytes for string input). Default 5 MB. */
@@ -22,13 +24,23 @@ export interface XmlParseOptions {
 
 export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
-/** No KITH or CDA element comes near this; thousands of attributes or namespace declarations are an attack. */
-export const MAX_ATTRIBUTES_PER_ELEMENT = 256;
+/**
+ * No KITH or CDA element has more than about ten attributes. sax compares each attribute of a start tag
+ * with all earlier ones, so this cap also bounds that quadratic work per tag.
+ */
+export const MAX_ATTRIBUTES_PER_ELEMENT = 64;
 /**
  * A real M1, M10 or CDA has hundreds of elements, a FEST catalogue entry fewer. A million empty elements fit
  * in 5 MB and would hold the event loop for seconds while the tree is built, so the count is capped too.
  */
 export const DEFAULT_MAX_ELEMENTS = 50_000;
+/** A CDA root declares a handful of namespaces; dozens on one element only serve to make the parser work. */
+export const MAX_NAMESPACE_DECLARATIONS_PER_ELEMENT = 32;
+/**
+ * The longest start tag accepted, attribute values included. KITH and CDA keep long content in element
+ * text (base64 PDFs included), never in attributes, so 64 KiB leaves a wide margin.
+ */
+export const MAX_START_TAG_LENGTH = 64 * 1024;
 
 export interface XmlDocument {
   root: XmlElement;
@@ -44,12 +56,17 @@ export function parseXml(input: Uint8Array | string, opts: XmlParseOptions = {})
     if (size > maxBytes) {
       return fail(messageProblem(413, 'too-costly', 'xml-too-large', `Document is ${size} bytes; the limit is ${maxBytes} bytes`));
     }
+    // The tree is built recursively, so the depth bound also bounds our own stack use.
+    const maxDepth = Math.min(opts.maxDepth ?? DEFAULT_MAX_DEPTH, 1000);
+    // The pre-scan first, on the bytes when there are bytes: it stops at the first offending tag, before the
+    // whole document is decoded or screened.
+    const flood = typeof input === 'string' ? prescanXml(input, prescanLimits(maxDepth)) : prescanXmlBytes(input, maxDepth);
+    if (flood) return fail(flood);
     const decoded = typeof input === 'string' ? { text: stripBom(input), encoding: 'string' as const } : decode(input);
     if (isProblem(decoded)) return fail(decoded);
     const refused = screen(decoded.text);
     if (refused) return fail(refused);
-    // The tree is built recursively, so the depth bound also bounds our own stack use.
-    const root = runParser(decoded.text, Math.min(opts.maxDepth ?? DEFAULT_MAX_DEPTH, 1000), opts.maxElements ?? DEFAULT_MAX_ELEMENTS);
+    const root = runParser(decoded.text, maxDepth, opts.maxElements ?? DEFAULT_MAX_ELEMENTS);
     if (isProblem(root)) return fail(root);
     return ok({ root, encoding: decoded.encoding });
   } catch (err) {
@@ -58,6 +75,17 @@ export function parseXml(input: Uint8Array | string, opts: XmlParseOptions = {})
     return fail(messageProblem(500, 'exception', 'xml-malformed', 'The XML reader failed unexpectedly on this document'));
   }
 }
+
+const prescanLimits = (maxDepth: number) => ({
+  maxAttributes: MAX_ATTRIBUTES_PER_ELEMENT,
+  maxNamespaceDeclarations: MAX_NAMESPACE_DECLARATIONS_PER_ELEMENT,
+  maxStartTagLength: MAX_START_TAG_LENGTH,
+  maxDepth,
+});
+
+/** The pre-scan over raw bytes, before they are decoded: what the HTTP layer runs on an XML body. */
+export const prescanXmlBytes = (bytes: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH): Problem | undefined =>
+  wideEncoding(bytes) ?? prescanBytes(bytes, prescanLimits(maxDepth));
 
 // ---------------------------------------------------------------------------------------------
 // Bytes -> text
@@ -79,15 +107,9 @@ function encodingProblem(diagnostics: string): Problem {
  * bodies with this, so the declared encoding is honoured (and checked) before any parser sees text.
  */
 export function decode(bytes: Uint8Array): { text: string; encoding: Exclude<XmlDocument['encoding'], 'string'> } | Problem {
-  const b0 = bytes[0];
-  const b1 = bytes[1];
-  if ((b0 === 0xfe && b1 === 0xff) || (b0 === 0xff && b1 === 0xfe) || (b0 === 0x00 && b1 === 0x00)) {
-    return encodingProblem('UTF-16 and UTF-32 documents are not supported; send UTF-8');
-  }
-  if ((b0 === 0x3c && b1 === 0x00) || (b0 === 0x00 && b1 === 0x3c)) {
-    return encodingProblem('The document looks like UTF-16 without a byte order mark; send UTF-8');
-  }
-  const hasUtf8Bom = b0 === 0xef && b1 === 0xbb && bytes[2] === 0xbf;
+  const wide = wideEncoding(bytes);
+  if (wide) return wide;
+  const hasUtf8Bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
   const body = hasUtf8Bom ? bytes.subarray(3) : bytes;
   // The declaration is ASCII in every encoding we accept, so a latin1 peek reads it safely.
   const head = Buffer.from(body.subarray(0, 256)).toString('latin1');
@@ -111,6 +133,19 @@ export function decode(bytes: Uint8Array): { text: string; encoding: Exclude<Xml
     return { text: Buffer.from(body).toString('latin1'), encoding: 'iso-8859-1' };
   }
   return encodingProblem(`Unsupported character encoding "${declared}"; send UTF-8 (ISO-8859-1 and Windows-1252 are also accepted)`);
+}
+
+/** UTF-16 and UTF-32 are refused outright; checked before the byte pre-scan, which reads single bytes. */
+function wideEncoding(bytes: Uint8Array): Problem | undefined {
+  const b0 = bytes[0];
+  const b1 = bytes[1];
+  if ((b0 === 0xfe && b1 === 0xff) || (b0 === 0xff && b1 === 0xfe) || (b0 === 0x00 && b1 === 0x00)) {
+    return encodingProblem('UTF-16 and UTF-32 documents are not supported; send UTF-8');
+  }
+  if ((b0 === 0x3c && b1 === 0x00) || (b0 === 0x00 && b1 === 0x3c)) {
+    return encodingProblem('The document looks like UTF-16 without a byte order mark; send UTF-8');
+  }
+  return undefined;
 }
 
 const stripBom = (s: string): string => (s.charCodeAt(0) === 0xfeff ? s.slice(1) : s);

@@ -5,8 +5,8 @@
 // when the kill falls between delivery and its recording: the receiver deduplicates by MsgId, which is
 // what makes at-least-once delivery exactly-once in effect.)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { countingReceiver, exited, freePort } from '../support/child-server.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,33 +26,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const PRESCRIPTIONS = 60;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Counts M10 deliveries per ReseptId and MsgId; answers a little slowly so that kills land mid-delivery. */
-function countingReceiver() {
-  const byResept = new Map<string, Map<string, number>>();
-  let posts = 0;
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      posts++;
-      const reseptId = /<ReseptId>([^<]+)<\/ReseptId>/.exec(body)?.[1] ?? '?';
-      const msgId = String(req.headers['x-message-id']);
-      const perResept = byResept.get(reseptId) ?? new Map<string, number>();
-      perResept.set(msgId, (perResept.get(msgId) ?? 0) + 1);
-      byResept.set(reseptId, perResept);
-      setTimeout(() => res.writeHead(200).end(), 15);
-    });
-  });
-  return { server, byResept, posts: () => posts };
-}
 
 describe.each(engines)('crash safety with the real server (%s)', (engine) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'helsebro-crash-'));
@@ -95,7 +68,6 @@ describe.each(engines)('crash safety with the real server (%s)', (engine) => {
     });
   }
 
-  const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
   it('keeps every acknowledged dispensation, and delivers each one M10 exactly once, across a SIGKILL', { timeout: 300_000 }, async () => {
     // The store, prepared the way the M1 import would have left it: prescriptions the NCP may dispense.
@@ -107,7 +79,7 @@ describe.each(engines)('crash safety with the real server (%s)', (engine) => {
 
     const issuer = await loadDemoIssuer(dataDir);
     const token = await issuer.issueDemoToken({ client: 'ncp-no', scope: 'system/MedicationDispense.crs' });
-    const receiver = countingReceiver();
+    const receiver = countingReceiver(15);
     await new Promise<void>((r) => receiver.server.listen(0, '127.0.0.1', r));
     const port = await freePort();
     const env: Record<string, string> = {

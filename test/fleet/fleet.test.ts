@@ -4,8 +4,8 @@
 // same document apart from its identifiers and timestamp. PostgreSQL only: PGlite is one process's store.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { countingReceiver, exited, freePort } from '../support/child-server.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,31 +24,6 @@ const NODE = join(ROOT, 'node_modules/.bin/node');
 const DATABASE_URL = process.env.TEST_DATABASE_URL;
 const PRESCRIPTIONS = 40;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Counts M10 deliveries per ReseptId and MsgId; answers a little slowly, so a kill lands mid-delivery. */
-function countingReceiver() {
-  const byResept = new Map<string, Map<string, number>>();
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      const reseptId = /<ReseptId>([^<]+)<\/ReseptId>/.exec(body)?.[1] ?? '?';
-      const msgId = String(req.headers['x-message-id']);
-      const perResept = byResept.get(reseptId) ?? new Map<string, number>();
-      perResept.set(msgId, (perResept.get(msgId) ?? 0) + 1);
-      byResept.set(reseptId, perResept);
-      setTimeout(() => res.writeHead(200).end(), 20);
-    });
-  });
-  return { server, byResept };
-}
 
 interface Instance {
   name: string;
@@ -77,7 +52,6 @@ function start(name: string, env: Record<string, string>): Promise<Instance> {
   });
 }
 
-const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
 /** A summary Bundle without what differs by design between two assemblies: ids, fullUrls and times. */
 function comparable(bundle: Bundle): unknown {
@@ -101,10 +75,11 @@ function comparable(bundle: Bundle): unknown {
 describe('two Helsebro processes on one PostgreSQL', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'helsebro-fleet-'));
   const schema = `helsebro_fleet_${process.pid}`;
-  const receiver = countingReceiver();
+  const receiver = countingReceiver(20);
   const instances: Instance[] = [];
   let store: Db;
   let ncpToken = '';
+  let operatorToken = '';
   let clinicianToken = '';
   let env: (port: number) => Record<string, string>;
 
@@ -117,6 +92,7 @@ describe('two Helsebro processes on one PostgreSQL', () => {
     await migrate(store);
     const issuer = await loadDemoIssuer(dataDir);
     ncpToken = await issuer.issueDemoToken({ client: 'ncp-no', scope: 'system/MedicationDispense.crus system/MedicationRequest.crs' });
+    operatorToken = await issuer.issueDemoToken({ client: 'operator', scope: 'system/MedicationDispense.rsu' });
     clinicianToken = await issuer.issueDemoToken({ hpr: '9144889', scope: 'user/*.rs', purpose: 'TREAT' });
     await new Promise<void>((r) => receiver.server.listen(0, '127.0.0.1', r));
     const delivery = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}/m10`;
@@ -217,7 +193,7 @@ describe('two Helsebro processes on one PostgreSQL', () => {
 
     // B alone drains the outbox, A's expired claims included.
     const undelivered = async (): Promise<number> => {
-      const res = await call(b, '/fhir/MedicationDispense/$outbox-status');
+      const res = await call(b, '/fhir/MedicationDispense/$outbox-status', { token: operatorToken });
       const p = (await res.json()) as Parameters;
       return (p.parameter ?? [])
         .filter((x) => x.name === 'count' && x.part?.some((y) => y.name === 'state' && (y.valueCode === 'pending' || y.valueCode === 'in-flight')))

@@ -11,10 +11,10 @@ import { parseEuPrescriptionCda } from '../../src/edispensation/eu/parse-prescri
 import { storeEuPrescriptions } from '../../src/edispensation/eu/prescription-store.ts';
 import { OID } from '../../src/fhir/identifiers.ts';
 import { VIEW_SCOPES } from '../../src/http/view/router.ts';
-import { SESSION_COOKIE } from '../../src/http/view/session.ts';
+import { sessionCookie } from '../view/support/session.ts';
 import { loadDemoFest } from '../../src/registries/fest/ingest.ts';
 import type { Db } from '../../src/store/db.ts';
-import { engines, isolatedDb } from '../support/db.ts';
+import { engines, openIsolatedDb } from '../support/db.ts';
 import { DEMO_HPR, startTestServer, type TestServer } from '../support/server.ts';
 import { fixture } from '../edispensation/support/fixtures.ts';
 import { czechCda, euPrescriptionBundle, euPrescriptionCda, mpdDispense, pharmacyM10 } from '../edispensation/support/messages.ts';
@@ -55,9 +55,9 @@ describe.each(engines)('issue 11 findings (%s)', (engine) => {
 
   beforeAll(async () => {
     // A store of its own: the prescriptions and dispensations made here stay out of other files' counts.
-    db = await isolatedDb(engine, 'findings');
+    db = await openIsolatedDb(engine);
     await loadDemoFest(db);
-    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', RATE_LIMIT_PER_MINUTE: '100000' }, db);
+    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', RATE_LIMIT_PER_MINUTE: '100000' }, { db });
     rx = await insertNoPrescription(db, { dispensingsAllowed: 3, quantityPrescribed: 6 });
     const created = await postJson(ncp, '/fhir/MedicationDispense', mpdDispense(rx.prescriptionId, { quantity: 1 }));
     expect(created.status).toBe(201);
@@ -168,8 +168,8 @@ describe.each(engines)('issue 11 findings (%s)', (engine) => {
     });
 
     it('/view/prescription/{id} with a clinician without a care purpose: 403, and audited under the patient', async () => {
-      const token = await srv.token({ hpr: DEMO_HPR, purpose: 'HRESCH', scope: VIEW_SCOPES });
-      const res = await fetch(`${srv.url}/view/prescription/${euRowId}`, { headers: { cookie: `${SESSION_COOKIE}=${token}` }, redirect: 'manual' });
+      const cookie = await sessionCookie(srv, db, { hpr: DEMO_HPR, purpose: 'HRESCH', scope: VIEW_SCOPES });
+      const res = await fetch(`${srv.url}/view/prescription/${euRowId}`, { headers: { cookie }, redirect: 'manual' });
       expect(res.status).toBe(403);
       const events = await auditRows(`resource->'entity' @> $1::jsonb and resource->>'outcome' = '4'`, [JSON.stringify([{ what: { reference: `MedicationRequest/${euRowId}` } }])]);
       expect(events.some((e) => JSON.stringify(e.entity).includes(ADDISON.fnr))).toBe(true);

@@ -20,7 +20,7 @@ import { loadDemoFest } from '../../src/registries/fest/ingest.ts';
 import { allDocumentedRoutes } from '../../src/http/routes.ts';
 import type { FhirRequest, ProtectedRoute, RouteContext, RouteDef } from '../../src/http/types.ts';
 import type { Db } from '../../src/store/db.ts';
-import { engines, isolatedDb } from '../support/db.ts';
+import { engines, openIsolatedDb } from '../support/db.ts';
 import { DEMO_HPR, startTestServer, type TestServer } from '../support/server.ts';
 import { fixture } from '../edispensation/support/fixtures.ts';
 import { czechCda, euPrescriptionBundle, euPrescriptionCda, mpdDispense, pharmacyM10 } from '../edispensation/support/messages.ts';
@@ -174,9 +174,9 @@ describe.each(engines)('the access matrix (%s)', (engine) => {
 
   beforeAll(async () => {
     // A store of its own: the prescriptions and dispensations made here stay out of other files' counts.
-    db = await isolatedDb(engine, 'matrix');
+    db = await openIsolatedDb(engine);
     await loadDemoFest(db);
-    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', RATE_LIMIT_PER_MINUTE: '100000' }, db);
+    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', RATE_LIMIT_PER_MINUTE: '100000' }, { db });
     const ncp = await srv.token(CALLERS.ncp);
     const asNcp = (path: string, init: RequestInit) => fetch(`${srv.url}${path}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${ncp}` } });
     // TARGET's Norwegian prescription as the M1 made it (exportable), one she has dispensed abroad, and an EU one.

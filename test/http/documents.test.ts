@@ -8,7 +8,8 @@ import { PERSONAS } from '../../src/demo/personas.ts';
 import { DEMO_PRESCRIPTIONS, seedDemoPrescriptions } from '../../src/eprescription/demo.ts';
 import { OID } from '../../src/fhir/identifiers.ts';
 import { seedDemoSummarySources } from '../../src/summary/seed.ts';
-import { engines, getTestDb } from '../support/db.ts';
+import { engines, openIsolatedDb } from '../support/db.ts';
+import type { Db } from '../../src/store/db.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { validateXmlAll } from '../support/xsd.ts';
 
@@ -25,15 +26,19 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
   let srv: TestServer;
   const ncp = (path: string, init: RequestInit = {}, client = 'ncp-no') => srv.fetchAs(NCP_SCOPE, path, init, { client });
 
+  let db: Db;
+  // A store of its own: the list is compared with exactly the demo prescriptions, which other test files
+  // in the same worker would add to in the shared store.
   beforeAll(async () => {
-    const db = await getTestDb(engine);
+    db = await openIsolatedDb(engine);
     await seedDemoSummarySources(db);
     // Two NCP clients: a summary made for one cannot be read back by the other.
-    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', SYSTEM_CLIENTS: 'ncp-*=ncp' });
+    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', SYSTEM_CLIENTS: 'ncp-*=ncp' }, { db });
     await seedDemoPrescriptions(db, srv.config);
   });
   afterAll(async () => {
     await srv.close();
+    await db.close();
   });
 
   it("lists the Addison persona's patient summary (L3, L1) and exportable prescriptions, and every attachment URL answers", async () => {
@@ -80,7 +85,7 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
     const results = await validateXmlAll(ps.map(([, x]) => x), 'cda');
     results.forEach((r, i) => expect(r.errors, ps[i]![0].id).toEqual([]));
 
-    const audit = await (await getTestDb(engine)).query<{ resource: AuditEvent }>('select resource from audit_event where request_id = $1', [requestId]);
+    const audit = await db.query<{ resource: AuditEvent }>('select resource from audit_event where request_id = $1', [requestId]);
     expect(audit.rows).toHaveLength(1);
     expect(JSON.stringify(audit.rows[0]!.resource)).toContain('Patient/addison');
   });
@@ -131,7 +136,7 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
     const path = new URL(docs[0]!.content[0]!.attachment.url!).pathname;
     expect((await ncp(path)).status).toBe(200);
     expect((await ncp(path, {}, 'ncp-other-client')).status).toBe(404);
-    await (await getTestDb(engine)).query("update ncp_document set expires_at = now() - interval '1 second' where id = $1", [docs[0]!.id]);
+    await db.query("update ncp_document set expires_at = now() - interval '1 second' where id = $1", [docs[0]!.id]);
     expect((await ncp(path)).status).toBe(404);
     for (const id of ['nothing', 'ps-00000000-0000-0000-0000-000000000000', 'ep-nonexistent-l3', '..%2F..%2Fetc']) {
       const res = await ncp(`/fhir/Binary/${id}`);

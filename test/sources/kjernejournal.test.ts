@@ -111,10 +111,13 @@ describe('Kjernejournal mapper', () => {
     expect(mapProcedure(kjProcedure.parse({ resourceType: 'Procedure', id: 'p', status: 'entered-in-error', code: { text: 'x' } }), patient)).toBeUndefined();
   });
 
-  it('gives upstream ids that are not valid FHIR ids a digest instead', () => {
+  it('gives every record an id derived from the patient and the record: a UUID, even for upstream ids that are not valid FHIR ids', () => {
     const a = mapAllergy(allergy({ id: '<script>alert(1)</script>' }), patient)!;
-    expect(a.id).toMatch(/^kj-allergy-[0-9a-f]{32}$/);
+    expect(a.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(a.identifier?.[0]?.value).toBe('<script>alert(1)</script>');
+    expect(mapAllergy(allergy({ id: '<script>alert(1)</script>' }), patient)!.id).toBe(a.id);
+    expect(mapAllergy(allergy({ id: '<script>alert(1)</script>' }), { ...patient, id: 'someone-else' })!.id).not.toBe(a.id);
+    expect(mapAllergy(allergy({ id: 'another-record' }), patient)!.id).not.toBe(a.id);
   });
 });
 

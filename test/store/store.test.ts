@@ -73,13 +73,13 @@ describe.each(engines)('store on %s', (engine) => {
     });
     expect((await readPatient(db, id))?.resourceType).toBe('Patient');
     expect((await findPatientByIdentifier(db, OID.dnr, dnrValue))?.id).toBe(id);
-    const bySystemAndValue = await searchPatients(db, { identifier: { system: `urn:test:${engine}`, value: fnr }, count: 10, offset: 0 });
+    const bySystemAndValue = await searchPatients(db, { identifiers: [{ system: `urn:test:${engine}`, value: fnr }], count: 10, offset: 0 });
     expect(bySystemAndValue.patients.map((p) => p.id)).toEqual([id]);
-    const byValueAnySystem = await searchPatients(db, { identifier: { value: dnrValue }, count: 10, offset: 0 });
+    const byValueAnySystem = await searchPatients(db, { identifiers: [{ value: dnrValue }], count: 10, offset: 0 });
     expect(byValueAnySystem.total).toBe(1);
-    const bySystemOnly = await searchPatients(db, { identifier: { system: `urn:test:${engine}` }, count: 10, offset: 0 });
+    const bySystemOnly = await searchPatients(db, { identifiers: [{ system: `urn:test:${engine}` }], count: 10, offset: 0 });
     expect(bySystemOnly.patients.map((p) => p.id)).toEqual([id]);
-    const wrongSystem = await searchPatients(db, { identifier: { system: OID.hpr, value: fnr }, count: 10, offset: 0 });
+    const wrongSystem = await searchPatients(db, { identifiers: [{ system: OID.hpr, value: fnr }], count: 10, offset: 0 });
     expect(wrongSystem.total).toBe(0);
   });
 

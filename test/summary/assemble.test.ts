@@ -1,4 +1,5 @@
 import type { Bundle, Composition, CompositionSection, Condition, Resource } from '@medplum/fhirtypes';
+import { recordId } from '../../src/fhir/resource-id.ts';
 import { describe, expect, it } from 'vitest';
 import { OID } from '../../src/fhir/identifiers.ts';
 import { PERSONAS } from '../../src/demo/personas.ts';
@@ -222,7 +223,7 @@ describe('searchMapped', () => {
       'T93',
     ]);
     expect(conditions.every((c) => c.subject?.reference === 'Patient/knee')).toBe(true);
-    expect(conditions.map((c) => c.id)).toContain('registry-condition-icd10-M17.1');
+    expect(conditions.map((c) => c.id)).toContain(recordId('knee', 'registry-condition', 'icd10-M17.1'));
   });
 
   it('answers nothing for types the summary does not hold, and nothing from a withheld source', () => {

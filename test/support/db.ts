@@ -43,21 +43,25 @@ async function openFresh(engine: Engine): Promise<Db> {
 }
 
 /**
- * A store of its own for a test file whose writes would change what other files sharing the worker's
- * store count (hostile input, the access matrix). The caller closes it.
+ * A store of the test's own, migrated and empty, for a test that counts what a patient has and so must not
+ * see what other files in the same worker wrote to the shared store. Closing it drops it.
  */
-export async function isolatedDb(engine: Engine, name: string): Promise<Db> {
-  let db: Db;
-  if (engine === 'pglite') db = await openPglite(undefined);
-  else {
-    const url = process.env.TEST_DATABASE_URL;
-    if (!url) throw new Error('TEST_DATABASE_URL is not set');
-    const schema = `helsebro_${name}_w${workerId}`;
-    const admin = await openPostgres({ connectionString: url, max: 1 });
-    await admin.exec(`drop schema if exists ${schema} cascade`);
-    await admin.close();
-    db = await openPostgres({ connectionString: url, schema, max: 10 });
+export async function openIsolatedDb(engine: Engine): Promise<Db> {
+  if (engine === 'pglite') {
+    const db = await openPglite(undefined);
+    await migrate(db);
+    return db;
   }
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set');
+  const schema = `helsebro_test_iso_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const db = await openPostgres({ connectionString: url, schema, max: 10 });
   await migrate(db);
-  return db;
+  const close = db.close.bind(db);
+  return Object.assign(db, {
+    close: async () => {
+      await db.exec(`drop schema if exists ${schema} cascade`);
+      await close();
+    },
+  });
 }

@@ -19,8 +19,7 @@ export interface TestServer extends RunningServer {
 
 export const DEMO_HPR = '9144889';
 
-/** `db`: a store of the test's own (isolatedDb) instead of the worker's shared one. */
-export async function startTestServer(engine: Engine, env: Record<string, string> = {}, given?: Db): Promise<TestServer> {
+export async function startTestServer(engine: Engine, env: Record<string, string> = {}, opts: { db?: Db } = {}): Promise<TestServer> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', HELSEBRO_DATA_DIR: '/tmp/helsebro-test-data', ...env });
   const logLines: string[] = [];
   const sink = new Writable({
@@ -29,7 +28,7 @@ export async function startTestServer(engine: Engine, env: Record<string, string
       cb();
     },
   });
-  const db = given ?? (await getTestDb(engine));
+  const db = opts.db ?? (await getTestDb(engine));
   const running = await startServer({ config, log: createLogger(config.logLevel, sink), db });
   const issuer = running.auth.demoIssuer;
   const token = async (opts: Partial<DemoTokenOptions> = {}): Promise<string> => {

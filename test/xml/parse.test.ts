@@ -240,7 +240,7 @@ describe('attribute and namespace-declaration bombs', () => {
     if (r.ok) return;
     expect(r.problem.status).toBe(400);
     expect(messageErrorCode(r.problem)).toBe('xml-too-many-attributes');
-    expect(r.problem.issues[0]!.expression).toEqual(['root']);
+    expect(r.problem.issues[0]!.expression).toEqual(['root.child']);
   });
 
   it('counts namespace declarations too', () => {

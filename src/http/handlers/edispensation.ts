@@ -9,6 +9,12 @@
 //   Reads: GET /MedicationDispense/{id}, GET /MedicationDispense/{id}/$m10. Operators: $outbox-status, $outbox-retry.
 // The handlers parse, enrich (country B, before the transaction), then hand over to receiveDispensation,
 // which writes the AuditEvent in the same transaction as the dispensation.
+import { readOperationArgs } from '../operations/parameters.ts';
+import { discardOperation } from '../operations/medication-dispense-discard.ts';
+import { importDispensationCdaOperation } from '../operations/medication-dispense-import-ehdsi-cda.ts';
+import { m10Operation } from '../operations/medication-dispense-m10.ts';
+import { OUTBOX_STATES, outboxStatusOperation } from '../operations/medication-dispense-outbox-status.ts';
+import { outboxRetryOperation } from '../operations/medication-dispense-outbox-retry.ts';
 import type { MedicationDispense, OperationOutcome, OperationOutcomeIssue, Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import { buildAuditEvent } from '../../audit/build.ts';
 import { recordAudit } from '../../audit/repository.ts';
@@ -90,13 +96,13 @@ export const edispensationRoutes: RouteDef[] = [
       audit: 'C',
       source: 'edispensation',
       patient: dispensationBody('ehdsi-dispense-cda', (req, ctx) => {
-        const discard = req.query.get('discard');
-        if (discard !== null && discard !== 'true' && discard !== 'false') return badRequest('discard must be true or false', { expression: ['discard'] });
+        const args = readOperationArgs(importDispensationCdaOperation, { query: req.query, body: undefined });
+        if (isProblem(args)) return args;
         const root = prescriptionIdRoot(ctx.config);
         return parseEhdsiDispensationCda(String(req.body), {
           maxBytes: ctx.config.maxBodyBytes.xml,
           systemForOid: (oid) => (oid === root ? PRESCRIPTION_ID_SYSTEM : undefined),
-          discard: discard === 'true',
+          discard: args.boolean('discard') === true,
         });
       }),
     },
@@ -130,6 +136,7 @@ export const edispensationRoutes: RouteDef[] = [
     resourceType: 'MedicationDispense',
     interaction: 'operation',
     operation: { name: 'discard', level: 'instance' },
+    accepts: ['json', 'form'],
     access: {
       admits: ['ncp', 'pharmacy'],
       scope: { resourceType: 'MedicationDispense', interaction: 'u' },
@@ -143,6 +150,8 @@ export const edispensationRoutes: RouteDef[] = [
       'for an EU prescription a discard goes to the NCP; the prescription gets the dispensing back. Later: 422 DISP-DISCARD-TOO-LATE. Again: 200, nothing more is sent. ' +
       'The NCP withdraws what it reported, a pharmacy what it reported.',
     async handler(req, ctx, decided) {
+      const args = readOperationArgs(discardOperation, req);
+      if (isProblem(args)) return args;
       const row = decided.loaded;
       if (row.kind !== 'dispense' || row.id !== req.params.id) return notFound(`MedicationDispense/${req.params.id} not found`);
       const d: Dispensation = { ...row.model, status: 'discarded', discardOf: row.model.identifier };
@@ -171,7 +180,9 @@ export const edispensationRoutes: RouteDef[] = [
       '(EU prescription). ?annullering=true: the M10 that withdrew it. Header X-Outbox-State tells whether it has been delivered.',
     async handler(req, ctx, decided) {
       const row = decided.loaded;
-      const annullering = req.query.get('annullering') === 'true';
+      const args = readOperationArgs(m10Operation, req);
+      if (isProblem(args)) return args;
+      const annullering = args.boolean('annullering') === true;
       if (row.channel === 'pharmacy') {
         if (annullering) {
           const discard = row.discardedBy ? await readDispensation(ctx.db, row.discardedBy) : undefined;
@@ -199,14 +210,16 @@ export const edispensationRoutes: RouteDef[] = [
       'Operator view of the outbox: counts per channel (m10, ncp) and state (pending, in-flight, delivered, dead), and the latest messages ' +
       '(?state=dead|pending|in-flight|delivered, _count) with attempts, next attempt and the kind of the last error. No personal data: no dispensation ids, no paths.',
     async handler(req, ctx) {
-      const state = req.query.get('state');
-      if (state !== null && !['pending', 'in-flight', 'delivered', 'dead'].includes(state)) {
-        return badRequest('state must be pending, in-flight, delivered or dead', { expression: ['state'] });
+      const args = readOperationArgs(outboxStatusOperation, req);
+      if (isProblem(args)) return args;
+      const state = args.string('state');
+      if (state !== undefined && !(OUTBOX_STATES as readonly string[]).includes(state)) {
+        return badRequest(`state must be ${OUTBOX_STATES.join(', ')}`, { expression: ['state'] });
       }
-      const countRaw = req.query.get('_count') ?? '50';
-      if (!/^\d{1,3}$/.test(countRaw)) return badRequest('_count must be 0-999', { expression: ['_count'] });
+      const count = args.integer('_count') ?? 50;
+      if (count < 0 || count > 999) return badRequest('_count must be 0-999', { expression: ['_count'] });
       const counts = await countOutbox(ctx.db);
-      const messages = await listOutbox(ctx.db, { ...(state ? { state: state as OutboxState } : {}), limit: Number(countRaw) });
+      const messages = await listOutbox(ctx.db, { ...(state ? { state: state as OutboxState } : {}), limit: count });
       const parameter: ParametersParameter[] = counts.map((c) => ({
         name: 'count',
         part: [
@@ -226,10 +239,13 @@ export const edispensationRoutes: RouteDef[] = [
     resourceType: 'MedicationDispense',
     interaction: 'operation',
     operation: { name: 'outbox-retry', level: 'type' },
+    accepts: ['json', 'form'],
     access: { admits: ['operator'], scope: { resourceType: 'MedicationDispense', interaction: 'u' }, audit: 'U', patient: noPatient },
-    documentation: 'Operator: send a dead outbox message again (?id=<outbox message id> from $outbox-status), with a fresh attempt budget.',
+    documentation: 'Operator: send a dead outbox message again (id=<outbox message id> from $outbox-status, in the query, a form or a Parameters body), with a fresh attempt budget.',
     async handler(req, ctx) {
-      const id = req.query.get('id');
+      const args = readOperationArgs(outboxRetryOperation, req);
+      if (isProblem(args)) return args;
+      const id = args.string('id');
       if (!id || !/^[0-9a-f-]{36}$/.test(id)) return badRequest('id must be the outbox message id (a UUID)', { expression: ['id'] });
       if (!(await retryDead(ctx.db, id))) return notFound(`No dead outbox message ${id}`);
       notifyOutbox();

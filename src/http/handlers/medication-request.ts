@@ -18,7 +18,8 @@ import { readForNcp, searchForNcp, type ExportRow } from '../../eprescription/st
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { OID } from '../../fhir/identifiers.ts';
 import { badRequest, isProblem, notFound, type Problem } from '../../fhir/outcomes.ts';
-import { FHIR_ID, locator, patientOfNumber, patientParam, rowPatient, searchParams } from '../locate.ts';
+import { FHIR_ID, locator, patientOfNumber, patientParam, rowPatient } from '../locate.ts';
+import { searchInput, searchSelfUrl } from '../search-input.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
 import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type RouteContext, type RouteDef } from '../types.ts';
 
@@ -82,14 +83,15 @@ async function importM1Handler(req: FhirRequest, ctx: RouteContext, decided: Dec
 
 /** GET /MedicationRequest?patient=... : the NCP's query. */
 async function searchNorwegianHandler(req: FhirRequest, ctx: RouteContext, decided: Decided<undefined>): Promise<HandlerResult> {
-  const query = searchParams(req);
+  const input = await searchInput(req, ctx);
+  if (isProblem(input)) return input;
+  const query = input.query;
   const unknown = checkKnownParams(query, 'MedicationRequest', ['patient', 'patient:identifier']);
   if (unknown) return unknown;
   const paging = parsePaging(query);
   if (isProblem(paging)) return paging;
   const patient = decided.patient ?? { id: ctx.audit.patient?.id, fnr: undefined };
-  const selfUrl = new URL(`${req.baseUrl}/MedicationRequest`);
-  for (const [k, v] of query) if (!k.startsWith('_')) selfUrl.searchParams.append(k, v);
+  const selfUrl = await searchSelfUrl(req, 'MedicationRequest', input);
   // A patient who restricted ePrescriptions has nothing shown abroad; the answer says so rather than nothing.
   const access = decided.decision;
   if (access.effect === 'withhold' || restrictsExport(decided.facts)) {

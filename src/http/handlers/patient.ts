@@ -2,10 +2,11 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { OID, parseToken, personNumberOf } from '../../fhir/identifiers.ts';
-import { isProblem } from '../../fhir/outcomes.ts';
-import { searchPatients } from '../../store/patients.ts';
-import { patientFromPath, patientSearch, searchParams } from '../locate.ts';
-import { checkKnownParams, parsePaging } from '../search-params.ts';
+import { isProblem, type Problem } from '../../fhir/outcomes.ts';
+import { searchPatients, type IdentifierToken } from '../../store/patients.ts';
+import { patientFromPath, patientSearch } from '../locate.ts';
+import { searchInput, searchSelfUrl } from '../search-input.ts';
+import { checkKnownParams, orValues, parsePaging } from '../search-params.ts';
 import { route, type Decided, type FhirRequest, type HandlerResult, type RouteContext, type RouteDef } from '../types.ts';
 
 const PEOPLE = ['citizen', 'guardian', 'clinician', 'ncp'] as const;
@@ -30,7 +31,7 @@ export const patientRoutes: RouteDef[] = [
       { name: 'identifier', type: 'token', documentation: 'system|value, e.g. urn:oid:2.16.578.1.12.4.1.4.1|<fødselsnummer>' },
       { name: '_id', type: 'token', documentation: 'Helsebro patient id' },
     ],
-    documentation: 'Search patients by identifier (token semantics) with _count/_offset paging and _summary=count. A citizen finds only themself.',
+    documentation: 'Search patients by identifier (token semantics) or _id, each with comma OR, with _count/_offset paging and _summary=count. A citizen finds only themself.',
     handler: searchPatientHandler,
   }),
   route({
@@ -46,19 +47,23 @@ export const patientRoutes: RouteDef[] = [
 ];
 
 async function searchPatientHandler(req: FhirRequest, ctx: RouteContext, decided: Decided<undefined>): Promise<HandlerResult> {
-  const query = searchParams(req);
+  const input = await searchInput(req, ctx);
+  if (isProblem(input)) return input;
+  const query = input.query;
   const unknown = checkKnownParams(query, 'Patient', ['identifier', '_id']);
   if (unknown) return unknown;
   const paging = parsePaging(query);
   if (isProblem(paging)) return paging;
-  const rawIdentifier = query.get('identifier');
-  const token = rawIdentifier === null ? undefined : parseToken(rawIdentifier);
-  if (isProblem(token)) return token;
+  const tokens = tokenList(query.get('identifier'));
+  if (isProblem(tokens)) return tokens;
+  const rawIds = query.get('_id');
+  const ids = rawIds === null ? undefined : orValues(rawIds, '_id');
+  if (isProblem(ids)) return ids;
   // A citizen's search is confined to the person the decision was made about (themself or whom they act for).
   const confined = decided.principal.kind === 'citizen' && decided.patient ? { system: OID.fnr, value: decided.patient.fnr } : undefined;
   const page = await searchPatients(ctx.db, {
-    identifier: confined ?? (token && { system: token.system, value: token.value }),
-    id: query.get('_id') ?? undefined,
+    identifiers: confined ? [confined] : tokens,
+    ids,
     count: paging.summaryCount ? 0 : paging.count,
     offset: paging.offset,
   });
@@ -70,10 +75,23 @@ async function searchPatientHandler(req: FhirRequest, ctx: RouteContext, decided
     const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', total: page.total };
     return { status: 200, resource: bundle };
   }
-  const selfUrl = new URL(`${req.baseUrl}/Patient`);
-  for (const [k, v] of query) if (!k.startsWith('_') || k === '_id') selfUrl.searchParams.append(k, v);
+  const selfUrl = await searchSelfUrl(req, 'Patient', input);
   return {
     status: 200,
     resource: searchsetBundle({ selfUrl, total: page.total, baseUrl: req.baseUrl, resources: page.patients, ...paging }),
   };
+}
+
+/** identifier=a|x,b|y: each alternative a token (FHIR comma OR). */
+function tokenList(raw: string | null): IdentifierToken[] | undefined | Problem {
+  if (raw === null) return undefined;
+  const values = orValues(raw, 'identifier');
+  if (isProblem(values)) return values;
+  const tokens: IdentifierToken[] = [];
+  for (const v of values) {
+    const t = parseToken(v);
+    if (isProblem(t)) return t;
+    tokens.push({ system: t.system, value: t.value });
+  }
+  return tokens;
 }

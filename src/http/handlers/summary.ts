@@ -1,7 +1,7 @@
 // The national patient summary: Patient/$summary (IPS 2.0 document) and the plain searches that serve
 // the same mapped resources. Flow: find the patient -> access rules (request, then per section) ->
 // ask every source under its deadline and assemble (src/summary) -> the document, with an
-// OperationOutcome entry when a source could not be read or content was withheld.
+// OperationOutcome in a notes section when a source could not be read or content was withheld.
 import type { Bundle, OperationOutcomeIssue, Parameters, ResourceType } from '@medplum/fhirtypes';
 import { decideAccessAll, withheldIssues, withholdGuardianReserved, type AccessDecision, type AccessTarget } from '../../auth/access-rules.ts';
 import { searchsetBundle } from '../../fhir/bundle.ts';
@@ -12,6 +12,7 @@ import { searchMapped, type WithheldDecision } from '../../summary/resources.ts'
 import { SEARCHABLE_TYPES, SECTIONS } from '../../summary/sections.ts';
 import { psCda } from '../../summary/ehdsi-ps.ts';
 import { summaryPdf } from '../../summary/pdf.ts';
+import { withOutcomeSection } from '../../summary/outcome-section.ts';
 import { summarizePatient } from '../../summary/summarize.ts';
 import { patientFromIdentifierBody, patientFromPath, patientFromPathWithParameters, storedPatientParam, type StoredPatient } from '../locate.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
@@ -75,8 +76,6 @@ export function summaryRoutes(sources: readonly SummarySource[], version: string
   ];
 }
 
-export const EHDSI_PS_OPERATION = 'https://helsebro.no/fhir/OperationDefinition/ehdsi-ps';
-
 /** Patient/$ehdsi-ps: the eHDSI Patient Summary CDA rendered from the very document $summary answers. */
 function ehdsiPsRoutes(services: SummaryServices): RouteDef[] {
   const handler = async (req: FhirRequest, ctx: RouteContext, decided: Decided<StoredPatient>): Promise<HandlerResult> => {
@@ -94,7 +93,8 @@ function ehdsiPsRoutes(services: SummaryServices): RouteDef[] {
     patient,
   });
   const common = { resourceType: 'Patient', interaction: 'operation' as const, produces: 'xml' as const, handler };
-  const op = (level: 'instance' | 'type') => ({ name: 'ehdsi-ps', level, definition: EHDSI_PS_OPERATION });
+  // Its OperationDefinition is served here (src/http/operations/patient-ehdsi-ps.ts), where the CapabilityStatement points.
+  const op = (level: 'instance' | 'type') => ({ name: 'ehdsi-ps', level });
   const doc =
     'The patient summary as an eHDSI Patient Summary CDA (template 1.3.6.1.4.1.12559.11.10.1.3.1.1.3, LOINC 60591-5) for MyHealth@EU, ' +
     'rendered from the same IPS document as $summary: Level 3 (coded with the eHDSI value sets), or ?level=1 with a PDF of it (English with Accept-Language: en).';
@@ -142,7 +142,7 @@ export interface SummaryServices {
 
 /**
  * The $summary document of a patient already found: access rules (request, then per section), the sources
- * under their deadlines, assembly, and the warnings as an OperationOutcome entry. The FHIR operation and the
+ * under their deadlines, assembly, and the warnings as an OperationOutcome in a notes section. The FHIR operation and the
  * clinician view (src/http/view/) both call this, so what a clinician sees is the document the API serves.
  * Fills ctx.audit with the patient and what was withheld; the caller writes the AuditEvent.
  */
@@ -180,7 +180,7 @@ export async function summaryDocument(
   });
   if (guarded?.hidden) ctx.audit.withheld = [...ctx.audit.withheld, 'ACCESS-GUARDIAN-RESERVED'];
   const issues: OperationOutcomeIssue[] = [...summarized.warnings, ...withheldIssues(perSection), ...(guarded?.issues ?? [])];
-  return withOutcome(summarized.bundle, issues);
+  return withOutcomeSection(summarized.bundle, issues, lang);
 }
 
 /** Section-level withholds as the assembler takes them: LOINC code -> the rule code for the narrative. */
@@ -188,16 +188,6 @@ function withheldFrom(decision: AccessDecision): WithheldDecision {
   const sections: Record<string, string> = {};
   for (const o of decision.outcomes) if (o.effect === 'withhold' && o.target.section) sections[o.target.section] ??= o.rule;
   return { sections };
-}
-
-/**
- * A document Bundle has no place of its own for warnings, so they travel as one OperationOutcome entry
- * after the document's resources (referenced by nothing; validators accept it in the open entry slicing).
- */
-function withOutcome(bundle: Bundle, issues: OperationOutcomeIssue[]): Bundle {
-  if (!issues.length) return bundle;
-  const outcome = { ...toOperationOutcome({ issues }), id: crypto.randomUUID() };
-  return { ...bundle, entry: [...(bundle.entry ?? []), { fullUrl: `urn:uuid:${outcome.id}`, resource: outcome }] };
 }
 
 async function searchHandler(req: FhirRequest, ctx: RouteContext, sources: readonly SummarySource[], type: ResourceType, decided: Decided<StoredPatient>): Promise<HandlerResult> {
@@ -215,7 +205,7 @@ async function searchHandler(req: FhirRequest, ctx: RouteContext, sources: reado
   const page = all.slice(paging.offset, paging.offset + paging.count);
   const selfUrl = new URL(`${req.baseUrl}/${type}`);
   selfUrl.searchParams.set('patient', ref);
-  const bundle = searchsetBundle({ selfUrl, total: all.length, baseUrl: req.baseUrl, resources: page, ...paging });
+  const bundle = searchsetBundle({ selfUrl, total: all.length, baseUrl: req.baseUrl, resources: page, notReadable: true, ...paging });
   // Sources that could not answer are named, as the FHIR search spec allows, in an outcome entry.
   const failed = results.filter((r) => r.status !== 'ok');
   if (failed.length) {

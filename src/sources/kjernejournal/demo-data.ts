@@ -299,5 +299,16 @@ function hostile(): KjDemoPatient {
 
 export function kjDemoPopulation(): KjDemoPatient[] {
   const nodata = PERSONAS.nodata.fnr;
-  return [addison(), ms(), knee(), reserved(), child(), hostile(), { fnr: nodata, status: status(nodata, false), records: [] }];
+  // The confidential-address teenager has no critical information, but has reserved against guardian access.
+  const confidential = PERSONAS.confidential.fnr;
+  return [
+    addison(),
+    ms(),
+    knee(),
+    reserved(),
+    child(),
+    hostile(),
+    { fnr: nodata, status: status(nodata, false), records: [] },
+    { fnr: confidential, status: status(confidential, false, { hasGuardianAccessReservation: true }), records: [] },
+  ];
 }

@@ -102,7 +102,7 @@ export function mapAllergy(a: KjAllergyIntolerance, patient: PatientKey): Allerg
   const extension: Extension[] = presumed ? [{ url: KJ_PRESUMED_EXT, valueBoolean: true }] : [];
   const out: AllergyIntolerance = {
     resourceType: 'AllergyIntolerance',
-    id: localId('kj-allergy', a.id),
+    id: localId(patient, 'kj-allergy', a.id),
     meta: sourceMeta('kjernejournal', IPS_PROFILE.allergyIntolerance),
     ...(extension.length ? { extension } : {}),
     identifier: [recordIdentifier(a.id, a.meta?.versionId)],
@@ -155,7 +155,7 @@ export function mapCondition(c: KjCondition, patient: PatientKey): Resource[] {
   const code = concept(c.code);
   const condition: Condition = {
     resourceType: 'Condition',
-    id: localId('kj-condition', c.id),
+    id: localId(patient, 'kj-condition', c.id),
     meta: sourceMeta('kjernejournal', IPS_PROFILE.condition),
     identifier: [recordIdentifier(c.id, c.meta?.versionId)],
     clinicalStatus: { coding: [{ system: TERMINOLOGY.conditionClinical, code: clinical }] },
@@ -172,7 +172,7 @@ export function mapCondition(c: KjCondition, patient: PatientKey): Resource[] {
   if (type && ALERTING_KINDS.has(kind) && clinical === 'active') {
     const flag: Flag = {
       resourceType: 'Flag',
-      id: localId('kj-alert', c.id),
+      id: localId(patient, 'kj-alert', c.id),
       meta: sourceMeta('kjernejournal', IPS_PROFILE.flag),
       identifier: [recordIdentifier(c.id, c.meta?.versionId)],
       status: 'active',
@@ -195,7 +195,7 @@ export function mapProcedure(p: KjProcedure, patient: PatientKey): Procedure | u
       : { _performedDateTime: unknownDate() };
   return {
     resourceType: 'Procedure',
-    id: localId('kj-procedure', p.id),
+    id: localId(patient, 'kj-procedure', p.id),
     meta: sourceMeta('kjernejournal', IPS_PROFILE.procedure),
     identifier: [recordIdentifier(p.id, p.meta?.versionId)],
     status: p.status,
@@ -210,7 +210,7 @@ export function mapProcedure(p: KjProcedure, patient: PatientKey): Procedure | u
 export function mapDevice(d: KjDeviceUseStatement, patient: PatientKey): Resource[] {
   if (d.status === 'entered-in-error') return [];
   const contained = findContainedDevice(d);
-  const deviceId = localId('kj-device', d.id);
+  const deviceId = localId(patient, 'kj-device', d.id);
   const name = contained?.deviceName?.[0]?.name ?? contained?.type?.text ?? d.device.display;
   const device: Device = {
     resourceType: 'Device',
@@ -233,7 +233,7 @@ export function mapDevice(d: KjDeviceUseStatement, patient: PatientKey): Resourc
         : { _timingDateTime: unknownDate() };
   const statement: DeviceUseStatement = {
     resourceType: 'DeviceUseStatement',
-    id: localId('kj-implant', d.id),
+    id: localId(patient, 'kj-implant', d.id),
     meta: sourceMeta('kjernejournal', IPS_PROFILE.deviceUseStatement),
     identifier: [recordIdentifier(d.id, d.meta?.versionId)],
     status: d.status,
@@ -258,7 +258,7 @@ export function mapFlag(f: KjFlag, patient: PatientKey): Flag | undefined {
   if (f.status !== 'active') return undefined;
   return {
     resourceType: 'Flag',
-    id: localId('kj-flag', f.id),
+    id: localId(patient, 'kj-flag', f.id),
     meta: sourceMeta('kjernejournal', IPS_PROFILE.flag),
     identifier: [recordIdentifier(f.id, f.meta?.versionId)],
     status: 'active',

@@ -119,6 +119,8 @@ export const kjStatus = z.looseObject({
       hasReservationKjernejournal: z.boolean().optional(),
       isRestricted: z.boolean().optional(),
       isBlocked: z.boolean().optional(),
+      /** A child (12-16) has reserved their whole record against access by guardians (vergeinnsynsreservasjon). */
+      hasGuardianAccessReservation: z.boolean().optional(),
     })
     .optional(),
   isUserBlocked: z.boolean().optional(),

@@ -31,13 +31,13 @@ export function mapMedicationList(items: readonly MedicationListItem[], patient:
 function mapItem(item: MedicationListItem, index: number, patient: PatientKey): Resource[] {
   const st = item.statement;
   const key = st.identifier?.find(isPllId)?.value ?? st.identifier?.find((i) => i.value)?.value ?? st.id ?? String(index);
-  const statementId = localId('pll', key);
+  const statementId = localId(patient, 'pll', key);
   const code = medicationCode(item);
   const name = code.text ?? code.coding?.[0]?.display ?? 'legemiddel';
   const out: Resource[] = [];
   let medicationRef: Pick<MedicationStatement, 'medicationReference' | 'medicationCodeableConcept'>;
   if (item.medication) {
-    const medicationId = localId('pll-medication', key);
+    const medicationId = localId(patient, 'pll-medication', key);
     const medication: Medication = {
       resourceType: 'Medication',
       id: medicationId,

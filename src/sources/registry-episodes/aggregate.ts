@@ -83,7 +83,7 @@ export function diagnosisCondition(a: DiagnosisAggregate, patient: PatientKey): 
   const meta: Meta = { profile: [IPS_PROFILE.condition], tag: a.registries.map(sourceTag) };
   return {
     resourceType: 'Condition',
-    id: localId('registry-condition', `${a.system === CODE_SYSTEM.icpc2 ? 'icpc2' : 'icd10'}-${a.code}`),
+    id: localId(patient, 'registry-condition', `${a.system === CODE_SYSTEM.icpc2 ? 'icpc2' : 'icd10'}-${a.code}`),
     meta,
     extension: [episodeSummaryExtension(a)],
     category: [problemListCategory()],
@@ -102,7 +102,7 @@ export function episodeProcedures(episodes: Iterable<Episode>, patient: PatientK
       const display = codeDisplay(CODE_SYSTEM.nkpk, p.code, 'nb');
       seen.set(key, {
         resourceType: 'Procedure',
-        id: localId(`${e.registry}-procedure`, `${p.code}-${p.date}`),
+        id: localId(patient, `${e.registry}-procedure`, `${p.code}-${p.date}`),
         meta: sourceMeta(e.registry, IPS_PROFILE.procedure),
         status: 'completed',
         code: { coding: [{ system: CODE_SYSTEM.nkpk, code: p.code, ...(display ? { display } : {}) }], text: display ?? p.code },

@@ -119,7 +119,8 @@ export function jsonVariants(route: RouteDef, limit: number): BodyVariant[] {
     v('malformed JSON: NaN literal', '{"resourceType":"Parameters","parameter":[{"name":"n","valueDecimal":NaN}]}', ct),
     v('malformed JSON: comment', '/* hi */ {"resourceType":"Parameters"}', ct),
     v('truncated document', baseText.slice(0, Math.floor(baseText.length / 2)), ct),
-    v('empty body', '', ct),
+    // An operation may be POSTed without a body when it needs no parameters (an instance-level $summary).
+    v('empty body', '', ct, route.interaction === 'operation' ? 'survive' : 'reject'),
     v('whitespace only', '   \n\t  ', ct),
     v('JSON null', 'null', ct),
     v('JSON array', '[]', ct),

@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
 import { startServer, type RunningServer } from '../../../src/server.ts';
 import type { Db } from '../../../src/store/db.ts';
-import { isolatedDb, type Engine } from '../../support/db.ts';
+import { openIsolatedDb, type Engine } from '../../support/db.ts';
 import type { Credentials } from './corpus.ts';
 
 export interface HostileServer extends RunningServer {
@@ -39,7 +39,7 @@ export async function startHostileServer(engine: Engine): Promise<HostileServer>
       cb();
     },
   });
-  const db = await isolatedDb(engine, 'hostile');
+  const db = await openIsolatedDb(engine);
   const running = await startServer({ config, log: createLogger(config.logLevel, sink), db });
   const demo = running.auth.demoIssuer;
   if (!demo) throw new Error('the hostile suite needs demo mode');

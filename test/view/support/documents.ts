@@ -1,10 +1,10 @@
 // $summary documents for the rendering tests, built without a store or network: each persona's demo data
-// through the sources' own mappers and the real assembler, plus the OperationOutcome entry the http layer
-// adds (src/http/handlers/summary.ts), with fixed ids and time so pages can be compared.
+// through the sources' own mappers and the real assembler, plus the notes section with the OperationOutcome
+// the http layer adds (src/summary/outcome-section.ts), with fixed ids and time so pages can be compared.
 import type { Bundle, Composition, Condition, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { PersonaKey } from '../../../src/demo/personas.ts';
-import { toOperationOutcome } from '../../../src/fhir/outcomes.ts';
 import { assembleSummary } from '../../../src/summary/assemble.ts';
+import { withOutcomeSection } from '../../../src/summary/outcome-section.ts';
 import type { SourceResult } from '../../../src/summary/fetch-all.ts';
 import type { WithheldDecision } from '../../../src/summary/resources.ts';
 import { counterIds, demoResults, personaResource } from '../../fixtures/summary/results.ts';
@@ -32,10 +32,7 @@ export function personaDocument(key: PersonaKey, opts: DocumentOptions = {}): Bu
     newId: counterIds(),
     ...(opts.withheld ? { withheld: opts.withheld } : {}),
   });
-  const issues = [...warnings, ...(opts.extraIssues ?? [])];
-  if (!issues.length) return bundle;
-  const outcome = { ...toOperationOutcome({ issues }), id: '00000000-0000-4000-8000-999999999999' };
-  return { ...bundle, entry: [...(bundle.entry ?? []), { fullUrl: `urn:uuid:${outcome.id}`, resource: outcome }] };
+  return withOutcomeSection(bundle, [...warnings, ...(opts.extraIssues ?? [])], opts.lang ?? 'nb');
 }
 
 /** Kjernejournal could not be reached; the other sources answered as in the demo. */
