@@ -73,10 +73,4 @@ describe('configuration', () => {
     // Demo mode keeps the placeholder default.
     expect(loadConfig({}).helsebroOid).toBe('2.999.47');
   });
-
-  it('refuses production mode without PUBLIC_BASE_URL, so links are never built from the Host header', () => {
-    const auth = { AUTH_JWKS_URL: 'https://helseid-sts.nhn.no/jwks', AUTH_ISSUER: 'https://helseid-sts.nhn.no', AUTH_AUDIENCE: 'nhn:helsebro' };
-    expect(() => loadConfig({ HELSEBRO_MODE: 'production', ...auth })).toThrow(/PUBLIC_BASE_URL: is required/);
-    expect(loadConfig({ HELSEBRO_MODE: 'production', ...auth, PUBLIC_BASE_URL: 'https://helsebro.nhn.no/' }).publicBaseUrl).toBe('https://helsebro.nhn.no');
-  });
 });

@@ -89,7 +89,7 @@ describe.each(engines)('FHIR clients against Helsebro (%s)', (engine) => {
 
     it('pages the AuditEvent log without repeats while each page read writes new events', async () => {
       await touch(PERSONAS.knee.id, 5);
-      const medplum = await client('system/AuditEvent.rs', { client: 'nhn-auditor' });
+      const medplum = await client('system/AuditEvent.rs', { client: 'auditor' });
       const seen: string[] = [];
       let pages = 0;
       for await (const page of medplum.searchResourcePages('AuditEvent', { patient: `Patient/${PERSONAS.knee.id}`, _count: '2' })) {
@@ -110,7 +110,7 @@ describe.each(engines)('FHIR clients against Helsebro (%s)', (engine) => {
 
     it('calls a custom operation with a Parameters body', async () => {
       const id = await deadOutboxMessage();
-      const medplum = await client(OPERATOR, { client: 'ops' });
+      const medplum = await client(OPERATOR, { client: 'operator' });
       const input: Parameters = { resourceType: 'Parameters', parameter: [{ name: 'id', valueString: id }] };
       const oo = await medplum.post<OperationOutcome>(medplum.fhirUrl('MedicationDispense', '$outbox-retry'), input);
       expect(oo.issue[0]!.diagnostics).toContain('pending again');
@@ -156,7 +156,7 @@ describe.each(engines)('FHIR clients against Helsebro (%s)', (engine) => {
 
     it('pages the AuditEvent log by POST _search with stable total and no repeats', async () => {
       await touch(PERSONAS.addison.id, 5);
-      const fhir = await client('system/AuditEvent.rs', { client: 'nhn-auditor' });
+      const fhir = await client('system/AuditEvent.rs', { client: 'auditor' });
       let page = (await fhir.search({
         resourceType: 'AuditEvent',
         searchParams: { 'patient:identifier': `${OID.fnr}|${PERSONAS.addison.fnr}`, _count: 2 },
@@ -192,7 +192,7 @@ describe.each(engines)('FHIR clients against Helsebro (%s)', (engine) => {
 
     it('calls a custom operation with a Parameters body', async () => {
       const id = await deadOutboxMessage();
-      const fhir = await client(OPERATOR, { client: 'ops' });
+      const fhir = await client(OPERATOR, { client: 'operator' });
       const oo = (await fhir.operation({
         name: 'outbox-retry',
         resourceType: 'MedicationDispense',

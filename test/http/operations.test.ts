@@ -110,7 +110,8 @@ describe.each(engines)('custom operations over HTTP (%s)', (engine) => {
     );
     const [message] = await outboxForDispensation(db, created.id!);
     await db.query(`update outbox set state = 'dead', last_error = 'parked by the operations test' where id = $1`, [message!.id]);
-    const retry = (init: RequestInit) => ops('/fhir/MedicationDispense/$outbox-retry', { method: 'POST', ...init });
+    // The outbox is the operator's; the dispensation above was the NCP's to report.
+    const retry = (init: RequestInit) => srv.fetchAs(OPS, '/fhir/MedicationDispense/$outbox-retry', { method: 'POST', ...init }, { client: 'operator' });
     const byParameters = await retry({ headers: JSON_CT, body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'id', valueString: message!.id }] }) });
     expect(byParameters.status).toBe(200);
     expect((await outboxForDispensation(db, created.id!))[0]!.state).toBe('pending');

@@ -17,7 +17,7 @@ const ALL_FNRS = Object.values(PERSONAS).map((p) => p.fnr);
 describe.each(engines)('searches that never lie (%s)', (engine) => {
   let srv: TestServer;
   const clinician = (path: string, init: RequestInit = {}) => srv.fetchAs('user/Patient.rs user/Condition.rs', path, init);
-  const auditor = (path: string, init: RequestInit = {}) => srv.fetchAs('system/AuditEvent.rs', path, init, { client: 'nhn-auditor' });
+  const auditor = (path: string, init: RequestInit = {}) => srv.fetchAs('system/AuditEvent.rs', path, init, { client: 'auditor' });
   const json = async <T>(res: Response) => (await res.json()) as T;
 
   beforeAll(async () => {
