@@ -92,7 +92,7 @@ describe('two Helsebro processes on one PostgreSQL', () => {
     await migrate(store);
     const issuer = await loadDemoIssuer(dataDir);
     ncpToken = await issuer.issueDemoToken({ client: 'ncp-no', scope: 'system/MedicationDispense.crus system/MedicationRequest.crs' });
-    operatorToken = await issuer.issueDemoToken({ client: 'operator', scope: 'system/MedicationDispense.rsu' });
+    operatorToken = await issuer.issueDemoToken({ client: 'operator', scope: 'system/MedicationDispense.rus' });
     clinicianToken = await issuer.issueDemoToken({ hpr: '9144889', scope: 'user/*.rs', purpose: 'TREAT' });
     await new Promise<void>((r) => receiver.server.listen(0, '127.0.0.1', r));
     const delivery = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}/m10`;

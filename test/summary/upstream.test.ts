@@ -12,7 +12,9 @@ import { engines, getTestDb } from '../support/db.ts';
 import { validateIpsDocument } from '../support/ips-validate.ts';
 import { startFakeUpstream, type Behaviour, type FakeUpstream } from '../fixtures/summary/upstream.ts';
 
-const DEADLINE_MS = 400;
+// Long enough that a source answering 'ok' makes it on a busy test machine; a hang still ends at the deadline.
+const DEADLINE_MS = 1500;
+const SLACK_MS = 1000;
 const operator = { name: 'Norsk helsenett SF', orgnr: '994598759' };
 const sectionByCode = (b: Bundle, loinc: string) => (b.entry![0]!.resource as Composition).section?.find((s) => s.code?.coding?.[0]?.code === loinc);
 
@@ -58,7 +60,7 @@ describe.each(engines)('summary with live upstreams (%s)', (engine) => {
     ['answers for another patient', 'wrong-patient', 'malformed'],
   ] as const)('still arrives in time when Kjernejournal %s, with its sections unavailable and a warning', async (_what, behaviour, status) => {
     const { bundle, warnings, sourceResults, elapsed } = await summarize(behaviour, 'ok');
-    expect(elapsed).toBeLessThan(DEADLINE_MS + 200);
+    expect(elapsed).toBeLessThan(DEADLINE_MS + SLACK_MS);
     expect(sourceResults.find((r) => r.source === 'kjernejournal')?.status).toBe(status);
     for (const loinc of ['48765-2', '46264-8', '104605-1']) {
       expect(sectionByCode(bundle, loinc)?.emptyReason?.coding?.[0]?.code, loinc).toBe('unavailable');
@@ -80,7 +82,7 @@ describe.each(engines)('summary with live upstreams (%s)', (engine) => {
     ['returns garbage', 'garbage'],
   ] as const)('still arrives in time when the medication list %s, with Medications unavailable', async (_what, behaviour) => {
     const { bundle, warnings, elapsed } = await summarize('ok', behaviour);
-    expect(elapsed).toBeLessThan(DEADLINE_MS + 200);
+    expect(elapsed).toBeLessThan(DEADLINE_MS + SLACK_MS);
     const meds = sectionByCode(bundle, '10160-0')!;
     expect(meds.emptyReason?.coding?.[0]?.code).toBe('unavailable');
     expect(meds.emptyReason?.text).toBe("Source unavailable: Patient's medication list (PLL)");
@@ -90,7 +92,7 @@ describe.each(engines)('summary with live upstreams (%s)', (engine) => {
 
   it('still arrives in time when both upstreams hang', async () => {
     const { bundle, warnings, elapsed } = await summarize('hang', 'hang');
-    expect(elapsed).toBeLessThan(DEADLINE_MS + 200);
+    expect(elapsed).toBeLessThan(DEADLINE_MS + SLACK_MS);
     expect(warnings).toHaveLength(2);
     expect(sectionByCode(bundle, '11450-4')?.entry?.length).toBeGreaterThan(0);
     expect(validateIpsDocument(bundle).errors).toEqual([]);
