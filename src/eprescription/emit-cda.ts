@@ -15,6 +15,7 @@ import type { M1Message } from './m1/model.ts';
 import { el, textEl, xmlDocument, type Child, type XmlNode } from './xml-write.ts';
 import { cdaDosage, type CdaDosage } from './cda-dosage.ts';
 import { dosageText } from './dosage-text.ts';
+import { packageLevels, sizeTextOf } from './package-levels.ts';
 
 export const EHDSI_TEMPLATE = {
   ePrescription: '1.3.6.1.4.1.12559.11.10.1.3.1.1.1',
@@ -345,17 +346,7 @@ function manufacturedMaterial(parts: Parts): XmlNode {
     el('name', {}, name ?? desc ?? 'unknown'),
     textEl('pharm:desc', desc),
     ce('pharm:formCode', m.one(`${MATERIAL}/pharm:formCode`, 'code-map')),
-    el(
-      'pharm:asContent',
-      { classCode: 'CONT' },
-      pq('pharm:quantity', packageContent(parts)),
-      el(
-        'pharm:containerPackagedProduct',
-        { classCode: 'CONT', determinerCode: 'KIND' },
-        containerCode?.value ? el('pharm:code', { code: containerCode.value, codeSystem: oidOf(containerCode.system, oid) }) : undefined,
-        ce('pharm:formCode', packageType),
-      ),
-    ),
+    packageNode(parts, containerCode?.value ? el('pharm:code', { code: containerCode.value, codeSystem: oidOf(containerCode.system, oid) }) : undefined, packageType),
     atc
       ? el(
           'pharm:asSpecializedKind',
@@ -391,24 +382,48 @@ function manufacturedMaterial(parts: Parts): XmlNode {
   );
 }
 
+/**
+ * pharm:asContent as eHDSI nests it (the Lantus sample): the material in its container, that container in
+ * the next one, the outermost being the package sold, which carries the package number. A multipack
+ * ("2 x 150") is two levels; FEST types only the container that holds the medicine, so the levels around it
+ * say nullFlavor UNK rather than guess a box.
+ */
+function packageNode(parts: Parts, packageCode: XmlNode | undefined, packageType: EuConcept | undefined): XmlNode {
+  const content = packageContent(parts);
+  const levels = content ? packageLevels(sizeTextOf(parts.input, content.fromFest), content.q.value) : undefined;
+  const counts = levels?.counts ?? [];
+  const container = (level: number): XmlNode =>
+    el(
+      'pharm:containerPackagedProduct',
+      { classCode: 'CONT', determinerCode: 'KIND' },
+      level === counts.length ? packageCode : undefined,
+      level === 0 ? ce('pharm:formCode', packageType) : el('pharm:formCode', { nullFlavor: 'UNK' }),
+      level < counts.length
+        ? el('pharm:asContent', { classCode: 'CONT' }, el('pharm:quantity', { value: counts[level], unit: '1' }), container(level + 1))
+        : undefined,
+    );
+  const quantity = content && levels ? { ...content.q, value: levels.item } : content?.q;
+  return el('pharm:asContent', { classCode: 'CONT' }, pq('pharm:quantity', quantity), container(0));
+}
+
 /** Content of one package: FEST's amount (pieces in the unit of presentation), else the prescribed size. */
-function packageContent({ m, input }: Parts): EuQuantity | undefined {
+function packageContent({ m, input }: Parts): { q: EuQuantity; fromFest: boolean } | undefined {
   const amount = m.one(`${MATERIAL}/pharm:asContent/pharm:quantity`, 'quantity');
   const presentation = m.one(`${MATERIAL}/pharm:asContent/pharm:quantity/@unit`, 'code-map');
   if (amount) {
     if (amount.ucum === '1' && presentation?.eu?.code) {
       const out: EuQuantity = { ...amount, presentation: presentation.eu };
       delete out.ucum;
-      return out;
+      return { q: out, fromFest: true };
     }
-    return countedInPieces(amount, formsOf(input));
+    return { q: countedInPieces(amount, formsOf(input)), fromFest: true };
   }
   const prescribed = prescribedPackage(input.m1);
   if (!prescribed) return undefined;
   m.fallbackUsed(`${MATERIAL}/pharm:asContent/pharm:quantity`);
   // Mapping warnings for this unit were already reported by the FHIR side (its table maps the same field).
   const env = { terminology: getTerminology(), warn: () => undefined };
-  return countedInPieces(euQuantity(prescribed.size, prescribed.unit, CONCEPT_MAP.packageUnit, env, prescribed.path), formsOf(input));
+  return { q: countedInPieces(euQuantity(prescribed.size, prescribed.unit, CONCEPT_MAP.packageUnit, env, prescribed.path), formsOf(input)), fromFest: false };
 }
 
 function entry(parts: Parts): XmlNode {

@@ -5,6 +5,7 @@
 import type {
   Bundle,
   CodeableConcept,
+  Coding,
   Dosage,
   Extension,
   HumanName,
@@ -27,6 +28,7 @@ import { doseLines } from './dosage-text.ts';
 import type { DoseInfo, EuQuantity, PersonName } from './map/values.ts';
 import type { M1Message } from './m1/model.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
+import { packageLevels, sizeFactors, sizeTextOf } from './package-levels.ts';
 
 export const MPD_PROFILE = {
   medicationRequest: 'http://hl7.eu/fhir/mpd/StructureDefinition/MedicationRequest-eu-mpd',
@@ -40,6 +42,8 @@ export const MPD_EXTENSION = {
   productName: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-productname',
   classification: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-classification',
   packageType: 'http://hl7.eu/fhir/StructureDefinition/medication-package-type',
+  sizeOfItem: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-sizeofitem',
+  unitOfPresentation: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-unitofpresentation',
 } as const;
 
 const UCUM = 'http://unitsofmeasure.org';
@@ -189,20 +193,20 @@ function medicationRequest(input: EmitFhirInput): MedicationRequest {
 
 /** "100", "2 x 150", "10 x 1" -> total pieces; undefined when the text is not a product of numbers. */
 export function packageSize(text: string): number | undefined {
-  const factors = text.replace(/,/g, '.').split(/\s*[x×*]\s*/i).map((f) => Number(f.trim()));
-  if (!factors.length || factors.some((f) => !Number.isFinite(f) || f <= 0)) return undefined;
-  return factors.reduce((a, b) => a * b, 1);
+  return sizeFactors(text)?.reduce((a, b) => a * b, 1);
 }
 
 function medication(input: EmitFhirInput): Medication {
   const { mapped: m, ids, m1, product } = input;
   const extension: Extension[] = [];
+  const pack = packaging(input);
   const productName = m.one('Medication.extension[productName].valueString', 'copy');
   if (productName !== undefined) extension.push({ url: MPD_EXTENSION.productName, valueString: String(productName) });
   const atc = m.all('Medication.extension[classification].valueCodeableConcept', 'coding').map((v) => v.value);
   if (atc.length) extension.push({ url: MPD_EXTENSION.classification, valueCodeableConcept: { coding: atc } });
   const packageType = m.one('Medication.extension[packageType].valueCodeableConcept', 'code-map');
   if (packageType) extension.push({ url: MPD_EXTENSION.packageType, valueCodeableConcept: packageType.concept });
+  extension.push(...pack.extension);
 
   const festCodings = m.all('Medication.code.coding', 'coding').map((v) => v.value);
   const codeText = m.one('Medication.code.text', 'text');
@@ -240,18 +244,16 @@ function medication(input: EmitFhirInput): Medication {
       return name === undefined ? undefined : { display: String(name) };
     })(),
     form: m.one('Medication.form', 'code-map')?.concept,
-    amount: packageAmount(input),
+    amount: pack.amount,
     ingredient,
   } satisfies Medication) as Medication;
 }
 
 /** What one package holds: FEST's amount, else the prescribed package size (PakningsinfoResept). */
-function packageAmount(input: EmitFhirInput): Medication['amount'] {
+function packageContent(input: EmitFhirInput): { q: EuQuantity; fromFest: boolean } | undefined {
   const { mapped: m } = input;
-  const denominatorValue = Number(m.one('Medication.amount.denominator.value', 'constant') ?? '1');
-  const denominator = { value: Number.isFinite(denominatorValue) ? denominatorValue : 1 };
   const fromFest = m.one('Medication.amount.numerator', 'quantity');
-  if (fromFest) return { numerator: fhirQuantity(countedInPieces(fromFest, formsOf(input))), denominator };
+  if (fromFest) return { q: countedInPieces(fromFest, formsOf(input)), fromFest: true };
   const unit = m.one('Medication.amount.numerator.unit', 'code-map');
   const prescribed = prescribedPackage(input.m1);
   if (!prescribed || !unit) return undefined;
@@ -261,7 +263,37 @@ function packageAmount(input: EmitFhirInput): Medication['amount'] {
   if (eu?.system === UCUM && eu.code) q.ucum = eu.code;
   else if (eu?.system === EDQM) q.presentation = eu;
   if (eu?.display) q.unitDisplay = eu.display;
-  return { numerator: fhirQuantity(countedInPieces(q, formsOf(input))), denominator };
+  return { q: countedInPieces(q, formsOf(input)), fromFest: false };
+}
+
+/**
+ * Medication.amount, and for a multipack the MPD way of nesting it: amount counts the inner items (in the
+ * container's unit of presentation when the package type has one), sizeOfItem says what one item holds.
+ * FHIR has one level of nesting; a three-level package ("2 x 7 x 1") counts all its inner items.
+ */
+function packaging(input: EmitFhirInput): { amount?: Medication['amount']; extension: Extension[] } {
+  const denominatorValue = Number(input.mapped.one('Medication.amount.denominator.value', 'constant') ?? '1');
+  const denominator = { value: Number.isFinite(denominatorValue) ? denominatorValue : 1 };
+  const content = packageContent(input);
+  if (!content) return { extension: [] };
+  const levels = packageLevels(sizeTextOf(input, content.fromFest), content.q.value);
+  if (!levels) return { amount: { numerator: fhirQuantity(content.q), denominator }, extension: [] };
+  const items = levels.counts.reduce((a, b) => a * b, 1);
+  const container = containerPresentation(formsOf(input));
+  const extension: Extension[] = [{ url: MPD_EXTENSION.sizeOfItem, valueQuantity: fhirQuantity({ ...content.q, value: levels.item }) }];
+  if (container) extension.push({ url: MPD_EXTENSION.unitOfPresentation, valueCodeableConcept: { coding: [container] } });
+  const numerator: Quantity = container?.code
+    ? { value: items, unit: container.display ?? container.code, system: EDQM, code: container.code }
+    : { value: items };
+  return { amount: { numerator, denominator }, extension };
+}
+
+/** The EDQM unit of presentation of the package type (Ampoule for Ampulle), when its ConceptMap has one. */
+export function containerPresentation(forms: PackageForms): Coding | undefined {
+  const type = forms.packageType;
+  if (!type?.system) return undefined;
+  const concept = toEuConcept(CONCEPT_MAP.containerUnitOfPresentation, { system: `urn:oid:${type.system.replace(/^urn:oid:/, '')}`, code: type.code });
+  return concept.eu?.system === EDQM ? concept.eu : undefined;
 }
 
 /** The package a Legemiddelpakning prescription names: its size as a number and its unit (7452). */

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, Medication, MedicationRequest } from '@medplum/fhirtypes';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
+import { sizeFactors } from '../../src/eprescription/package-levels.ts';
 import { CONVERSION_WARNING_EXTENSION } from '../../src/eprescription/provenance.ts';
 import type { DrugRegistry } from '../../src/registries/drugs.ts';
 import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
@@ -37,7 +38,10 @@ function productValues(c: Converted): { texts: string[]; numbers: number[] } {
   for (const i of med.identifier ?? []) texts.push(i.value ?? '');
   for (const cd of med.code?.coding ?? []) texts.push(cd.code ?? '', cd.display ?? '');
   if (med.code?.text) texts.push(med.code.text);
-  for (const e of med.extension ?? []) if (e.valueString) texts.push(e.valueString);
+  for (const e of med.extension ?? []) {
+    if (e.valueString) texts.push(e.valueString);
+    if (e.valueQuantity?.value !== undefined) numbers.push(e.valueQuantity.value);
+  }
   if (med.manufacturer?.display) texts.push(med.manufacturer.display);
   for (const cd of med.form?.coding ?? []) if (cd.system?.includes('7448')) texts.push(cd.code ?? '');
   for (const ing of med.ingredient ?? []) {
@@ -169,6 +173,8 @@ describe('identity-only enrichment', () => {
         const texts = new Set<string>([d.varenr, d.looks.name, d.looks.atc ?? '', d.looks.form ?? '', d.looks.name.split(' ')[0]!]);
         const numbers = new Set<number>(d.size.split(' x ').map(Number).concat(d.size.split(' x ').map(Number).reduce((a, b) => a * b, 1)));
         if (own) leaves(own, texts, numbers);
+        // A multipack's levels ("3 x 21") are the factors of FEST's own size text.
+        for (const f of (own?.package?.size && sizeFactors(own.package.size)) || []) numbers.add(f);
         const out = productValues(c);
         for (const t of out.texts) expect(texts.has(t), `'${t}' is neither in the M1 nor in FEST ${d.varenr}`).toBe(true);
         for (const n of out.numbers) expect(numbers.has(n), `${n} is neither in the M1 nor in FEST ${d.varenr}`).toBe(true);

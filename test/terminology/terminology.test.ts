@@ -185,9 +185,9 @@ describe('translate', () => {
   });
 
   it('reports a code the map does not list', () => {
-    const r = translate(CONCEPT_MAP.doseForm, V(7448), '400'); // Granulat til dråper: not mapped yet
+    const r = translate(CONCEPT_MAP.packageUnit, V(7452), 'GBq'); // gigabecquerel: not in the map
     expect(r).toMatchObject({ result: false, reason: 'not-in-map' });
-    expect(r.source.display).toBe('Granulat til dråper');
+    expect(r.source.display).toBe('gigabequerel');
   });
 
   it('reports an unknown map', () => {
