@@ -19,6 +19,8 @@ import { packageLevels, sizeTextOf } from './package-levels.ts';
 
 export const EHDSI_TEMPLATE = {
   ePrescription: '1.3.6.1.4.1.12559.11.10.1.3.1.1.1',
+  /** eHDSI ePrescription PDF embedded (Level 1). */
+  ePrescriptionL1: '1.3.6.1.4.1.12559.11.10.1.3.1.1.6',
   prescriptionSection: '1.3.6.1.4.1.12559.11.10.1.3.1.2.1',
   prescriptionItem: '1.3.6.1.4.1.12559.11.10.1.3.1.3.2',
   manufacturedProduct: '1.3.6.1.4.1.12559.11.10.1.3.1.3.29',
@@ -275,21 +277,87 @@ function legalAuthenticator({ m, oid }: Parts): XmlNode {
   );
 }
 
-function narrative(parts: Parts): XmlNode {
+/**
+ * What the prescription says, as a reader needs it: the section narrative of Level 3 and the PDF of Level 1
+ * are both made from these values, so the two levels cannot say different things.
+ */
+export interface PrescriptionFacts {
+  medicine: string;
+  /** The dose form: EDQM term and the Norwegian one. */
+  form?: { en?: string | undefined; nb?: string | undefined };
+  atc?: string;
+  /** Bruksområde as the prescriber wrote it (Norwegian). */
+  indication?: string;
+  /** The dosage as the prescriber wrote it (Norwegian). */
+  dosageWritten?: string;
+  /** The structured dosage in words. */
+  dosage?: { nb: string; en: string };
+  asNeeded: boolean;
+  perDispensing?: { packages: number } | { amount: string };
+  dispensings?: { remaining: number; total: number };
+  validUntil?: string;
+  substitutionAllowed: boolean;
+  noteToPharmacist?: string;
+  patient: { name?: string; birthDate?: string; identifiers: string[] };
+  prescriber: { name?: string; identifiers: string[]; organisation?: string };
+  prescribed?: string;
+}
+
+const fullName = (n: PersonName | undefined): string | undefined => (n ? [...n.given, n.family].filter(Boolean).join(' ') || undefined : undefined);
+
+function prescriptionFactsOf(parts: Parts): PrescriptionFacts {
   const { m, input } = parts;
-  m.one('/ClinicalDocument/component/structuredBody/component/section/text', 'narrative');
   const name = m.one(`${MATERIAL}/pharm:desc`, 'text') ?? m.one(`${MATERIAL}/name`, 'text') ?? '';
   const form = m.one(`${MATERIAL}/pharm:formCode`, 'code-map');
   const atc = m.one(`${MATERIAL}/pharm:asSpecializedKind[@classCode='GRIC']/pharm:generalizedMaterialKind/pharm:code`, 'coding');
   const perDispensing = m.one(`${ITEM}/entryRelationship[@typeCode='COMP']/supply/quantity`, 'package-count', 'quantity');
-  const perDispensingText =
-    perDispensing === undefined ? undefined : typeof perDispensing === 'number' ? `${perDispensing} package(s)` : `${perDispensing.value} ${perDispensing.ucum ?? perDispensing.unitDisplay ?? perDispensing.original ?? ''}`.trim();
   const counts = m.one(`${ITEM}/entryRelationship[@typeCode='COMP']/supply/repeatNumber/@value`, 'dispensings-remaining');
   const substitution = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/observation/value`, 'substitution');
-  const pinstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='PINSTRUCT']/text`, 'text');
-  const finstruct = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='FINSTRUCT']/text`, 'text');
-  const indication = m.one(`${ITEM}/entryRelationship[@typeCode='RSON']/observation/value`, 'text');
-  const formText = form ? [form.eu?.display, form.concept.coding?.find((c) => c !== form.eu)?.display].filter(Boolean).join(' / ') : undefined;
+  const P = '/ClinicalDocument/recordTarget/patientRole';
+  const A = '/ClinicalDocument/author';
+  const facts: PrescriptionFacts = {
+    medicine: name,
+    asNeeded: parts.dosage.asNeeded,
+    substitutionAllowed: substitution !== false,
+    patient: {
+      name: fullName(m.one(`${P}/patient/name`, 'person-name')),
+      identifiers: m.all(`${P}/id`, 'identifier').flatMap((v) => (v.value.value ? [v.value.value] : [])),
+    },
+    prescriber: {
+      name: fullName(m.one(`${A}/assignedAuthor/assignedPerson/name`, 'person-name')),
+      identifiers: m.all(`${A}/assignedAuthor/id`, 'identifier').flatMap((v) => (v.value.value ? [v.value.value] : [])),
+    },
+  };
+  const optional: Partial<PrescriptionFacts> = {
+    form: form ? { en: form.eu?.display, nb: form.concept.coding?.find((c) => c !== form.eu)?.display ?? form.concept.text } : undefined,
+    atc: atc ? `${atc.code}${atc.display ? ` ${atc.display}` : ''}` : undefined,
+    indication: m.one(`${ITEM}/entryRelationship[@typeCode='RSON']/observation/value`, 'text'),
+    dosageWritten: m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='PINSTRUCT']/text`, 'text'),
+    dosage: parts.doseText,
+    perDispensing:
+      perDispensing === undefined
+        ? undefined
+        : typeof perDispensing === 'number'
+          ? { packages: perDispensing }
+          : { amount: `${perDispensing.value} ${perDispensing.ucum ?? perDispensing.unitDisplay ?? perDispensing.original ?? ''}`.trim() },
+    dispensings: counts,
+    validUntil: input.m1.resept.utloper,
+    noteToPharmacist: m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='FINSTRUCT']/text`, 'text'),
+    prescribed: m.one(`${A}/time/@value`, 'date'),
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (facts as unknown as Record<string, unknown>)[k] = v;
+  const birth = m.one(`${P}/patient/birthTime/@value`, 'date');
+  if (birth) facts.patient.birthDate = birth;
+  const organisation = m.one(`${A}/assignedAuthor/representedOrganization/name`, 'text');
+  if (organisation) facts.prescriber.organisation = organisation;
+  return facts;
+}
+
+function narrative(parts: Parts): XmlNode {
+  parts.m.one('/ClinicalDocument/component/structuredBody/component/section/text', 'narrative');
+  const f = prescriptionFactsOf(parts);
+  const formText = f.form ? [f.form.en, f.form.nb].filter(Boolean).join(' / ') : undefined;
+  const perDispensing = f.perDispensing ? ('packages' in f.perDispensing ? `${f.perDispensing.packages} package(s)` : f.perDispensing.amount) : undefined;
   const row = (label: string, value: Child, id?: string): XmlNode => el('tr', {}, el('th', {}, label), el('td', id ? { ID: id } : {}, value));
   return el(
     'text',
@@ -300,23 +368,23 @@ function narrative(parts: Parts): XmlNode {
       el(
         'tbody',
         {},
-        row('Medicine / Legemiddel', name, 'item-1'),
+        row('Medicine / Legemiddel', f.medicine, 'item-1'),
         formText ? row('Dose form / Legemiddelform', formText) : undefined,
-        atc ? row('ATC', `${atc.code}${atc.display ? ` ${atc.display}` : ''}`) : undefined,
-        indication ? row('Indication (Norwegian) / Bruksområde', indication, 'indication-1') : undefined,
-        pinstruct ? row('Dosage (Norwegian) / Dosering', pinstruct, 'pinstruct-1') : undefined,
-        parts.doseText
+        f.atc ? row('ATC', f.atc) : undefined,
+        f.indication ? row('Indication (Norwegian) / Bruksområde', f.indication, 'indication-1') : undefined,
+        f.dosageWritten ? row('Dosage (Norwegian) / Dosering', f.dosageWritten, 'pinstruct-1') : undefined,
+        f.dosage
           ? row(
-              parts.dosage.asNeeded ? 'Dosage, as needed / Dosering ved behov' : 'Dosage per time / Dosering per tidspunkt',
-              [parts.doseText.en, el('br', {}), parts.doseText.nb],
-              pinstruct ? 'dosage-1' : 'pinstruct-1',
+              f.asNeeded ? 'Dosage, as needed / Dosering ved behov' : 'Dosage per time / Dosering per tidspunkt',
+              [f.dosage.en, el('br', {}), f.dosage.nb],
+              f.dosageWritten ? 'dosage-1' : 'pinstruct-1',
             )
           : undefined,
-        perDispensingText ? row('Per dispensing / Per utlevering', perDispensingText) : undefined,
-        counts ? row('Dispensings remaining / Gjenstående utleveringer', `${counts.remaining} of ${counts.total}`) : undefined,
-        row('Valid until / Gyldig til', input.m1.resept.utloper),
-        row('Substitution / Bytte', substitution === false ? 'Not allowed (the prescriber reserves against substitution) / Ikke tillatt' : 'Allowed / Tillatt'),
-        finstruct ? row('Note to the pharmacist / Merknad til apoteket', finstruct, 'finstruct-1') : undefined,
+        perDispensing ? row('Per dispensing / Per utlevering', perDispensing) : undefined,
+        f.dispensings ? row('Dispensings remaining / Gjenstående utleveringer', `${f.dispensings.remaining} of ${f.dispensings.total}`) : undefined,
+        row('Valid until / Gyldig til', f.validUntil),
+        row('Substitution / Bytte', f.substitutionAllowed ? 'Allowed / Tillatt' : 'Not allowed (the prescriber reserves against substitution) / Ikke tillatt'),
+        f.noteToPharmacist ? row('Note to the pharmacist / Merknad til apoteket', f.noteToPharmacist, 'finstruct-1') : undefined,
       ),
     ),
   );
@@ -564,29 +632,83 @@ export function emitEhdsiCda(input: EmitCdaInput): string {
   return xmlDocument(ehdsiCdaTree(input));
 }
 
-/** The document as a tree (serialise with xmlDocument; check with toXmlElement + checkEhdsiCdaElement). */
-export function ehdsiCdaTree(input: EmitCdaInput): XmlNode {
+function partsOf(input: EmitCdaInput): Parts {
   const m = input.mapped;
-  const oid = input.helsebroOid;
   const doses = m.all(`${ITEM}/effectiveTime`, 'dosage').map((v) => v.value);
   // The amounts also come with each dose; reading the row records that the table maps them.
   m.all(`${ITEM}/doseQuantity`, 'quantity');
   m.all(`${ITEM}/maxDoseQuantity`, 'dosage');
   m.all(`${ITEM}/precondition`, 'dosage');
-  const parts: Parts = { input, m, oid, dosage: cdaDosage(doses), ...(doses.length ? { doseText: { nb: dosageText(doses, 'nb'), en: dosageText(doses, 'en') } } : {}) };
+  return { input, m, oid: input.helsebroOid, dosage: cdaDosage(doses), ...(doses.length ? { doseText: { nb: dosageText(doses, 'nb'), en: dosageText(doses, 'en') } } : {}) };
+}
+
+/** What the prescription says, for a rendering beside the CDA (the Level 1 PDF). */
+export function prescriptionFacts(input: EmitCdaInput): PrescriptionFacts {
+  return prescriptionFactsOf(partsOf(input));
+}
+
+/** The document as a tree (serialise with xmlDocument; check with toXmlElement + checkEhdsiCdaElement). */
+export function ehdsiCdaTree(input: EmitCdaInput): XmlNode {
+  const parts = partsOf(input);
+  return documentTree(parts, { templateId: parts.m.one('/ClinicalDocument/templateId/@root', 'constant') ?? EHDSI_TEMPLATE.ePrescription, body: structuredBody(parts) });
+}
+
+/**
+ * The Level 1 document (template 1.3.6.1.4.1.12559.11.10.1.3.1.1.6): the same header as Level 3, and the
+ * PDF of the same prescription in a nonXMLBody. Its id is the Level 3 document's with ".L1".
+ */
+export function ehdsiL1CdaTree(input: EmitCdaInput, pdf: Uint8Array, lang: 'nb' | 'en'): XmlNode {
+  const parts = partsOf(input);
+  return documentTree(parts, {
+    templateId: EHDSI_TEMPLATE.ePrescriptionL1,
+    idSuffix: '.L1',
+    languageCode: lang === 'en' ? 'en-GB' : 'nb-NO',
+    body: el('nonXMLBody', { classCode: 'DOCBODY', moodCode: 'EVN' }, el('text', { mediaType: 'application/pdf', representation: 'B64' }, Buffer.from(pdf).toString('base64'))),
+  });
+}
+
+function structuredBody(parts: Parts): XmlNode {
+  const m = parts.m;
+  return el(
+    'structuredBody',
+    { classCode: 'DOCBODY', moodCode: 'EVN' },
+    el(
+      'component',
+      { typeCode: 'COMP', contextConductionInd: 'true' },
+      el(
+        'section',
+        { classCode: 'DOCSECT', moodCode: 'EVN' },
+        el('templateId', { root: EHDSI_TEMPLATE.prescriptionSection }),
+        el('code', {
+          code: m.one('/ClinicalDocument/component/structuredBody/component/section/code/@code', 'constant') ?? '57828-6',
+          codeSystem: LOINC,
+          codeSystemName: 'LOINC',
+          displayName: 'Prescriptions',
+        }),
+        el('title', {}, 'Prescriptions'),
+        narrative(parts),
+        entry(parts),
+      ),
+    ),
+  );
+}
+
+function documentTree(parts: Parts, level: { templateId: string; idSuffix?: string; languageCode?: string; body: XmlNode }): XmlNode {
+  const { m, oid, input } = parts;
   const documentId = m.one('/ClinicalDocument/id', 'uuid');
   const effective = m.one('/ClinicalDocument/effectiveTime/@value', 'datetime') ?? input.now.toISOString();
-  const doc = el(
+  const language = String(m.one('/ClinicalDocument/languageCode/@code', 'copy') ?? 'nb-NO');
+  return el(
     'ClinicalDocument',
     { xmlns: 'urn:hl7-org:v3', 'xmlns:pharm': 'urn:hl7-org:pharm', 'xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', classCode: 'DOCCLIN', moodCode: 'EVN' },
     el('typeId', { root: '2.16.840.1.113883.1.3', extension: 'POCD_HD000040' }),
-    el('templateId', { root: m.one('/ClinicalDocument/templateId/@root', 'constant') ?? EHDSI_TEMPLATE.ePrescription }),
-    documentId ? el('id', { root: `${oid}.${HELSEBRO_OID_ARC.document}`, extension: documentId }) : el('id', { nullFlavor: 'NI' }),
+    el('templateId', { root: level.templateId }),
+    documentId ? el('id', { root: `${oid}.${HELSEBRO_OID_ARC.document}`, extension: `${documentId}${level.idSuffix ?? ''}` }) : el('id', { nullFlavor: 'NI' }),
     el('code', { code: m.one('/ClinicalDocument/code/@code', 'constant') ?? '57833-6', codeSystem: LOINC, codeSystemName: 'LOINC', displayName: 'Prescription for medication' }),
     el('title', {}, 'ePrescription (Norway)'),
     el('effectiveTime', { value: cdaInstant(effective) }),
     el('confidentialityCode', { code: m.one('/ClinicalDocument/confidentialityCode/@code', 'constant') ?? 'N', codeSystem: '2.16.840.1.113883.5.25', displayName: 'normal' }),
-    el('languageCode', { code: String(m.one('/ClinicalDocument/languageCode/@code', 'copy') ?? 'nb-NO') }),
+    el('languageCode', { code: level.languageCode ?? language }),
     recordTarget(parts),
     author(parts),
     custodian(parts),
@@ -596,33 +718,6 @@ export function ehdsiCdaTree(input: EmitCdaInput): XmlNode {
       { typeCode: 'XFRM' },
       el('parentDocument', { classCode: 'DOCCLIN', moodCode: 'EVN' }, ii(m.one("/ClinicalDocument/relatedDocument[@typeCode='XFRM']/parentDocument/id", 'prescription-id'), oid)),
     ),
-    el(
-      'component',
-      { typeCode: 'COMP', contextConductionInd: 'true' },
-      el(
-        'structuredBody',
-        { classCode: 'DOCBODY', moodCode: 'EVN' },
-        el(
-          'component',
-          { typeCode: 'COMP', contextConductionInd: 'true' },
-          el(
-            'section',
-            { classCode: 'DOCSECT', moodCode: 'EVN' },
-            el('templateId', { root: EHDSI_TEMPLATE.prescriptionSection }),
-            el('code', {
-              code: m.one('/ClinicalDocument/component/structuredBody/component/section/code/@code', 'constant') ?? '57828-6',
-              codeSystem: LOINC,
-              codeSystemName: 'LOINC',
-              displayName: 'Prescriptions',
-            }),
-            el('title', {}, 'Prescriptions'),
-            narrative(parts),
-            entry(parts),
-          ),
-        ),
-      ),
-    ),
+    el('component', { typeCode: 'COMP', contextConductionInd: 'true' }, level.body),
   );
-  return doc;
 }
-

@@ -8,6 +8,8 @@ import { fail, ok, problem, type Problem, type Result } from '../fhir/outcomes.t
 import type { FestProduct } from '../registries/fest/types.ts';
 import { checkEhdsiCdaElement } from './cda-check.ts';
 import { ehdsiCdaTree } from './emit-cda.ts';
+import { emitEhdsiL1Cda } from './level1.ts';
+import type { PdfLang } from '../pdf/document.ts';
 import { toXmlElement, xmlDocument } from './xml-write.ts';
 import { emitMpdBundle, type ResourceIds } from './emit-fhir.ts';
 import { enrichM1, type Enrichment, type EnrichmentRegistries } from './enrich.ts';
@@ -44,6 +46,8 @@ export interface ConvertOptions {
   /** Ids to reuse (a re-conversion of a stored prescription keeps its ids). */
   ids?: Partial<ConversionIds>;
   parse?: M1ParseOptions;
+  /** Also make the eHDSI Level 1 document (the PDF in this language). */
+  level1?: PdfLang;
 }
 
 export interface ConversionIds extends ResourceIds {
@@ -70,6 +74,8 @@ export interface Converted extends ConversionBase {
   ids: ConversionIds;
   bundle: Bundle;
   cda: string;
+  /** The eHDSI Level 1 document, when ConvertOptions.level1 asked for it. */
+  cdaL1?: string;
   provenance: Provenance;
   enrichment: Enrichment;
   /** Mapping-table rows this conversion used (line numbers), and omitted rows whose source was present. */
@@ -174,7 +180,8 @@ export async function convertM1(input: Uint8Array | string, deps: PipelineDeps, 
   const cdaMapped = applyTable(tables.cda, data);
   const withholdPatientAddress = enrichment.withholdPatientAddress;
   const bundle = emitMpdBundle({ mapped: fhirMapped, ids, m1, product: enrichment.product, now, withholdPatientAddress });
-  const cdaTree = ehdsiCdaTree({ mapped: cdaMapped, m1, product: enrichment.product, helsebroOid: deps.helsebroOid, now, operator: deps.operator, withholdPatientAddress });
+  const cdaInput = { mapped: cdaMapped, m1, product: enrichment.product, helsebroOid: deps.helsebroOid, now, operator: deps.operator, withholdPatientAddress };
+  const cdaTree = ehdsiCdaTree(cdaInput);
   const cda = xmlDocument(cdaTree);
 
   const fhirErrors = validateMpdBundle(bundle);
@@ -191,6 +198,8 @@ export async function convertM1(input: Uint8Array | string, deps: PipelineDeps, 
       ],
     });
   }
+  // Level 1 only after Level 3 passed: the PDF must never show a prescription the structured document could not carry.
+  const cdaL1 = opts.level1 ? await emitEhdsiL1Cda(cdaInput, opts.level1) : undefined;
   const provenance = buildProvenance({
     id: ids.provenance,
     medicationRequestId: ids.medicationRequest,
@@ -214,6 +223,7 @@ export async function convertM1(input: Uint8Array | string, deps: PipelineDeps, 
       ids,
       bundle,
       cda,
+      ...(cdaL1 ? { cdaL1 } : {}),
       provenance,
       enrichment,
       coverage: { fhir: fhirMapped.usedRows, cda: cdaMapped.usedRows, fhirOmitted: fhirMapped.omittedRows, cdaOmitted: cdaMapped.omittedRows },

@@ -14,6 +14,8 @@ import type { Db, Queryable } from '../store/db.ts';
 import { countConversion } from '../metrics/registry.ts';
 import { convertM1, sha256, type ChainFacts, type Conversion, type ConversionIds, type Converted, type PipelineDeps } from './pipeline.ts';
 import type { ExportDecision } from './rules.ts';
+import type { PdfLang } from '../pdf/document.ts';
+import { parseXml } from '../xml/parse.ts';
 import {
   findImportByHash,
   findImportByPrescriptionId,
@@ -198,6 +200,32 @@ export async function currentOutputs(db: Db, row: ExportRow, deps: PipelineDeps,
   const c = again.value;
   await db.tx((q) => replaceOutputs(q, row.id, { bundle: c.bundle, cda: c.cda, atDispensings: row.dispensingsDone, decision: c.decision, provenance: c.provenance }));
   return { bundle: c.bundle, cda: c.cda };
+}
+
+/**
+ * The eHDSI Level 1 document (PDF in bokmål or English) of an exportable row, rendering the Level 3 document
+ * served now: the M1 is converted again with the row's ids and that document's id, so both levels say the
+ * same and the Level 1 id is the Level 3 id with ".L1". Undefined when the prescription is no longer exportable.
+ */
+export async function currentLevel1(db: Db, row: ExportRow, deps: PipelineDeps, lang: PdfLang = 'nb', now = new Date()): Promise<string | undefined> {
+  const outputs = await currentOutputs(db, row, deps, now);
+  const source = outputs && (await sourceXmlOf(db, row.id));
+  if (!outputs || !source) return undefined;
+  const documentId = level3DocumentId(outputs.cda);
+  const again = await convertM1(source, deps, {
+    now,
+    facts: { dispensingsSoFar: row.dispensingsDone },
+    ids: { ...idsOf(outputs.bundle), medicationRequest: row.id, ...(documentId ? { documentId } : {}) },
+    level1: lang,
+  });
+  if (!again.ok || !again.value.exportable) return undefined;
+  return again.value.cdaL1;
+}
+
+/** The id extension of a Level 3 document Helsebro wrote (ClinicalDocument/id). */
+function level3DocumentId(cda: string): string | undefined {
+  const parsed = parseXml(cda);
+  return parsed.ok ? parsed.value.root.child('urn:hl7-org:v3', 'id')?.attr('extension') : undefined;
 }
 
 /**
