@@ -1,5 +1,6 @@
 // Patient repository: the Patient resource plus its identifiers as token-searchable rows.
 import type { Patient } from '@medplum/fhirtypes';
+import { readJson } from './coalesce.ts';
 import type { Queryable } from './db.ts';
 
 export async function upsertPatient(q: Queryable, patient: Patient & { id: string }): Promise<void> {
@@ -34,20 +35,20 @@ function ordered(row: PatientRow): Patient {
   return { resourceType, id, meta: { ...meta, lastUpdated: new Date(row.updated_at).toISOString() }, ...rest };
 }
 
+// One json value each, so a read travels with whatever else is asked in the same tick (readJson).
 export async function readPatient(q: Queryable, id: string): Promise<Patient | undefined> {
-  const r = await q.query<PatientRow>('select resource, updated_at from patient where id = $1', [id]);
-  const row = r.rows[0];
-  return row && ordered(row);
+  const row = await readJson<PatientRow>(q, `select json_build_object('resource', resource, 'updated_at', updated_at) from patient where id = $1`, [id]);
+  return row ? ordered(row) : undefined;
 }
 
 export async function findPatientByIdentifier(q: Queryable, system: string, value: string): Promise<Patient | undefined> {
-  const r = await q.query<PatientRow>(
-    `select p.resource, p.updated_at from patient_identifier i join patient p on p.id = i.patient_id
+  const row = await readJson<PatientRow>(
+    q,
+    `select json_build_object('resource', p.resource, 'updated_at', p.updated_at) from patient_identifier i join patient p on p.id = i.patient_id
      where i.system = $1 and i.value = $2`,
     [system, value],
   );
-  const row = r.rows[0];
-  return row && ordered(row);
+  return row ? ordered(row) : undefined;
 }
 
 export interface IdentifierToken {

@@ -260,27 +260,46 @@ export function referencesIn(value: unknown, out: string[] = []): string[] {
 }
 
 /**
- * A copy with every local reference (`Type/id`) replaced by the target's urn:uuid. A reference to
+ * The resource with every local reference (`Type/id`) replaced by the target's urn:uuid. A reference to
  * something not in the document is dropped, keeping its display and identifier: a document's references
- * must all resolve inside it.
+ * must all resolve inside it. Copy on write: only the paths to a changed reference are new objects.
  */
 export function rewriteReferences<T extends Resource>(resource: T, urn: ReadonlyMap<string, string>): T {
   const walk = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(walk);
-    if (!value || typeof value !== 'object') return value;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (k === 'reference' && typeof v === 'string') {
-        if (v.startsWith('#') || v.startsWith('urn:uuid:')) out[k] = v;
-        else {
-          const u = urn.get(v);
-          if (u) out[k] = `urn:uuid:${u}`;
-        }
-        continue;
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        const w = walk(v);
+        if (w !== v) (out ??= value.slice())[i] = w;
       }
-      Object.defineProperty(out, k, { value: walk(v), enumerable: true, writable: true, configurable: true });
+      return out ?? value;
     }
-    return out;
+    if (!value || typeof value !== 'object') return value;
+    let out: Record<string, unknown> | undefined;
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue;
+      const v = (value as Record<string, unknown>)[k];
+      let w: unknown = v;
+      if (k === 'reference' && typeof v === 'string') {
+        if (!v.startsWith('#') && !v.startsWith('urn:uuid:')) {
+          const u = urn.get(v);
+          w = u ? `urn:uuid:${u}` : undefined;
+        }
+      } else w = walk(v);
+      if (w === v) continue;
+      out ??= copyOf(value);
+      // defineProperty, not assignment: an upstream key "__proto__" must stay data.
+      if (w === undefined) delete out[k];
+      else Object.defineProperty(out, k, { value: w, enumerable: true, writable: true, configurable: true });
+    }
+    return out ?? value;
   };
   return walk(resource) as T;
+}
+
+function copyOf(value: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return out;
 }

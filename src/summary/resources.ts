@@ -42,29 +42,66 @@ export function searchMapped(resourceType: ResourceType, results: readonly Sourc
 // FHIR strings may hold neither control characters other than tab, CR and LF, nor only whitespace.
 // eslint-disable-next-line no-control-regex
 const NOT_FHIR_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+// eslint-disable-next-line no-control-regex
+const HAS_NOT_FHIR_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const HAS_TEXT = /\S/;
 
-/** A deep copy with every string made valid FHIR; strings that end up empty are dropped. */
+/**
+ * The value with every string made valid FHIR; strings that end up empty are dropped, and so are the
+ * arrays and objects left empty (as object members). Copy on write: what needs no change is returned as it
+ * is, so a summary's already clean resources are checked, not copied. The input is never changed.
+ */
 export function cleanStrings<T>(value: T): T {
   return clean(value) as T;
 }
 
 function clean(value: unknown): unknown {
   if (typeof value === 'string') {
+    if (!HAS_NOT_FHIR_TEXT.test(value)) return HAS_TEXT.test(value) ? value : undefined;
     const s = value.replace(NOT_FHIR_TEXT, '');
-    return s.trim() ? s : undefined;
+    return HAS_TEXT.test(s) ? s : undefined;
   }
-  if (Array.isArray(value)) return value.map(clean).filter((v) => v !== undefined);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
       const c = clean(v);
-      if (c === undefined) continue;
-      if (Array.isArray(c) && c.length === 0) continue;
-      if (typeof c === 'object' && c !== null && !Array.isArray(c) && Object.keys(c).length === 0) continue;
-      // defineProperty, not assignment: an upstream key "__proto__" must stay data.
-      Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+      if (out) {
+        if (c !== undefined) out.push(c);
+      } else if (c !== v) {
+        out = value.slice(0, i);
+        if (c !== undefined) out.push(c);
+      }
     }
-    return out;
+    return out ?? value;
+  }
+  if (value && typeof value === 'object') {
+    let out: Record<string, unknown> | undefined;
+    const entries = Object.entries(value);
+    for (let i = 0; i < entries.length; i++) {
+      const [k, v] = entries[i]!;
+      const c = clean(v);
+      const keep = c !== undefined && !isEmpty(c);
+      if (!out) {
+        if (keep && c === v) continue;
+        out = {};
+        for (let j = 0; j < i; j++) define(out, entries[j]![0], entries[j]![1]);
+      }
+      if (keep) define(out, k, c);
+    }
+    return out ?? value;
   }
   return value;
+}
+
+function isEmpty(c: unknown): boolean {
+  if (Array.isArray(c)) return c.length === 0;
+  if (typeof c !== 'object' || c === null) return false;
+  for (const k in c) if (Object.hasOwn(c, k)) return false;
+  return true;
+}
+
+// defineProperty, not assignment: an upstream key "__proto__" must stay data.
+function define(out: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
 }

@@ -9,7 +9,7 @@ import { kjDemoPopulation } from '../../src/sources/kjernejournal/demo-data.ts';
 import { kjernejournalStoreClient, seedDemoKjernejournal } from '../../src/sources/kjernejournal/demo-store.ts';
 import { conditionKind, mapAllergy, mapCondition, mapDevice, mapFlag, mapProcedure } from '../../src/sources/kjernejournal/mapper.ts';
 import { parseSearchset, parseStatus } from '../../src/sources/kjernejournal/parse.ts';
-import { KJ_CONDITION_KIND, KJ_PRESUMED_EXT, kjAllergyIntolerance, kjCondition, kjDeviceUseStatement, kjFlag, kjProcedure } from '../../src/sources/kjernejournal/types.ts';
+import { KJ_CONDITION_KIND, KJ_PRESUMED_EXT, KJ_READ_TYPES, kjAllergyIntolerance, kjCondition, kjDeviceUseStatement, kjFlag, kjProcedure } from '../../src/sources/kjernejournal/types.ts';
 import { MalformedSourceError, SourceUnavailableError, sourcesOf, type PatientKey } from '../../src/sources/source.ts';
 import type { Db } from '../../src/store/db.ts';
 import { engines, getTestDb } from '../support/db.ts';
@@ -297,5 +297,22 @@ describe.each(engines)('Kjernejournal demo store (%s)', (engine) => {
   it('answers an unknown patient with no critical information', async () => {
     const answer = await kjernejournalSource(kjernejournalStoreClient(db)).fetch({ id: 'x', fnr: '01010100000' }, never);
     expect(answer).toEqual({ status: 'ok', resources: [] });
+  });
+
+  it('answers in one call exactly what the status and the per-type reads answer', async () => {
+    const client = kjernejournalStoreClient(db);
+    for (const fnr of [PERSONAS.addison.fnr, PERSONAS.ms.fnr, PERSONAS.reserved.fnr, '01010100000']) {
+      const all = await client.readAll!(fnr, never);
+      expect(all.status).toEqual(await client.status(fnr, never));
+      for (const type of KJ_READ_TYPES) expect(all.records[type]).toEqual(await client.read(type, fnr, never));
+    }
+  });
+
+  it('maps the same resources whether the records come in one call or per type', async () => {
+    const { readAll: _one, ...perType } = kjernejournalStoreClient(db);
+    const key = { id: 'addison', fnr: PERSONAS.addison.fnr };
+    const one = await kjernejournalSource(kjernejournalStoreClient(db)).fetch(key, never);
+    expect(one.status === 'ok' && one.resources.length).toBeGreaterThan(1);
+    expect(one).toEqual(await kjernejournalSource(perType).fetch(key, never));
   });
 });

@@ -5,7 +5,7 @@ import type { SummarySource } from '../source.ts';
 import type { KjernejournalClient } from './client.ts';
 import { mapKjernejournal } from './mapper.ts';
 import { parseSearchset, parseStatus } from './parse.ts';
-import type { KjRecords, KjStatus } from './types.ts';
+import type { KjReadType, KjRecords, KjStatus } from './types.ts';
 
 /** Reason codes of a withheld Kjernejournal answer (summary narrative has texts for them). */
 export const KJ_WITHHELD = {
@@ -25,16 +25,21 @@ export function withheldReason(status: KjStatus): string | undefined {
 }
 
 export async function readKjernejournal(client: KjernejournalClient, nin: string, signal: AbortSignal): Promise<KjRecords | { withheld: string }> {
-  const status = parseStatus(await client.status(nin, signal), nin);
+  // A client that holds everything in one place answers in one call; its records are read only after the
+  // status allows it, exactly as when they are asked for one type at a time.
+  const all = client.readAll ? await client.readAll(nin, signal) : undefined;
+  const status = parseStatus(all ? all.status : await client.status(nin, signal), nin);
   const reason = withheldReason(status);
   if (reason) return { withheld: reason };
   if (!status.hasCriticalInformation) return { status, allergies: [], conditions: [], procedures: [], devices: [], flags: [] };
+  const read = <T extends KjReadType>(type: T) =>
+    (all ? Promise.resolve(all.records[type]) : client.read(type, nin, signal)).then((raw) => parseSearchset(type, raw, nin));
   const [allergies, conditions, procedures, devices, flags] = await Promise.all([
-    client.read('AllergyIntolerance', nin, signal).then((raw) => parseSearchset('AllergyIntolerance', raw, nin)),
-    client.read('Condition', nin, signal).then((raw) => parseSearchset('Condition', raw, nin)),
-    client.read('Procedure', nin, signal).then((raw) => parseSearchset('Procedure', raw, nin)),
-    client.read('DeviceUseStatement', nin, signal).then((raw) => parseSearchset('DeviceUseStatement', raw, nin)),
-    client.read('Flag', nin, signal).then((raw) => parseSearchset('Flag', raw, nin)),
+    read('AllergyIntolerance'),
+    read('Condition'),
+    read('Procedure'),
+    read('DeviceUseStatement'),
+    read('Flag'),
   ]);
   return { status, allergies, conditions, procedures, devices, flags };
 }

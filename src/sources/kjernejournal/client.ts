@@ -9,6 +9,17 @@ export interface KjernejournalClient {
   status(nin: string, signal: AbortSignal): Promise<unknown>;
   /** GET /{type}: a searchset Bundle with the patient's records of that type. */
   read(type: KjReadType, nin: string, signal: AbortSignal): Promise<unknown>;
+  /**
+   * The status and every record type in one call, for a client that holds them in one place (the demo
+   * store: one query instead of six). The live API has no such call; the adapter then asks per type.
+   */
+  readAll?(nin: string, signal: AbortSignal): Promise<KjAllAnswer>;
+}
+
+/** What readAll answers: the raw status and, per record type, the raw searchset, as the API would send them. */
+export interface KjAllAnswer {
+  status: unknown;
+  records: Record<KjReadType, unknown>;
 }
 
 export interface KjHttpOptions {

@@ -1,26 +1,47 @@
 // Kjernejournal's stand-in for demo mode: the demo population's records live in the store in the API's
 // own shapes and are served over the same client interface as the live API, so the demo exercises
 // the same parsing and mapping code.
+import { readJson } from '../../store/coalesce.ts';
 import type { Db, Queryable } from '../../store/db.ts';
-import type { KjernejournalClient } from './client.ts';
+import type { KjAllAnswer, KjernejournalClient } from './client.ts';
 import { kjDemoPopulation, type KjDemoPatient } from './demo-data.ts';
-import type { KjReadType } from './types.ts';
+import { KJ_READ_TYPES, type KjReadType } from './types.ts';
+
+// The status, one type's records, or both together (the adapter asks for all at once when it can). Each is
+// one json value, so the reads of one summary travel to the store together (readJson).
+const STATUS_SQL = 'select status from kj_demo_status where patient_fnr = $1';
+const RECORDS_SQL = `select coalesce(json_agg(resource order by record_id), '[]'::json) from kj_demo_record
+  where patient_fnr = $1 and resource_type = $2`;
+const ALL_SQL = `select json_build_object('status', (select status from kj_demo_status where patient_fnr = $1),
+    'records', coalesce((select json_agg(json_build_object('type', resource_type, 'resource', resource) order by resource_type, record_id)
+      from kj_demo_record where patient_fnr = $1), '[]'::json))`;
+
+const searchset = (resources: readonly unknown[]): unknown => ({
+  resourceType: 'Bundle',
+  type: 'searchset',
+  total: resources.length,
+  entry: resources.map((resource) => ({ resource, search: { mode: 'match' } })),
+});
+
+// A patient Kjernejournal has never heard of has no critical information (and no privacy settings).
+const unknownPatient = (nin: string): unknown => ({ patientNIN: nin, hasCriticalInformation: false });
 
 export function kjernejournalStoreClient(db: Queryable): KjernejournalClient {
   return {
     async status(nin, signal) {
       signal.throwIfAborted();
-      const r = await db.query<{ status: unknown }>('select status from kj_demo_status where patient_fnr = $1', [nin]);
-      // A patient Kjernejournal has never heard of has no critical information (and no privacy settings).
-      return r.rows[0]?.status ?? { patientNIN: nin, hasCriticalInformation: false };
+      return (await readJson(db, STATUS_SQL, [nin])) ?? unknownPatient(nin);
     },
     async read(type: KjReadType, nin, signal) {
       signal.throwIfAborted();
-      const r = await db.query<{ resource: unknown }>(
-        'select resource from kj_demo_record where patient_fnr = $1 and resource_type = $2 order by record_id',
-        [nin, type],
-      );
-      return { resourceType: 'Bundle', type: 'searchset', total: r.rows.length, entry: r.rows.map((row) => ({ resource: row.resource, search: { mode: 'match' } })) };
+      return searchset((await readJson<unknown[]>(db, RECORDS_SQL, [nin, type])) ?? []);
+    },
+    async readAll(nin, signal): Promise<KjAllAnswer> {
+      signal.throwIfAborted();
+      const all = await readJson<{ status: unknown; records: { type: string; resource: unknown }[] }>(db, ALL_SQL, [nin]);
+      const rows = all?.records ?? [];
+      const records = Object.fromEntries(KJ_READ_TYPES.map((t) => [t, searchset(rows.filter((x) => x.type === t).map((x) => x.resource))])) as KjAllAnswer['records'];
+      return { status: all?.status ?? unknownPatient(nin), records };
     },
   };
 }

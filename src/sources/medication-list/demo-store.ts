@@ -1,5 +1,6 @@
 // The medication list's stand-in for demo mode: each demo patient's $getMedication answer is stored as
 // SFM would send it and served over the same client interface as the live API.
+import { readJson } from '../../store/coalesce.ts';
 import type { Db, Queryable } from '../../store/db.ts';
 import { OID } from '../../fhir/identifiers.ts';
 import type { MedicationListClient } from './client.ts';
@@ -9,9 +10,10 @@ export function medicationListStoreClient(db: Queryable): MedicationListClient {
   return {
     async getMedication(patient, signal) {
       signal.throwIfAborted();
-      const r = await db.query<{ answer: unknown }>('select answer from pll_demo_answer where patient_fnr = $1', [patient.fnr]);
+      // One json value, so it travels to the store with the summary's other reads (readJson).
+      const answer = await readJson(db, 'select answer from pll_demo_answer where patient_fnr = $1', [patient.fnr]);
       // No prescriptions and no PLL: SFM answers with an empty medication document.
-      return r.rows[0]?.answer ?? emptyAnswer(patient.fnr);
+      return answer ?? emptyAnswer(patient.fnr);
     },
   };
 }

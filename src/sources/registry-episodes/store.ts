@@ -1,4 +1,5 @@
 // registry_episode: writes in batches that skip episodes already loaded, reads one patient at a time.
+import { readJson } from '../../store/coalesce.ts';
 import type { Queryable } from '../../store/db.ts';
 import type { Episode, ProviderSystem, RegistryKind } from './format.ts';
 
@@ -48,6 +49,12 @@ export const EPISODES_BY_PATIENT_SQL = `select episode_id, to_char(start_date, '
   where patient_fnr = $1 and registry = $2
   order by start_date`;
 
+/**
+ * The same rows as one json array, so that NPR and KPR (and the summary's other sources) reach the store
+ * in one round trip (readJson); the arrays also arrive as json arrays, cheaper to read than text[].
+ */
+const EPISODES_JSON_SQL = `select coalesce(json_agg(e order by e.start_text), '[]'::json) from (${EPISODES_BY_PATIENT_SQL}) e`;
+
 interface EpisodeRow {
   episode_id: string;
   start_text: string;
@@ -60,8 +67,8 @@ interface EpisodeRow {
 }
 
 export async function readEpisodes(q: Queryable, registry: RegistryKind, fnr: string): Promise<Episode[]> {
-  const r = await q.query<EpisodeRow>(EPISODES_BY_PATIENT_SQL, [fnr, registry]);
-  return r.rows.map((row) => ({
+  const rows = (await readJson<EpisodeRow[]>(q, EPISODES_JSON_SQL, [fnr, registry])) ?? [];
+  return rows.map((row) => ({
     registry,
     id: row.episode_id,
     fnr,
