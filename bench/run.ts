@@ -1,10 +1,11 @@
-// `npm run bench [-- --quick] [--only http,m1,scale,batch,startup,memory] [--engine pglite|postgres] [--fresh] [--strict]`
+// `npm run bench [-- --quick] [--only http,m1,scale,batch,startup,memory,audit] [--engine pglite|postgres] [--fresh] [--strict]`
 // Runs every case, prints the markdown table and writes it to bench/results/latest.md.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { auditCases } from './cases/audit.ts';
 import { batchCase } from './cases/batch.ts';
 import { httpCases } from './cases/http.ts';
 import { m1Case } from './cases/m1.ts';
@@ -23,6 +24,7 @@ const CASES = {
   batch: batchCase,
   startup: startupCase,
   memory: memoryCases,
+  audit: auditCases,
 } as const satisfies Record<string, (ctx: BenchContext) => Promise<Row[]>>;
 type CaseName = keyof typeof CASES;
 
@@ -52,7 +54,7 @@ async function main(): Promise<number> {
     process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
   };
   const tmp = mkdtempSync(join(tmpdir(), 'helsebro-bench-'));
-  const needsPg = only.includes('scale') || ((only.includes('http') || only.includes('memory')) && values.engine !== 'pglite');
+  const needsPg = only.includes('scale') || only.includes('audit') || ((only.includes('http') || only.includes('memory')) && values.engine !== 'pglite');
   let pg: PgHandle | undefined;
   let pgUnavailable: string | undefined;
   if (needsPg) {

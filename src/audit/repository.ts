@@ -90,12 +90,17 @@ export async function searchAudit(q: Queryable, query: AuditQuery): Promise<Audi
     ? `${clause ? `${clause} and` : 'where'} (recorded, id) < (${add(query.after.recorded.toISOString())}::timestamptz, ${add(query.after.id)}::uuid)`
     : clause;
 
-  const rows = await q.query<{ resource: AuditEvent }>(
-    `select resource from audit_event ${keyset} order by recorded desc, id desc limit ${add(count)} offset ${add(offset)}`,
+  // A patient's first page counts the log in the same pass (the window sees every match before the limit),
+  // so the patient's rows are read once, in one round trip; a keyset page or a page past the end counts apart.
+  const together = byPatient && !query.after;
+  const rows = await q.query<{ resource: AuditEvent; total?: number }>(
+    `select resource${together ? ', count(*) over ()::int as total' : ''} from audit_event ${keyset}
+     order by recorded desc, id desc limit ${add(count)} offset ${add(offset)}`,
     params,
   );
   const page: AuditPage = { events: rows.rows.map((r) => r.resource) };
-  if (byPatient) {
+  if (together && rows.rows[0]?.total !== undefined) page.total = rows.rows[0].total;
+  else if (byPatient) {
     const total = await q.query<{ n: number }>(`select count(*)::int as n from audit_event ${clause}`, totalParams);
     page.total = total.rows[0]?.n ?? 0;
   }

@@ -228,9 +228,20 @@ export const EXPORT_RULES: Readonly<Record<ExportRuleCode, ExportRule>> = {
 
 // --- the decision --------------------------------------------------------------------------
 
+// Making a DateTimeFormat costs far more than using one (it loads the zone's rules): one per zone.
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+const dayFormat = (timeZone: string): Intl.DateTimeFormat => {
+  let f = dayFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, f);
+  }
+  return f;
+};
+
 /** Today's calendar date in a time zone, as YYYY-MM-DD. */
 export function calendarDay(now: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  const parts = dayFormat(timeZone).formatToParts(now);
   const part = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('year')}-${part('month')}-${part('day')}`;
 }

@@ -51,6 +51,24 @@ describe.each(engines)('audit_event store (%s)', (engine) => {
     expect(window.events.map((e) => e.recorded)).toEqual(['2026-04-03T08:00:00.000Z', '2026-04-02T08:00:00.000Z']);
   });
 
+  it("counts a patient's whole log on every kind of page: first, offset, past the end, keyset, a count of zero", async () => {
+    const fnr = syntheticFnr();
+    for (const day of ['01', '02', '03', '04', '05']) await recordAudit(db, event({ fnr }, `2026-07-${day}T08:00:00Z`));
+    const first = await searchAudit(db, { patientFnr: fnr, count: 2, offset: 0 });
+    expect(first.total).toBe(5);
+    expect((await searchAudit(db, { patientFnr: fnr, count: 2, offset: 2 })).total).toBe(5);
+    expect(await searchAudit(db, { patientFnr: fnr, count: 2, offset: 9 })).toEqual({ events: [], total: 5 });
+    expect((await searchAudit(db, { patientFnr: fnr, count: 0, offset: 0 })).total).toBe(5);
+    const last = first.events[1]!;
+    const next = await searchAudit(db, { patientFnr: fnr, count: 2, offset: 0, after: { recorded: new Date(last.recorded!), id: last.id! } });
+    expect(next.total).toBe(5);
+    expect(next.events.map((e) => e.recorded)).toEqual(['2026-07-03T08:00:00.000Z', '2026-07-02T08:00:00.000Z']);
+    // Counted within the time window asked for, as the page is.
+    const window = await searchAudit(db, { patientFnr: fnr, since: new Date('2026-07-04T00:00:00Z'), count: 1, offset: 0 });
+    expect(window.total).toBe(2);
+    expect(first.events[0]).not.toHaveProperty('total');
+  });
+
   it('the whole log (auditor) is newest first, without a total', async () => {
     const fnr = syntheticFnr();
     const latest = await recordAudit(db, event({ fnr }, '2099-01-01T00:00:00Z'));
