@@ -8,3 +8,4 @@ export function findRoute(method: RouteDef['method'], path: string): RouteDef | 
 }
 
 export const SUMMARY_PATH = '/Patient/:id/$summary';
+export const PS_PATH = '/Patient/:id/$ehdsi-ps';
