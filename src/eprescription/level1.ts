@@ -95,7 +95,7 @@ export function prescriptionPdfSpec(f: PrescriptionFacts, lang: PdfLang): Parame
 
 /** The readable PDF of one prescription item. */
 export function prescriptionPdf(input: EmitCdaInput, lang: PdfLang = 'nb'): Promise<Uint8Array> {
-  return renderPdf(prescriptionPdfSpec(prescriptionFacts(input), lang));
+  return renderPdf({ ...prescriptionPdfSpec(prescriptionFacts(input), lang), created: input.now });
 }
 
 /**

@@ -211,9 +211,10 @@ export async function currentLevel1(db: Db, row: ExportRow, deps: PipelineDeps, 
   const outputs = await currentOutputs(db, row, deps, now);
   const source = outputs && (await sourceXmlOf(db, row.id));
   if (!outputs || !source) return undefined;
-  const documentId = level3DocumentId(outputs.cda);
+  const { documentId, effective } = level3Header(outputs.cda);
   const again = await convertM1(source, deps, {
-    now,
+    // The Level 3 document's own time, so the same Level 3 always gives the same Level 1, byte for byte.
+    now: effective ?? now,
     facts: { dispensingsSoFar: row.dispensingsDone },
     ids: { ...idsOf(outputs.bundle), medicationRequest: row.id, ...(documentId ? { documentId } : {}) },
     level1: lang,
@@ -222,10 +223,14 @@ export async function currentLevel1(db: Db, row: ExportRow, deps: PipelineDeps, 
   return again.value.cdaL1;
 }
 
-/** The id extension of a Level 3 document Helsebro wrote (ClinicalDocument/id). */
-function level3DocumentId(cda: string): string | undefined {
+/** The id extension and effectiveTime of a Level 3 document Helsebro wrote (ClinicalDocument/id, /effectiveTime). */
+function level3Header(cda: string): { documentId?: string | undefined; effective?: Date | undefined } {
   const parsed = parseXml(cda);
-  return parsed.ok ? parsed.value.root.child('urn:hl7-org:v3', 'id')?.attr('extension') : undefined;
+  if (!parsed.ok) return {};
+  const root = parsed.value.root;
+  const ts = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})([+-]\d{2})(\d{2})$/.exec(root.child('urn:hl7-org:v3', 'effectiveTime')?.attr('value') ?? '');
+  const effective = ts ? new Date(`${ts[1]}-${ts[2]}-${ts[3]}T${ts[4]}:${ts[5]}:${ts[6]}${ts[7]}:${ts[8]}`) : undefined;
+  return { documentId: root.child('urn:hl7-org:v3', 'id')?.attr('extension'), effective: effective && !Number.isNaN(effective.getTime()) ? effective : undefined };
 }
 
 /**

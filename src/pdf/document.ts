@@ -35,6 +35,11 @@ export interface PdfDocumentSpec {
   footer?: string;
   /** Shown for an empty cell or value. */
   notStated?: string;
+  /**
+   * When the document was made: the PDF's creation and modification dates. Given, the same spec always gives
+   * the same bytes, so a document listed with its hash can be made again on retrieval and still match.
+   */
+  created?: Date;
 }
 
 const A4: [number, number] = [595.28, 841.89];
@@ -141,6 +146,10 @@ export async function renderPdf(spec: PdfDocumentSpec): Promise<Uint8Array> {
   doc.setLanguage(spec.lang === 'nb' ? 'nb-NO' : 'en-GB');
   doc.setProducer('Helsebro');
   doc.setCreator('Helsebro');
+  if (spec.created) {
+    doc.setCreationDate(spec.created);
+    doc.setModificationDate(spec.created);
+  }
   const w = new Writer(doc, await doc.embedFont(StandardFonts.Helvetica), await doc.embedFont(StandardFonts.HelveticaBold), spec.footer);
   const none = spec.notStated ?? '-';
   w.paragraph(spec.title, { font: w.bold, size: 16, gap: 8 });

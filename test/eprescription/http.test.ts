@@ -308,6 +308,35 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       await expectSchemaValidCda(xml);
     });
 
+    it('?level=1 answers the Level 1 of the Level 3 served now: same document id plus .L1, schema-valid, the same bytes each time', async () => {
+      const { rows } = await db.query<{ id: string }>('select id from prescription where prescription_id = $1', [DEMO_PRESCRIPTIONS[2]!.msgId]);
+      const id = rows[0]!.id;
+      const l3 = await (await ncp(`/fhir/MedicationRequest/${id}/$ehdsi-cda`)).text();
+      const res = await ncp(`/fhir/MedicationRequest/${id}/$ehdsi-cda?level=1`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/xml/);
+      const l1 = await res.text();
+      await expectSchemaValidCda(l1);
+      const idOf = (xml: string) => /<id [^>]*extension="([^"]+)"/.exec(xml)?.[1];
+      expect(idOf(l1)).toBe(`${idOf(l3)}.L1`);
+      expect(l1).toMatch(/<nonXMLBody[ >]/);
+      expect(l1).toContain('languageCode code="nb-NO"');
+      expect(await (await ncp(`/fhir/MedicationRequest/${id}/$ehdsi-cda?level=1`)).text()).toBe(l1);
+      const english = await (await ncp(`/fhir/MedicationRequest/${id}/$ehdsi-cda?level=1`, { headers: { 'accept-language': 'en' } })).text();
+      expect(english).toContain('languageCode code="en-GB"');
+      await expectSchemaValidCda(english);
+    });
+
+    it('?level= anything but 1 or 3, or twice, is a 400 naming level', async () => {
+      const { rows } = await db.query<{ id: string }>('select id from prescription where prescription_id = $1', [DEMO_PRESCRIPTIONS[2]!.msgId]);
+      for (const q of ['level=2', 'level=%3Cscript%3E', 'level=1&level=3', 'levels=1']) {
+        const res = await ncp(`/fhir/MedicationRequest/${rows[0]!.id}/$ehdsi-cda?${q}`);
+        expect(res.status, q).toBe(400);
+        const oo = (await res.json()) as OperationOutcome;
+        expect(JSON.stringify(oo.issue[0]!.expression), q).toMatch(/level/);
+      }
+    });
+
     it('answers 404 for an unknown or malformed id', async () => {
       expect((await ncp(`/fhir/MedicationRequest/${randomUUID()}`)).status).toBe(404);
       expect((await ncp('/fhir/MedicationRequest/..%2F..%2Fetc/$ehdsi-cda')).status).toBe(404);

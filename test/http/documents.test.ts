@@ -12,6 +12,7 @@ import { engines, openIsolatedDb } from '../support/db.ts';
 import type { Db } from '../../src/store/db.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { validateXmlAll } from '../support/xsd.ts';
+import { extractText, getDocumentProxy } from 'unpdf';
 
 const NCP_SCOPE = [
   'system/DocumentReference.rs system/Binary.r system/Patient.r system/MedicationRequest.rs',
@@ -54,6 +55,7 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
     const exportable = DEMO_PRESCRIPTIONS.filter((p) => p.persona.id === 'addison' && p.exportable).length;
     expect(exportable).toBeGreaterThan(0);
     expect(labels.filter((l) => l === '57833-6 urn:epSOS:ep:pre:2010')).toHaveLength(exportable);
+    expect(labels.filter((l) => l === '57833-6 urn:ihe:iti:xds-sd:pdf:2008')).toHaveLength(exportable);
 
     const xmls: string[] = [];
     for (const d of docs) {
@@ -80,10 +82,14 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
     }
     const ps1 = docs.find((d) => label(d) === '60591-5 urn:ihe:iti:xds-sd:pdf:2008')!;
     expect(ps1.relatesTo![0]!.target.reference).toBe(`DocumentReference/${docs.find((d) => label(d) === '60591-5 urn:epSOS:ps:ps:2010')!.id}`);
-    // The patient summaries pass the CDA schema here; the ePrescription CDA's own schema fixes are issue 12's.
-    const ps = docs.map((d, i) => [d, xmls[i]!] as const).filter(([d]) => d.type!.coding![0]!.code === '60591-5');
-    const results = await validateXmlAll(ps.map(([, x]) => x), 'cda');
-    results.forEach((r, i) => expect(r.errors, ps[i]![0].id).toEqual([]));
+    // Each ePrescription's Level 1 transforms its Level 3, and says so.
+    for (const ep1 of docs.filter((d) => label(d) === '57833-6 urn:ihe:iti:xds-sd:pdf:2008')) {
+      expect(ep1.relatesTo![0]!.code).toBe('transforms');
+      expect(ep1.relatesTo![0]!.target.reference).toBe(`DocumentReference/${ep1.id!.replace(/-l1$/, '-l3')}`);
+    }
+    // Every listed document, summaries and prescriptions at both levels, passes the CDA schema.
+    const results = await validateXmlAll(xmls, 'cda');
+    results.forEach((r, i) => expect(r.errors, docs[i]!.id).toEqual([]));
 
     const audit = await db.query<{ resource: AuditEvent }>('select resource from audit_event where request_id = $1', [requestId]);
     expect(audit.rows).toHaveLength(1);
@@ -95,7 +101,8 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
     expect(docs.length).toBeGreaterThan(0);
     expect(docs.every((d) => d.type!.coding![0]!.code === '57833-6')).toBe(true);
     // OpenNCP's document list wants the ATC code first in the description.
-    expect(docs.map((d) => d.description).sort()).toEqual(['H02AA02 Florinef Tab 0,1 mg', 'H02AB09 Hydrokortison Orifarm Tab 10 mg']);
+    const l3 = docs.filter((d) => d.content[0]!.format!.code === 'urn:epSOS:ep:pre:2010');
+    expect(l3.map((d) => d.description).sort()).toEqual(['H02AA02 Florinef Tab 0,1 mg', 'H02AB09 Hydrokortison Orifarm Tab 10 mg']);
     const res = await ncp(new URL(docs[0]!.content[0]!.attachment.url!).pathname, { headers: { accept: 'application/fhir+json' } });
     expect(res.status).toBe(200);
     const binary = (await res.json()) as Binary;
@@ -117,6 +124,30 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
     const asXml = await ncp(new URL(l3.content[0]!.attachment.url!).pathname, { headers: { accept: 'application/pdf, text/xml;q=0.5' } });
     expect(asXml.headers.get('content-type')).toMatch(/^text\/xml/);
     expect((await ncp(new URL(l3.content[0]!.attachment.url!).pathname, { headers: { accept: 'application/pdf' } })).status).toBe(406);
+  });
+
+  it("serves an ePrescription's Level 1 as the same bytes the list hashed, its PDF naming the medicine, in English on request", async () => {
+    const list = async (lang?: string) =>
+      docsOf((await (await ncp('/fhir/DocumentReference?patient=Patient/addison&type=57833-6', lang ? { headers: { 'accept-language': lang } } : {})).json()) as Bundle);
+    const l1 = (await list()).filter((d) => d.content[0]!.format!.code === 'urn:ihe:iti:xds-sd:pdf:2008');
+    expect(l1.length).toBeGreaterThan(0);
+    for (const d of l1) {
+      const path = new URL(d.content[0]!.attachment.url!).pathname;
+      // Made again on each retrieval, yet byte for byte what was listed.
+      const [first, second] = [await (await ncp(path)).text(), await (await ncp(path)).text()];
+      expect(second).toBe(first);
+      expect(createHash('sha1').update(first, 'utf8').digest('base64')).toBe(d.content[0]!.attachment.hash);
+      const pdf = await ncp(path, { headers: { accept: 'application/pdf' } });
+      expect(pdf.headers.get('content-type')).toBe('application/pdf');
+      const { text } = await extractText(await getDocumentProxy(new Uint8Array(await pdf.arrayBuffer())), { mergePages: true });
+      expect(text).toContain(d.description!.split(' ').slice(1, 2).join(' '));
+      expect(text).toContain(PERSONAS.addison.family);
+    }
+    const english = (await list('en')).filter((d) => d.content[0]!.format!.code === 'urn:ihe:iti:xds-sd:pdf:2008');
+    expect(english.map((d) => d.content[0]!.attachment.language)).toEqual(english.map(() => 'en-GB'));
+    expect(english[0]!.id).toMatch(/-l1en$/);
+    const xml = await (await ncp(new URL(english[0]!.content[0]!.attachment.url!).pathname)).text();
+    expect(xml).toContain('languageCode code="en-GB"');
   });
 
   it('takes the search in a POSTed form, and filters by type', async () => {

@@ -1,7 +1,8 @@
 // IHE MHD for the NCP (OpenNCP's XCA national connector: getPSDocumentList, getEPDocumentList,
 // getDocument): DocumentReference search lists a patient's patient summary (eHDSI CDA Level 3 and Level 1,
 // made now from the $summary document and kept until they expire) and each exportable ePrescription
-// (Level 3); Binary/{id} serves the document, or a FHIR Binary with Accept: application/fhir+json.
+// (Level 3, and Level 1 made from it on demand); Binary/{id} serves the document, or a FHIR Binary with
+// Accept: application/fhir+json.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Binary, Bundle, DocumentReference } from '@medplum/fhirtypes';
 import { searchsetBundle } from '../../fhir/bundle.ts';
@@ -12,9 +13,9 @@ import { readNcpDocument, storeNcpDocuments, type NcpDocument } from '../../stor
 import { findPatientByIdentifier } from '../../store/patients.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
 import { locator, patientById, refOf, type StoredPatient } from '../locate.ts';
-import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type RouteContext, type RouteDef } from '../types.ts';
+import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type Lang, type RouteContext, type RouteDef } from '../types.ts';
 import type { ExportRow } from '../../eprescription/store.ts';
-import { exportedById, norwegianOutputs, prescriptionsForNcp } from './medication-request.ts';
+import { exportedById, norwegianLevel1, norwegianOutputs, prescriptionsForNcp } from './medication-request.ts';
 import { psDocument, summaryDocument, type SummaryServices } from './summary.ts';
 
 /** How long a patient summary made for a document list can be retrieved. */
@@ -24,7 +25,9 @@ const PS_TYPE = '60591-5';
 const EP_TYPE = '57833-6';
 const XML = 'text/xml';
 const SEARCH_PARAMS = ['patient', 'patient.identifier', 'type', 'status'];
-const EP_ID = /^ep-([A-Za-z0-9-]{1,60})-l3$/;
+// ep-{prescription}-l3, or -l1 / -l1en for the Level 1 in bokmål or English (the language is part of what
+// was listed, size and hash included, so it is part of the id).
+const EP_ID = /^ep-([A-Za-z0-9-]{1,60})-(l3|l1|l1en)$/;
 const PS_ID = /^ps-[0-9a-f-]{36}$/;
 
 const sha1 = (text: string): string => createHash('sha1').update(text, 'utf8').digest('base64');
@@ -43,7 +46,7 @@ export function documentRoutes(services: SummaryServices): RouteDef[] {
   const search = (req: FhirRequest, ctx: RouteContext, decided: Decided<StoredPatient>) => searchHandler(req, ctx, services, decided);
   const doc =
     'IHE MHD document list for the NCP: the patient summary as eHDSI CDA Level 3 and Level 1 (made now, retrievable for an hour) and each ' +
-    'exportable ePrescription as eHDSI CDA Level 3, with type, class and format codes, size, hash and the Binary URL.';
+    'exportable ePrescription as eHDSI CDA Level 3 and Level 1, with type, class and format codes, size, hash and the Binary URL.';
   return [
     route({ method: 'GET', path: '/DocumentReference', resourceType: 'DocumentReference', interaction: 'search-type', access, searchParams, documentation: doc, handler: search }),
     route({
@@ -110,7 +113,13 @@ const searchedPatient = locator('identifier', 'patient.identifier', async (req, 
 });
 
 /** A listed document as the id names it: a stored patient summary made for this caller, or an exportable prescription. */
-type ListedDocument = { kind: 'ps'; doc: NcpDocument } | { kind: 'ep'; row: ExportRow };
+type ListedDocument = { kind: 'ps'; doc: NcpDocument } | { kind: 'ep'; row: ExportRow; level: EpLevel };
+
+/** An ePrescription document as listed: Level 3, or Level 1 in a language. */
+type EpLevel = { level: 3 } | { level: 1; lang: Lang };
+
+const epSuffix = (l: EpLevel): string => (l.level === 3 ? 'l3' : l.lang === 'en' ? 'l1en' : 'l1');
+const epLevelOf = (suffix: string): EpLevel => (suffix === 'l3' ? { level: 3 } : { level: 1, lang: suffix === 'l1en' ? 'en' : 'nb' });
 
 const storedDocument = locator('stored', 'NcpDocument', async (req, ctx): Promise<Found<ListedDocument> | Problem> => {
   const id = req.params.id ?? '';
@@ -129,7 +138,7 @@ const storedDocument = locator('stored', 'NcpDocument', async (req, ctx): Promis
   const found = await exportedById(ctx, ep[1]!);
   if (isProblem(found)) return found;
   ctx.audit.resourceId = id;
-  return { patient: found.patient, loaded: { kind: 'ep', row: found.loaded } };
+  return { patient: found.patient, loaded: { kind: 'ep', row: found.loaded, level: epLevelOf(ep[2]!) } };
 });
 
 /** The document types asked for (none given: both). */
@@ -172,7 +181,12 @@ async function searchHandler(req: FhirRequest, ctx: RouteContext, services: Summ
     for (const d of await madeSummaries(summary, req, ctx, patient.id, now)) offered.push(offeredSummary(d, req, ctx, { id: patient.id, fnr }));
   }
   if (wantsCurrent && types.has(EP_TYPE)) {
-    for (const p of await prescriptionsForNcp(ctx, decided.principal, { id: patient.id, fnr }, facts)) offered.push(offeredPrescription(p, req, ctx, { id: patient.id, fnr }));
+    const who = { id: patient.id, fnr };
+    for (const p of await prescriptionsForNcp(ctx, decided.principal, who, facts)) {
+      offered.push(offeredPrescription(p, { level: 3 }, p.cda, req, ctx, who));
+      const l1 = await norwegianLevel1(ctx, p.row, req.lang);
+      if (!isProblem(l1)) offered.push(offeredPrescription(p, { level: 1, lang: req.lang }, l1, req, ctx, who));
+    }
   }
   const references: DocumentReference[] = offered.map(documentReference);
   // The self link names the patient by Helsebro id, never by fødselsnummer.
@@ -242,22 +256,23 @@ function offeredSummary(d: NcpDocument, req: FhirRequest, ctx: RouteContext, pat
   };
 }
 
-function offeredPrescription(p: { row: ExportRow; bundle: Bundle; cda: string }, req: FhirRequest, ctx: RouteContext, patient: Who): OfferedDocument {
-  const id = `ep-${p.row.id}-l3`;
+function offeredPrescription(p: { row: ExportRow; bundle: Bundle }, at: EpLevel, content: string, req: FhirRequest, ctx: RouteContext, patient: Who): OfferedDocument {
+  const id = `ep-${p.row.id}-${epSuffix(at)}`;
   return {
     ...parties(ctx),
     patient,
     id,
     kind: 'ep',
-    level: 3,
+    level: at.level,
     created: p.row.createdAt,
     contentType: XML,
-    size: Buffer.byteLength(p.cda, 'utf8'),
-    sha1: sha1(p.cda),
-    title: `ePrescription ${p.row.prescriptionId}`,
-    language: 'nb-NO',
+    size: Buffer.byteLength(content, 'utf8'),
+    sha1: sha1(content),
+    title: at.level === 3 ? `ePrescription ${p.row.prescriptionId}` : `ePrescription ${p.row.prescriptionId} (eHDSI CDA Level 1, PDF)`,
+    language: at.level === 1 && at.lang === 'en' ? 'en-GB' : 'nb-NO',
     url: `${req.baseUrl}/Binary/${id}`,
     description: prescriptionDescription(p.bundle),
+    ...(at.level === 1 ? { transforms: `ep-${p.row.id}-l3` } : {}),
   };
 }
 
@@ -298,7 +313,10 @@ async function documentOf(req: FhirRequest, ctx: RouteContext, decided: Decided<
   if (listed.kind === 'ps') return { content: listed.doc.content, offered: offeredSummary(listed.doc, req, ctx, who) };
   const outputs = await norwegianOutputs(ctx, decided, listed.row);
   if (isProblem(outputs)) return outputs;
-  return { content: outputs.cda, offered: offeredPrescription({ row: listed.row, ...outputs }, req, ctx, who) };
+  const at = listed.level;
+  const content = at.level === 3 ? outputs.cda : await norwegianLevel1(ctx, listed.row, at.lang);
+  if (isProblem(content)) return content;
+  return { content, offered: offeredPrescription({ row: listed.row, bundle: outputs.bundle }, at, content, req, ctx, who) };
 }
 
 async function binaryHandler(req: FhirRequest, ctx: RouteContext, decided: Decided<ListedDocument>): Promise<HandlerResult> {

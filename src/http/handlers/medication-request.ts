@@ -13,7 +13,9 @@ import { readPrescriptionRow, type PrescriptionRow } from '../../edispensation/s
 import { assertExportableGroup } from '../../eprescription/guard.ts';
 import { parseM1 } from '../../eprescription/m1/parse.ts';
 import { calendarDay, exportRefusal, reasonLanguage } from '../../eprescription/rules.ts';
-import { currentOutputs, importM1, standaloneRequest as standaloneNorwegian, storePipelineDeps } from '../../eprescription/service.ts';
+import { currentLevel1, currentOutputs, importM1, standaloneRequest as standaloneNorwegian, storePipelineDeps } from '../../eprescription/service.ts';
+import { prescriptionCdaOperation } from '../operations/medication-request-ehdsi-cda.ts';
+import { readOperationArgs } from '../operations/parameters.ts';
 import { readForNcp, searchForNcp, type ExportRow } from '../../eprescription/store.ts';
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { OID } from '../../fhir/identifiers.ts';
@@ -21,7 +23,7 @@ import { badRequest, isProblem, notFound, type Problem } from '../../fhir/outcom
 import { FHIR_ID, locator, patientOfNumber, patientParam, rowPatient } from '../locate.ts';
 import { searchInput, searchSelfUrl } from '../search-input.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
-import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type RouteContext, type RouteDef } from '../types.ts';
+import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type Lang, type RouteContext, type RouteDef } from '../types.ts';
 
 // --- Norwegian prescriptions (origin NO), for the NCP -----------------------------------------------------
 
@@ -150,6 +152,15 @@ export async function norwegianOutputs(ctx: RouteContext, decided: Decided<unkno
   return outputs;
 }
 
+/**
+ * The Level 1 document (a PDF of the prescription in a nonXMLBody) of outputs the caller may see: it renders
+ * the very Level 3 document served now (same id, plus .L1), so the two levels cannot disagree.
+ */
+export async function norwegianLevel1(ctx: RouteContext, row: ExportRow, lang: Lang): Promise<string | Problem> {
+  const l1 = await currentLevel1(ctx.db, row, pipelineDeps(ctx), lang === 'en' ? 'en' : 'nb');
+  return l1 ?? notFound(`MedicationRequest/${row.id} is no longer available for dispensing abroad`);
+}
+
 const PATIENT_PARAMS = [
   { name: 'patient', type: 'reference' as const, documentation: 'Patient/{id}: that patient\'s prescriptions' },
   { name: 'patient:identifier', type: 'token' as const, documentation: `${OID.fnr}|<fødselsnummer> (or the D-nummer system)` },
@@ -209,11 +220,19 @@ export const norwegianPrescriptionRoutes: RouteDef[] = [
     operation: { name: 'ehdsi-cda', level: 'instance' },
     produces: 'xml',
     access: { admits: READERS, scope: { resourceType: 'MedicationRequest', interaction: 'r' }, audit: 'R', source: 'eprescription', patient: exportedPrescription },
-    documentation: 'The eHDSI ePrescription CDA (level 3, LOINC 57833-6) of a Norwegian prescription available abroad, as application/xml.',
-    async handler(_req, ctx, decided) {
+    documentation:
+      'The eHDSI ePrescription CDA (LOINC 57833-6) of a Norwegian prescription available abroad, as application/xml: Level 3 (structured), ' +
+      'or ?level=1 with a readable PDF of the same prescription in a nonXMLBody (English with Accept-Language: en).',
+    async handler(req, ctx, decided) {
+      const args = readOperationArgs(prescriptionCdaOperation, req);
+      if (isProblem(args)) return args;
+      const level = args.string('level') ?? '3';
+      if (level !== '1' && level !== '3') return badRequest('level must be 1 (PDF in a nonXMLBody) or 3 (structured)', { expression: ['level'] });
       const found = await norwegianOutputs(ctx, decided, decided.loaded);
       if (isProblem(found)) return found;
-      return { status: 200, body: found.cda, contentType: 'application/xml; charset=utf-8' };
+      if (level === '3') return { status: 200, body: found.cda, contentType: 'application/xml; charset=utf-8' };
+      const l1 = await norwegianLevel1(ctx, decided.loaded, req.lang);
+      return isProblem(l1) ? l1 : { status: 200, body: l1, contentType: 'application/xml; charset=utf-8' };
     },
   }),
 ];
