@@ -185,9 +185,15 @@ describe('translate', () => {
   });
 
   it('reports a code the map does not list', () => {
-    const r = translate(CONCEPT_MAP.packageUnit, V(7452), 'GBq'); // gigabecquerel: not in the map
+    const r = translate(CONCEPT_MAP.strengthUnit, V(9090), 'CCID50'); // a vaccine titre unit the strength map does not list
     expect(r).toMatchObject({ result: false, reason: 'not-in-map' });
-    expect(r.source.display).toBe('gigabequerel');
+    expect(r.source.display).toBe('Cell Culture Infective Dose 50%');
+  });
+
+  it('says why a radioactivity unit is sent as text: UCUM has it, the eHDSI unit value set does not', () => {
+    const r = translate(CONCEPT_MAP.packageUnit, V(7452), 'GBq');
+    expect(r).toMatchObject({ result: false, reason: 'unmatched', matches: [] });
+    expect(r.message).toMatch(/eHDSI Unit value set/);
   });
 
   it('reports an unknown map', () => {
