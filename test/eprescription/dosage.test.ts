@@ -82,6 +82,18 @@ describe('dosage in both outputs', () => {
     expect(sa).toMatch(/<precondition typeCode="PRCN">\s*<criterion classCode="OBS" moodCode="EVN.CRT">\s*<text>\s*<reference value="#dosage-1"\/>/);
     expect(c.cda).toContain('as needed: 1 Tablet, at most 6 Tablet per 24 hours');
     expect(c.cda).toContain('minst 4 Time mellom dosene');
+    // The pharmacist abroad reads the interval and the per-period maximum in English time words.
+    expect(c.cda).toContain('at least 4 hours between doses');
+    expect(c.cda).toContain('at most 2 tablett (Norwegian unit) per 4 hours');
+    expect(c.cda).not.toContain('Norwegian units');
+  });
+
+  it('DoseEtterBehov whose per-day maximum repeats DoseDognMaks says the daily maximum once', async () => {
+    const behov: DoseSpec = { kind: 'behov', mengde: TAB, dognMaks: { v: '8', u: 'tablett' }, tidsromMaks: { v: '8', u: 'tablett' }, tidsrom: { v: '1', u: 'Døgn' }, intervallMin: { v: '30', u: 'Minutt' } };
+    const c = await convert({ dosering: dosering(behov) });
+    expect(c.cda).toContain('as needed: 1 Tablet, at most 8 Tablet per 24 hours, at least 30 minutes between doses');
+    expect(c.cda).not.toMatch(/at most 8 tablett.*per (1 )?(Døgn|day)/);
+    expect(c.cda).toContain('ved behov: 1 tablett, høyst 8 tablett per døgn, minst 30 Minutt mellom dosene');
   });
 
   it('a time of day HL7 TimingEvent has no code for (formiddag): text only in the CDA, still MORN.late in FHIR', async () => {

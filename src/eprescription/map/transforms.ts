@@ -315,15 +315,51 @@ function doseNotes(dose: XmlElement): { notes: { nb: string; en: string }[]; sch
     const volume = pqText(child(rate, 'Volum')) ?? '';
     const per = child(rate, 'Tidsenhet');
     const unit = per?.attr('DN') ?? per?.attr('V') ?? '';
-    notes.push({ nb: `infusjonshastighet ${volume} per ${unit}`, en: `infusion rate ${volume} per ${unit} (Norwegian units)` });
+    const perEn = englishTime(1, unit);
+    notes.push({ nb: `infusjonshastighet ${volume} per ${unit}`, en: `infusion rate ${volume} (Norwegian volume unit) per ${perEn ?? `${unit} (Norwegian time unit)`}` });
   }
-  const least = pqText(child(dose, 'DoseIntervallMin'));
-  if (least) notes.push({ nb: `minst ${least} mellom dosene`, en: `at least ${least} (Norwegian units) between doses` });
-  const perPeriod = pqText(child(dose, 'DoseTidsromMaks'));
-  const period = pqText(child(dose, 'Tidsrom'));
-  if (perPeriod && period) notes.push({ nb: `høyst ${perPeriod} per ${period}`, en: `at most ${perPeriod} per ${period} (Norwegian units)` });
+  const interval = child(dose, 'DoseIntervallMin');
+  const least = pqText(interval);
+  if (interval && least) {
+    const en = englishTime(Number(interval.attr('V')), interval.attr('U') ?? '');
+    notes.push({ nb: `minst ${least} mellom dosene`, en: `at least ${en ?? `${least} (Norwegian time unit)`} between doses` });
+  }
+  const perPeriodEl = child(dose, 'DoseTidsromMaks');
+  const periodEl = child(dose, 'Tidsrom');
+  const perPeriod = pqText(perPeriodEl);
+  const period = pqText(periodEl);
+  // The most per one day again, when DoseDognMaks already says it, would only repeat the daily maximum.
+  const sameAsDaily = isOneDay(periodEl) && sameQuantity(perPeriodEl, child(dose, 'DoseDognMaks'));
+  if (perPeriod && period && !sameAsDaily) {
+    const en = englishTime(Number(periodEl!.attr('V')), periodEl!.attr('U') ?? '');
+    notes.push({ nb: `høyst ${perPeriod} per ${period}`, en: `at most ${perPeriod} (Norwegian unit) per ${en ?? `${period} (Norwegian time unit)`}` });
+  }
   return { notes, schedule };
 }
+
+// The time units the eResept schema writes in words (Tidsrom, DoseIntervallMin, Tidsenhet).
+const TIME_WORDS: Record<string, [string, string]> = {
+  sekund: ['second', 'seconds'],
+  minutt: ['minute', 'minutes'],
+  time: ['hour', 'hours'],
+  døgn: ['day (24 hours)', 'days'],
+  dag: ['day', 'days'],
+  uke: ['week', 'weeks'],
+  måned: ['month', 'months'],
+  år: ['year', 'years'],
+};
+
+/** "4 hours" for V=4 U=Time; undefined for a unit word this does not know (the caller keeps the Norwegian). */
+function englishTime(value: number, unit: string): string | undefined {
+  const words = TIME_WORDS[unit.trim().toLowerCase()];
+  if (!words || !Number.isFinite(value)) return undefined;
+  return value === 1 ? words[0] : `${value} ${words[1]}`;
+}
+
+const isOneDay = (el: XmlElement | undefined): boolean => el?.attr('V') === '1' && /^(døgn|dag)$/i.test(el.attr('U') ?? '');
+
+const sameQuantity = (a: XmlElement | undefined, b: XmlElement | undefined): boolean =>
+  !!a && !!b && Number(a.attr('V')) === Number(b.attr('V')) && (a.attr('U') ?? '').toLowerCase() === (b.attr('U') ?? '').toLowerCase();
 
 // A Kortdose (7478) such as "1+0+2" or "1+1+1+1": amounts morning, midday, evening (and night), the times
 // of day of kodeverk 8325. Other Kortdose texts ("1 daglig", "ved behov") stay text.
