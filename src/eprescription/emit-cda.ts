@@ -14,7 +14,7 @@ import type { EuQuantity, PersonName } from './map/values.ts';
 import type { M1Message } from './m1/model.ts';
 import { el, textEl, xmlDocument, type Child, type XmlNode } from './xml-write.ts';
 import { cdaDosage, type CdaDosage } from './cda-dosage.ts';
-import { dosageText } from './dosage-text.ts';
+import { dosageText, quantityText } from './dosage-text.ts';
 import { packageLevels, sizeTextOf } from './package-levels.ts';
 
 export const EHDSI_TEMPLATE = {
@@ -294,6 +294,8 @@ export interface PrescriptionFacts {
   dosage?: { nb: string; en: string };
   asNeeded: boolean;
   perDispensing?: { packages: number } | { amount: string };
+  /** One package: nested counts and what the innermost item holds ("2 x 150 Actuation"; bokmål in Norwegian units). */
+  package?: { en: string; nb: string };
   dispensings?: { remaining: number; total: number };
   validUntil?: string;
   substitutionAllowed: boolean;
@@ -340,6 +342,7 @@ function prescriptionFactsOf(parts: Parts): PrescriptionFacts {
         : typeof perDispensing === 'number'
           ? { packages: perDispensing }
           : { amount: `${perDispensing.value} ${perDispensing.ucum ?? perDispensing.unitDisplay ?? perDispensing.original ?? ''}`.trim() },
+    package: packageFact(parts),
     dispensings: counts,
     validUntil: input.m1.resept.utloper,
     noteToPharmacist: m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='FINSTRUCT']/text`, 'text'),
@@ -351,6 +354,16 @@ function prescriptionFactsOf(parts: Parts): PrescriptionFacts {
   const organisation = m.one(`${A}/assignedAuthor/representedOrganization/name`, 'text');
   if (organisation) facts.prescriber.organisation = organisation;
   return facts;
+}
+
+/** What one package holds, as the CDA states it (packageNode): the nested counts and the innermost item. */
+function packageFact(parts: Parts): { en: string; nb: string } | undefined {
+  const content = packageContent(parts);
+  if (!content) return undefined;
+  const levels = packageLevels(sizeTextOf(parts.input, content.fromFest), content.q.value);
+  const item = levels ? { ...content.q, value: levels.item } : content.q;
+  const text = (lang: 'en' | 'nb'): string => [...(levels?.counts ?? []).map(String), quantityText(item, lang)].join(' x ');
+  return { en: text('en'), nb: text('nb') };
 }
 
 function narrative(parts: Parts): XmlNode {
@@ -380,6 +393,7 @@ function narrative(parts: Parts): XmlNode {
               f.dosageWritten ? 'dosage-1' : 'pinstruct-1',
             )
           : undefined,
+        f.package ? row('Package / Pakning', f.package.en === f.package.nb ? f.package.en : `${f.package.en} / ${f.package.nb}`) : undefined,
         perDispensing ? row('Per dispensing / Per utlevering', perDispensing) : undefined,
         f.dispensings ? row('Dispensings remaining / Gjenstående utleveringer', `${f.dispensings.remaining} of ${f.dispensings.total}`) : undefined,
         row('Valid until / Gyldig til', f.validUntil),

@@ -27,6 +27,7 @@ const T = {
   dosage: { nb: 'Dosering per tidspunkt', en: 'Dosage per time' },
   dosageAsNeeded: { nb: 'Dosering ved behov', en: 'Dosage, as needed' },
   dispensingSection: { nb: 'Utlevering', en: 'Dispensing' },
+  package: { nb: 'Pakning', en: 'Package' },
   perDispensing: { nb: 'Per utlevering', en: 'Per dispensing' },
   packages: { nb: 'pakning(er)', en: 'package(s)' },
   remaining: { nb: 'Gjenstående utleveringer', en: 'Dispensings remaining' },
@@ -67,6 +68,7 @@ export function prescriptionPdfSpec(f: PrescriptionFacts, lang: PdfLang): Parame
     {
       heading: t(T.dispensingSection),
       rows: [
+        ...optional(T.package, f.package?.[lang]),
         ...optional(T.perDispensing, perDispensing),
         ...optional(T.remaining, f.dispensings ? `${f.dispensings.remaining} ${t(T.of)} ${f.dispensings.total}` : undefined),
         row(T.validUntil, f.validUntil),

@@ -82,6 +82,10 @@ describe('eHDSI ePrescription Level 1', () => {
     expect(text).toContain('Pasient: Ingrid Marie Solstad');
     expect(text).toContain('Gyldig til: 2027-03-01');
     expect(text).toContain('Bytte: Tillatt');
+    // What one package holds, as the Level 3 narrative says it.
+    const pakning = /<th>Package \/ Pakning<\/th>\s*<td>[^<]* \/ ([^<]*)<\/td>/.exec(c.cda)?.[1];
+    expect(pakning).toBeTruthy();
+    expect(text).toContain(`Pakning: ${pakning}`);
   });
 
   it('in English on request, the structured dosage and the substitution reserve in English', async () => {

@@ -116,6 +116,8 @@ describe('nested packages in both EU outputs', () => {
     expect(med.amount?.numerator).toEqual({ value: 2 });
     expect(ext(med, MPD_EXTENSION.sizeOfItem)?.valueQuantity).toMatchObject({ value: 150, code: '15001000' });
     expect(JSON.stringify(med)).not.toMatch(/"value":300\b/);
+    // The narrative a pharmacist reads states the same breakdown, in both languages.
+    expect(c.cda).toMatch(/<th>Package \/ Pakning<\/th>\s*<td>2 x 150 Actuation \/ 2 x 150 doser<\/td>/);
   });
 
   it('Microgynon "3 x 21" from FEST: three calendar blisters of 21 tablets, the blister typed, the box around it unknown', async () => {
