@@ -218,6 +218,19 @@ function quantityText(q: Quantity | undefined, lang: Lang): string | undefined {
   return `${num(q.value, lang)} ${unit}`.trim();
 }
 
+const SIZE_OF_ITEM = 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-sizeofitem';
+
+/**
+ * What one package holds. A multipack in MPD counts its items in `amount` and says what one item holds in
+ * the sizeOfItem extension: "2 × 150 Actuation", never the item count alone.
+ */
+function packageText(med: Medication | undefined, lang: Lang): string | undefined {
+  const item = med?.extension?.find((e) => e.url === SIZE_OF_ITEM)?.valueQuantity;
+  const count = med?.amount?.numerator?.value;
+  if (item && count !== undefined) return `${count} × ${quantityText(item, lang)}`;
+  return ratioText(med?.amount, lang);
+}
+
 function ratioText(r: Ratio | undefined, lang: Lang): string | undefined {
   const n = quantityText(r?.numerator, lang);
   if (!n) return undefined;
@@ -329,7 +342,7 @@ ${facts(
     ['ATC', atcText],
     [tx({ nb: 'Legemiddelform', en: 'Dose form' }, lang), form],
     [tx({ nb: 'Styrke', en: 'Strength' }, lang), strengths || undefined],
-    [tx({ nb: 'Pakning', en: 'Package' }, lang), ratioText(med?.amount, lang)],
+    [tx({ nb: 'Pakning', en: 'Package' }, lang), packageText(med, lang)],
     [tx({ nb: 'Produsent', en: 'Manufacturer' }, lang), med?.manufacturer?.display],
     [tx({ nb: 'Andre koder', en: 'Other codes' }, lang), [otherCodes, packageIds].filter(Boolean).join('; ') || undefined],
     [tx({ nb: 'Bruksområde', en: 'Reason' }, lang), (request.reasonCode ?? []).map((r) => conceptText(r, ctx)).filter(Boolean).join('; ') || undefined],

@@ -1,7 +1,7 @@
 // The printable EU-prescription page for the pharmacy counter, rendered from what the EU import stores:
 // the official HL7 Europe MPD example run through src/edispensation's own Bundle parser (a MedicationRequest
 // with its Patient, Medication and prescriber contained), and the raw Bundle shape as well.
-import type { Patient, Resource } from '@medplum/fhirtypes';
+import type { Medication, Patient, Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { PERSONAS } from '../../src/demo/personas.ts';
 import { OID } from '../../src/fhir/identifiers.ts';
@@ -62,6 +62,19 @@ describe('the EU prescription page', () => {
     expect(text).toContain('Bruksområde Bronchopneumonia caused by bacteria (disorder)');
     expect(page).toContain('<html lang="nb">');
     expect(page).toContain('href="/view/prescription/eu-rx-1?lang=en"');
+  });
+
+  it('states a multipack as its items times what one holds (MPD sizeOfItem), not the item count alone', () => {
+    const request = storedMpdRequest();
+    const med = request.contained!.find((r) => r.resourceType === 'Medication') as Medication;
+    med.amount = { numerator: { value: 2, unit: 'Spray container' }, denominator: { value: 1 } };
+    med.extension = [
+      ...(med.extension ?? []),
+      { url: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-sizeofitem', valueQuantity: { value: 150, unit: 'Actuation', system: 'http://standardterms.edqm.eu', code: '15001000' } },
+    ];
+    const text = textOf(render(request));
+    expect(text).toContain('Pakning 2 × 150 Actuation');
+    expect(text).not.toMatch(/Pakning 2 Spray container(?! ×)/);
   });
 
   it('reads the same prescription when the store holds the Bundle instead of the resource', () => {
