@@ -154,7 +154,7 @@ const profiler = (() => {
 async function precompute(url: string, token: string, db: Db, paths: string[]): Promise<{ routes: RouteDef[]; served: string[] }> {
   // The served routes' patterns and access declarations (handlers are replaced below).
   const table = new RouteTable(allDocumentedRoutes());
-  const cache = new Map<string, { body: string; patient?: { id: string; fnr: string | undefined } }>();
+  const cache = new Map<string, { body: string; contentType: string; patient?: { id: string; fnr: string | undefined } }>();
   const routes = new Map<RouteDef, RouteDef>();
   for (const path of paths) {
     const match = table.match('GET', path);
@@ -164,7 +164,7 @@ async function precompute(url: string, token: string, db: Db, paths: string[]): 
     if (res.status !== 200) throw new Error(`precomputing ${path}: the real stack answered ${res.status}: ${body.slice(0, 300)}`);
     const id = match.params.id;
     const patient = id && /^\/Patient\//.test(path) ? await readPatient(db, id) : undefined;
-    cache.set(path, { body, ...(patient && id ? { patient: { id, fnr: personNumberOf(patient) } } : {}) });
+    cache.set(path, { body, contentType: res.headers.get('content-type') ?? CONTENT_TYPE.fhir, ...(patient && id ? { patient: { id, fnr: personNumberOf(patient) } } : {}) });
     const real = match.route;
     if (!routes.has(real) && real.access !== 'public') {
       routes.set(real, route({
@@ -176,7 +176,7 @@ async function precompute(url: string, token: string, db: Db, paths: string[]): 
           if (!hit) return { status: 404, body: '{"resourceType":"OperationOutcome"}', contentType: CONTENT_TYPE.fhir };
           if (hit.patient) ctx.audit.patient = hit.patient;
           ctx.audit.resourceId = req.params.id;
-          return { status: 200, body: hit.body, contentType: CONTENT_TYPE.fhir };
+          return { status: 200, body: hit.body, contentType: hit.contentType };
         },
       }));
     }

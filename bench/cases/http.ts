@@ -15,13 +15,13 @@ const CONNECTIONS = 32;
 
 const describe = (r: LoadResult): string => `${fmtInt(r.perSecond)} req/s, p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)}`;
 
-async function compare(ctx: BenchContext, srv: BenchServer, path: string): Promise<{ real: LoadResult; base: LoadResult }> {
+async function compare(ctx: BenchContext, srv: BenchServer, path: string, accept = 'application/fhir+json'): Promise<{ real: LoadResult; base: LoadResult }> {
   const { seconds, warmup } = loadSeconds(ctx);
   const spec = (origin: string) => ({
     mode: 'throughput' as const,
     origin,
     paths: [`/fhir${path}`],
-    headers: { authorization: `Bearer ${srv.token}`, accept: 'application/fhir+json' },
+    headers: { authorization: `Bearer ${srv.token}`, accept },
     connections: CONNECTIONS,
     seconds,
     warmupSeconds: warmup,
@@ -77,7 +77,7 @@ export async function httpCases(ctx: BenchContext): Promise<Row[]> {
     }
     if (psServed) {
       ctx.log(`http: GET ${psPath}`);
-      rows.push(row(psName, psGoal, await compare(ctx, srv, psPath), undefined, 0.35));
+      rows.push(row(psName, psGoal, await compare(ctx, srv, psPath, 'application/xml'), undefined, 0.35));
     } else {
       rows.push(notYet(psName, psGoal, `not yet served: no ${PS_PATH} in the route table`));
     }
