@@ -64,11 +64,20 @@ describe('convert-m1', () => {
     const files = walk(out);
     const fhir = files.filter((f) => f.endsWith('.fhir.json'));
     const cda = files.filter((f) => f.endsWith('.cda.xml'));
+    const cdaL1 = files.filter((f) => f.endsWith('.cda-l1.xml'));
     expect(fhir).toHaveLength(c.converted);
     expect(cda).toHaveLength(c.converted);
+    expect(cdaL1).toHaveLength(c.converted);
     for (const f of fhir) expect(validateMpdBundle(JSON.parse(readFileSync(f, 'utf8')) as Bundle), f).toEqual([]);
     for (const f of cda) expect(checkEhdsiCda(readFileSync(f)).issues, f).toEqual([]);
-    await expectSchemaValidCda(cda.map((f) => readFileSync(f, 'utf8')), cda);
+    // Level 1 beside each Level 3: the same document id with .L1, a PDF in its nonXMLBody.
+    for (const f of cdaL1) {
+      const l1 = readFileSync(f, 'utf8');
+      const l3Id = /<id root="[^"]+" extension="([^"]+)"\/>/.exec(readFileSync(f.replace(/\.cda-l1\.xml$/, '.cda.xml'), 'utf8'))?.[1];
+      expect(l1, f).toContain(`extension="${l3Id}.L1"`);
+      expect(l1, f).toMatch(/<nonXMLBody [^>]*>\s*<text mediaType="application\/pdf" representation="B64">JVBER/);
+    }
+    await expectSchemaValidCda([...cda, ...cdaL1].map((f) => readFileSync(f, 'utf8')), [...cda, ...cdaL1]);
   });
 
   it('never writes an output for a reseptgruppe A or B prescription, only its refusal', async () => {

@@ -84,7 +84,8 @@ export async function convertFile(job: FileJob, deps: PipelineDeps, settings: Co
     if (size > settings.maxBytes) return { path: job.path, outcome: 'failed', codes: ['xml-too-large'], warnings: [], message: `${size} bytes; the limit is ${settings.maxBytes}` };
     const bytes = await readFile(job.path);
     const now = settings.date ? new Date(`${settings.date}T12:00:00+01:00`) : new Date();
-    const r = await convertM1(bytes, deps, { now, parse: { maxBytes: settings.maxBytes } });
+    // CDA output is both levels: Level 3 and Level 1 (its PDF in the language of --lang).
+    const r = await convertM1(bytes, deps, { now, parse: { maxBytes: settings.maxBytes }, ...(settings.format !== 'fhir' ? { level1: settings.lang } : {}) });
     if (!r.ok) {
       const oo = toOperationOutcome(r.problem);
       if (settings.out) await write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
@@ -101,7 +102,10 @@ export async function convertFile(job: FileJob, deps: PipelineDeps, settings: Co
     const fhir = `${JSON.stringify(c.bundle, null, 2)}\n`;
     if (settings.out) {
       if (settings.format !== 'cda') await write(outputPath(settings, job.rel, '.fhir.json'), fhir);
-      if (settings.format !== 'fhir') await write(outputPath(settings, job.rel, '.cda.xml'), c.cda);
+      if (settings.format !== 'fhir') {
+        await write(outputPath(settings, job.rel, '.cda.xml'), c.cda);
+        if (c.cdaL1) await write(outputPath(settings, job.rel, '.cda-l1.xml'), c.cdaL1);
+      }
       // Beside the outputs, what the reader of them should know: a product FEST lacks, an unmapped code ...
       const sidecar: OperationOutcome = { resourceType: 'OperationOutcome', issue: c.warnings.length ? c.warnings : [{ severity: 'information', code: 'informational', diagnostics: 'No warnings' }] };
       await write(outputPath(settings, job.rel, '.warnings.json'), `${JSON.stringify(sidecar, null, 2)}\n`);
