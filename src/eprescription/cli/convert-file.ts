@@ -65,8 +65,15 @@ export async function pipelineFor(settings: ConvertSettings): Promise<PipelineDe
 
 const outputPath = (settings: ConvertSettings, rel: string, suffix: string): string => join(settings.out!, `${rel.replace(/\.xml$/i, '')}${suffix}`);
 
+// Folders made so far in this thread: each output folder is made once, not once per file written into it.
+const made = new Set<string>();
+
 async function write(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  const dir = dirname(path);
+  if (!made.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    made.add(dir);
+  }
   await writeFile(path, text);
 }
 
