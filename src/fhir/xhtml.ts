@@ -2,7 +2,12 @@
 // so hostile names and free text stay inert in the FHIR narrative and in the clinician view.
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_WORK = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF&<>"']/;
+
 export function escapeXml(text: string): string {
+  // Most text has nothing to strip or escape: one test, no copies.
+  if (!NEEDS_WORK.test(text)) return text;
   // Strip characters XML 1.0 forbids (control characters other than tab, CR, LF) as well as escaping markup.
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '').replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);

@@ -15,15 +15,20 @@ export type Child = XmlNode | string | undefined | false | null | readonly Child
 /** An element: attributes with undefined values are dropped, children are flattened. */
 export function el(name: string, attrs: Record<string, string | number | boolean | undefined> = {}, ...children: Child[]): XmlNode {
   const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) clean[k] = String(v);
+  for (const k in attrs) {
+    if (!Object.hasOwn(attrs, k)) continue;
+    const v = attrs[k];
+    if (v !== undefined) clean[k] = typeof v === 'string' ? v : String(v);
+  }
   const flat: (XmlNode | string)[] = [];
-  const add = (c: Child): void => {
-    if (c === undefined || c === null || c === false) return;
-    if (Array.isArray(c)) for (const x of c as readonly Child[]) add(x);
-    else flat.push(c as XmlNode | string);
-  };
-  for (const c of children) add(c);
+  for (const c of children) addChild(flat, c);
   return { name, attrs: clean, children: flat };
+}
+
+function addChild(flat: (XmlNode | string)[], c: Child): void {
+  if (c === undefined || c === null || c === false) return;
+  if (Array.isArray(c)) for (const x of c as readonly Child[]) addChild(flat, x);
+  else flat.push(c as XmlNode | string);
 }
 
 /** An element holding only text. */
@@ -31,19 +36,39 @@ export const textEl = (name: string, text: string | undefined, attrs: Record<str
   text === undefined ? undefined : el(name, attrs, text);
 
 export function serialize(node: XmlNode, indent = ''): string {
-  const attrs = Object.entries(node.attrs)
-    .map(([k, v]) => ` ${k}="${escapeXml(v)}"`)
-    .join('');
-  if (!node.children.length) return `${indent}<${node.name}${attrs}/>`;
-  if (node.children.every((c) => typeof c === 'string')) {
-    return `${indent}<${node.name}${attrs}>${node.children.map((c) => escapeXml(c as string)).join('')}</${node.name}>`;
+  const out: string[] = [];
+  write(node, indent, out);
+  return out.join('');
+}
+
+// One pass into one list of parts: a document is thousands of small strings, joined once.
+function write(node: XmlNode, indent: string, out: string[]): void {
+  out.push(indent, '<', node.name);
+  for (const k in node.attrs) out.push(' ', k, '="', escapeXml(node.attrs[k]!), '"');
+  const children = node.children;
+  if (!children.length) {
+    out.push('/>');
+    return;
   }
-  // Mixed content keeps its text inline; pure element content is indented for readability.
-  const mixed = node.children.some((c) => typeof c === 'string');
-  const inner = mixed
-    ? node.children.map((c) => (typeof c === 'string' ? escapeXml(c) : serialize(c))).join('')
-    : `\n${node.children.map((c) => serialize(c as XmlNode, `${indent}  `)).join('\n')}\n${indent}`;
-  return `${indent}<${node.name}${attrs}>${inner}</${node.name}>`;
+  let texts = 0;
+  for (const c of children) if (typeof c === 'string') texts++;
+  out.push('>');
+  if (texts > 0) {
+    // Text only, or mixed content: kept inline.
+    for (const c of children) {
+      if (typeof c === 'string') out.push(escapeXml(c));
+      else write(c, '', out);
+    }
+  } else {
+    // Pure element content is indented for readability.
+    const inner = `${indent}  `;
+    for (const c of children) {
+      out.push('\n');
+      write(c as XmlNode, inner, out);
+    }
+    out.push('\n', indent);
+  }
+  out.push('</', node.name, '>');
 }
 
 export const xmlDocument = (root: XmlNode): string => `<?xml version="1.0" encoding="UTF-8"?>\n${serialize(root)}\n`;
