@@ -75,11 +75,13 @@ async function measure(ctx: BenchContext, url: string, rows: number): Promise<Lo
   try {
     const ids = Array.from({ length: 500 }, () => benchPatientId(1 + Math.floor(Math.random() * READ_PATIENTS)));
     const { seconds, warmup } = loadSeconds(ctx);
+    // The audit log is the auditor's to read (the demo registration's auditor client).
+    const token = await srv.tokenFor('system/AuditEvent.rs', 'auditor');
     return await runLoad({
       mode: 'latency',
       origin: srv.url,
       paths: ids.map((id) => `/fhir/AuditEvent?patient=Patient/${id}`),
-      headers: { authorization: `Bearer ${srv.token}` },
+      headers: { authorization: `Bearer ${token}` },
       connections: 1,
       seconds,
       warmupSeconds: warmup,
