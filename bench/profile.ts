@@ -2,6 +2,7 @@
 // as `npm run bench`, the V8 profiler on for the measured window only (after an unprofiled warm-up), then the top of the profile (self time per function, and time per
 // source module) written to bench/results/profile-<path>-<label>.md, so a change can be shown before and after.
 //   node bench/profile.ts [--label before] [--seconds 20] [--path /Patient/ms/$summary]   (BENCH_PG_URL: on PostgreSQL)
+// (also /Patient/ms/$ehdsi-ps, asked for as XML).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -24,24 +25,42 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** Self time (ms) per function and per source file, from the sampled stacks. */
-export function summarise(profile: CpuProfile): { functions: [string, number][]; files: [string, number][]; totalMs: number } {
+/**
+ * Self time (ms) per function and per source file, from the sampled stacks, and the inclusive time of the
+ * project's own functions (src/: the time spent in them and in everything they call).
+ */
+export function summarise(profile: CpuProfile): { functions: [string, number][]; files: [string, number][]; inclusive: [string, number][]; totalMs: number } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
   const functions = new Map<string, number>();
   const files = new Map<string, number>();
+  const inclusive = new Map<string, number>();
   let totalMs = 0;
-  for (const [id, ms] of self) {
+  const nameOf = (id: number): { name: string; file: string } => {
     const f = byId.get(id)!.callFrame;
     const file = f.url ? shortUrl(f.url) : `(${f.functionName || 'native'})`;
-    const name = `${f.functionName || '(anonymous)'} ${f.url ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
+    return { name: `${f.functionName || '(anonymous)'} ${f.url ? `${file}:${f.lineNumber + 1}` : ''}`.trim(), file };
+  };
+  for (const [id, ms] of self) {
+    const { name, file } = nameOf(id);
     functions.set(name, (functions.get(name) ?? 0) + ms);
     files.set(file, (files.get(file) ?? 0) + ms);
     totalMs += ms;
+    // Each function once per stack, however deep its recursion.
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const n = nameOf(at);
+      if (n.file.startsWith('src/') && !seen.has(n.name)) {
+        seen.add(n.name);
+        inclusive.set(n.name, (inclusive.get(n.name) ?? 0) + ms);
+      }
+    }
   }
   const top = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1]);
-  return { functions: top(functions), files: top(files), totalMs };
+  return { functions: top(functions), files: top(files), inclusive: top(inclusive), totalMs };
 }
 
 function shortUrl(url: string): string {
@@ -64,7 +83,8 @@ async function main(): Promise<void> {
     mode: 'throughput' as const,
     origin: srv.url,
     paths: [`/fhir${path}`],
-    headers: { authorization: `Bearer ${srv.token}`, accept: 'application/fhir+json' },
+    // $ehdsi-ps answers XML only.
+    headers: { authorization: `Bearer ${srv.token}`, accept: path.includes('$ehdsi-') ? 'application/xml' : 'application/fhir+json' },
     connections: 32,
     seconds,
     warmupSeconds,
@@ -81,7 +101,7 @@ async function main(): Promise<void> {
     `# CPU profile: GET /fhir${path} (${values.label})`,
     '',
     `${new Date().toISOString()}: 32 connections for ${values.seconds} s on ${srv.engine}, ${Math.round(load.perSecond)} req/s, p99 ${load.p99} ms under the profiler (which slows it). ` +
-      `Reproduce: \`node bench/profile.ts --label ${values.label}\`.`,
+      `Reproduce: \`node bench/profile.ts --label ${values.label}${values.path ? ` --path '${values.path}'` : ''}\`.`,
     '',
     '## Self time by function (top 30)',
     '',
@@ -94,6 +114,12 @@ async function main(): Promise<void> {
     '| file | self | share |',
     '|---|---|---|',
     ...s.files.slice(0, 20).map(([name, ms]) => `| \`${name}\` | ${ms.toFixed(0)} ms | ${pct(ms)} |`),
+    '',
+    '## Inclusive time of our own functions (src/, top 30)',
+    '',
+    '| function | with callees | share |',
+    '|---|---|---|',
+    ...s.inclusive.slice(0, 30).map(([name, ms]) => `| \`${name}\` | ${ms.toFixed(0)} ms | ${pct(ms)} |`),
     '',
   ];
   const slug = path.replace(/[^A-Za-z0-9$]+/g, '-').replace(/^-|-$/g, '').replace('$', '');
