@@ -15,7 +15,8 @@ import type { M1Message } from './m1/model.ts';
 import { el, textEl, xmlDocument, type Child, type XmlNode } from './xml-write.ts';
 import { cdaDosage, type CdaDosage } from './cda-dosage.ts';
 import { dosageText, quantityText } from './dosage-text.ts';
-import { packageLevels, sizeTextOf } from './package-levels.ts';
+import { packageLevels } from '../registries/fest/package-size.ts';
+import { sizeTextOf } from './package-levels.ts';
 
 export const EHDSI_TEMPLATE = {
   ePrescription: '1.3.6.1.4.1.12559.11.10.1.3.1.1.1',

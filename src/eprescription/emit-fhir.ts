@@ -28,7 +28,8 @@ import { doseLines } from './dosage-text.ts';
 import type { DoseInfo, EuQuantity, PersonName } from './map/values.ts';
 import type { M1Message } from './m1/model.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
-import { packageLevels, sizeFactors, sizeTextOf } from './package-levels.ts';
+import { packageLevels, sizeFactors } from '../registries/fest/package-size.ts';
+import { sizeTextOf } from './package-levels.ts';
 
 export const MPD_PROFILE = {
   medicationRequest: 'http://hl7.eu/fhir/mpd/StructureDefinition/MedicationRequest-eu-mpd',

@@ -178,6 +178,33 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
       expect(cda).toContain('<id root="2.16.578.1.12.4.1.2" extension="8090688"/>');
     });
 
+    it('states a FEST multipack (Microgynon "3 x 21") nested in both outputs, never as 63 loose tablets', async () => {
+      const { xml: ep, prescriptionId } = euPrescriptionCda('lantus');
+      await deliveredId(await deliverCda(ep));
+      const { xml } = pharmacyM10(prescriptionId);
+      const microgynon = xml
+        .replace('<Varenr>541409</Varenr>', '<Varenr>441907</Varenr>')
+        .replace('<Varenavn>Cosylan</Varenavn>', '<Varenavn>Microgynon</Varenavn>')
+        .replace('<Pakningsstr>125</Pakningsstr>', '<Pakningsstr>3 x 21</Pakningsstr>')
+        .replace(/<Atc [^>]*\/>/, '<Atc V="G03AA07" S="2.16.578.1.12.4.1.1.7180" DN="levonorgestrel og etinyløstradiol"/>')
+        .replace(/<NavnFormStyrke>[^<]*<\/NavnFormStyrke>/, '<NavnFormStyrke>Microgynon Tab</NavnFormStyrke>')
+        .replace(/<LegemiddelformKort [^>]*\/>/, '<LegemiddelformKort V="53" S="2.16.578.1.12.4.1.1.7448" DN="Tablett"/>');
+      expect(microgynon).toContain('<Varenr>441907</Varenr>');
+      const res = await reportM10(microgynon);
+      expect(res.status).toBe(201);
+      const { md, cda } = await ncpMessage(((await res.json()) as MedicationDispense).id!);
+      expect(checkMpdDispense(md)).toEqual([]);
+      const med = md.contained?.find((r): r is Medication => r.resourceType === 'Medication')!;
+      expect(med.amount?.numerator?.value).toBe(3);
+      const item = med.extension?.find((e) => e.url.endsWith('ihe-ext-medication-sizeofitem'))?.valueQuantity;
+      expect(item?.value).toBe(21);
+      expect(JSON.stringify(med)).not.toMatch(/"value":63\b/);
+      // The CDA: 21 in a container, three of those in the package sold (named by its varenummer).
+      const product = /<manufacturedMaterial[\s\S]*?<\/manufacturedMaterial>/.exec(cda.slice(cda.indexOf('<supply')))![0];
+      expect(product).toMatch(/<pharm:formCode [^>]*displayName="Tablet"[\s\S]*<pharm:asContent classCode="CONT">\s*<pharm:quantity value="21"[^>]*>[\s\S]*?<\/pharm:quantity>\s*<pharm:containerPackagedProduct[^>]*>\s*<pharm:formCode nullFlavor="UNK"\/>\s*<pharm:asContent classCode="CONT">\s*<pharm:quantity value="3" unit="1"\/>\s*<pharm:containerPackagedProduct[^>]*>\s*<pharm:code code="441907"/);
+      expect(product).not.toMatch(/<pharm:quantity value="63"/);
+    });
+
     it('fills every required row of the two m10 mapping tables', async () => {
       const { xml: ep, prescriptionId } = euPrescriptionCda('lantus');
       await deliverCda(ep);

@@ -223,10 +223,12 @@ describe.each(engines)('outbox worker (%s)', (engine) => {
     const rx = await insertNoPrescription(db);
     const { message } = await dispense(rx.prescriptionId);
     // A worker claims the message and then dies (never settles it).
-    const [claimed] = await claimDue(db, { channels: ['m10'], workerId: 'dies', limit: 10, leaseMs: 50 });
+    // The lease is long enough that the check below runs inside it on a busy machine.
+    const leaseMs = 2000;
+    const [claimed] = await claimDue(db, { channels: ['m10'], workerId: 'dies', limit: 10, leaseMs });
     expect(claimed?.id).toBe(message.id);
     expect((await worker().runOnce()).claimed).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await new Promise((resolve) => setTimeout(resolve, leaseMs + 100));
     expect((await worker().runOnce()).delivered).toBe(1);
     expect(await markDelivered(db, message.id, claimed!.claimToken!)).toBe(false);
     expect(await readOutboxMessage(db, message.id)).toMatchObject({ state: 'delivered', attempts: 2 });

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, Medication, MedicationRequest } from '@medplum/fhirtypes';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
-import { sizeFactors } from '../../src/eprescription/package-levels.ts';
+import { sizeFactors } from '../../src/registries/fest/package-size.ts';
 import { CONVERSION_WARNING_EXTENSION } from '../../src/eprescription/provenance.ts';
 import type { DrugRegistry } from '../../src/registries/drugs.ts';
 import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';

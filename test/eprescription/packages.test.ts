@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, Medication } from '@medplum/fhirtypes';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
 import { MPD_EXTENSION } from '../../src/eprescription/emit-fhir.ts';
-import { packageLevels, sizeFactors } from '../../src/eprescription/package-levels.ts';
+import { packageLevels, sizeFactors } from '../../src/registries/fest/package-size.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
 import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
 import { parseXml } from '../../src/xml/parse.ts';

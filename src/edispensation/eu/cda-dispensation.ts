@@ -218,7 +218,10 @@ function manufacturedProduct(m: Medication, oids: OidArc): XmlNode {
   const productCode = m.code?.coding?.find((c) => c.system && c.system !== VARENUMMER_SYSTEM && c.system !== FEST_ID_SYSTEM && oidOf(c.system));
   const varenr = m.identifier?.find((i) => i.system === VARENUMMER_SYSTEM)?.value;
   const strength = strengthText(m);
-  const content = m.amount?.numerator;
+  // A multipack (MPD sizeOfItem): the item's content inside a container holding `amount` of them.
+  const item = m.extension?.find((e) => e.url === EXT.sizeOfItem)?.valueQuantity;
+  const content = item ?? m.amount?.numerator;
+  const outerCount = item ? m.amount?.numerator?.value : undefined;
   return x(
     'manufacturedProduct',
     { classCode: 'MANU' },
@@ -235,13 +238,14 @@ function manufacturedProduct(m: Medication, oids: OidArc): XmlNode {
         'pharm:asContent',
         { classCode: 'CONT' },
         content?.value !== undefined ? pq('pharm:quantity', content) : x('pharm:quantity', { nullFlavor: 'UNK' }),
-        x(
-          'pharm:containerPackagedProduct',
-          { classCode: 'CONT', determinerCode: 'KIND' },
-          varenr ? x('pharm:code', { code: varenr, codeSystem: `${oids.base}.4`, codeSystemName: 'Varenummer (NO)' }) : undefined,
-          x('pharm:name', {}, name),
-          x('pharm:formCode', { nullFlavor: 'UNK' }),
-        ),
+        outerCount === undefined
+          ? soldPackage(varenr, name, oids)
+          : x(
+              'pharm:containerPackagedProduct',
+              { classCode: 'CONT', determinerCode: 'KIND' },
+              x('pharm:formCode', { nullFlavor: 'UNK' }),
+              x('pharm:asContent', { classCode: 'CONT' }, x('pharm:quantity', { value: String(outerCount), unit: '1' }), soldPackage(varenr, name, oids)),
+            ),
       ),
       atc ? x('pharm:asSpecializedKind', { classCode: 'GRIC' }, x('pharm:generalizedMaterialKind', { classCode: 'MMAT', determinerCode: 'KIND' }, x('pharm:code', cd(atc)))) : undefined,
       (m.ingredient ?? []).map((ing) =>
@@ -260,6 +264,17 @@ function manufacturedProduct(m: Medication, oids: OidArc): XmlNode {
         ),
       ),
     ),
+  );
+}
+
+/** The package sold, named by its varenummer: the outermost container. */
+function soldPackage(varenr: string | undefined, name: string, oids: OidArc): XmlNode {
+  return x(
+    'pharm:containerPackagedProduct',
+    { classCode: 'CONT', determinerCode: 'KIND' },
+    varenr ? x('pharm:code', { code: varenr, codeSystem: `${oids.base}.4`, codeSystemName: 'Varenummer (NO)' }) : undefined,
+    x('pharm:name', {}, name),
+    x('pharm:formCode', { nullFlavor: 'UNK' }),
   );
 }
 

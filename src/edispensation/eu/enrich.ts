@@ -7,6 +7,7 @@
 import type { CodeableConcept, Coding, Extension, Identifier, Medication, MedicationIngredient, OperationOutcomeIssue, Organization, Practitioner, Quantity } from '@medplum/fhirtypes';
 import { CODE_SYSTEM, OID } from '../../fhir/identifiers.ts';
 import { findProduct, type DrugRegistry } from '../../registries/drugs.ts';
+import { packageLevels } from '../../registries/fest/package-size.ts';
 import type { CodedValue, FestProduct } from '../../registries/fest/types.ts';
 import { normaliseHpr, type HprPerson, type PrescriberRegistry } from '../../registries/hpr.ts';
 import { display, toEuConcept, type MapSelector } from '../../terminology/index.ts';
@@ -119,7 +120,23 @@ function medicationFor(d: Dispensation, product: FestProduct | undefined, warnin
     const unit = u ? concept(codeMapFor('Medication.ingredient.strength'), { system: u.system ?? '2.16.578.1.12.4.1.1.7452', code: u.code, ...(u.display ? { display: u.display } : {}) }, 'Medication.amount', []) : undefined;
     m.amount = { numerator: quantityFrom(product.package.amount, unit, u?.code), denominator: { value: 1 } };
   }
-  return m;
+  return nested(m, product);
+}
+
+/**
+ * A multipack ("3 x 21" tablets in FEST) as MPD states one: `amount` counts the items, sizeOfItem says what
+ * one holds. Only when FEST's size text multiplies out to the amount stated; otherwise the total stays.
+ */
+function nested(m: Medication, product: FestProduct | undefined): Medication {
+  const total = m.amount?.numerator;
+  const levels = total?.value !== undefined ? packageLevels(product?.package?.size, total.value) : undefined;
+  if (!total || !levels) return m;
+  const items = levels.counts.reduce((a, b) => a * b, 1);
+  return {
+    ...m,
+    extension: [...(m.extension ?? []), { url: EXT.sizeOfItem, valueQuantity: { ...total, value: levels.item } }],
+    amount: { numerator: { value: items }, denominator: { value: 1 } },
+  };
 }
 
 function ingredientFor(ing: FestProduct['ingredients'][number], warnings: OperationOutcomeIssue[]): MedicationIngredient {
