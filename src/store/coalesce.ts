@@ -14,6 +14,9 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/** Batches of up to this many reads are prepared statements (see run). */
+const PREPARED_BATCH = 4;
+
 /** Statements per round trip, well inside PostgreSQL's 65,535 parameters. */
 const MAX_BATCH = 64;
 
@@ -47,7 +50,9 @@ async function run(q: Queryable, batch: Pending[]): Promise<void> {
     return `(${p.sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`)}) as r${i}`;
   });
   try {
-    const r = await q.query<Record<string, unknown>>(`select ${columns.join(', ')}`, params);
+    // The same few reads come together again and again (a summary's sources): their statement is kept
+    // prepared. Larger batches are chance meetings of several requests and run unprepared.
+    const r = await q.query<Record<string, unknown>>(`select ${columns.join(', ')}`, params, { prepare: batch.length <= PREPARED_BATCH });
     const row = r.rows[0] ?? {};
     batch.forEach((p, i) => p.resolve(row[`r${i}`] ?? null));
   } catch (err) {

@@ -6,8 +6,16 @@ export interface QueryResult<T> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * A statement run often with this very text: PostgreSQL parses and plans it once per connection and keeps
+   * the plan (a named prepared statement). Only for texts from a small fixed set, never built per request.
+   */
+  prepare?: boolean;
+}
+
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<T>>;
 }
 
 export interface Db extends Queryable {

@@ -1,7 +1,22 @@
 // The server engine: PostgreSQL through a `pg` pool. Unlike PGlite it runs transactions concurrently,
 // so code that must not race (dispensing against a prescription) takes row locks explicitly.
 import pg from 'pg';
-import type { Db, Queryable, QueryResult } from './db.ts';
+import { createHash } from 'node:crypto';
+import type { Db, Queryable, QueryOptions, QueryResult } from './db.ts';
+
+/** Statements kept prepared, per process; beyond this many distinct texts, statements run unprepared. */
+const MAX_PREPARED = 200;
+const prepared = new Map<string, string>();
+
+/** The prepared statement's name for a text (the same on every connection), or undefined past the cap. */
+function statementName(sql: string): string | undefined {
+  let name = prepared.get(sql);
+  if (name === undefined && prepared.size < MAX_PREPARED) {
+    name = `hb_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    prepared.set(sql, name);
+  }
+  return name;
+}
 
 export interface PostgresOptions {
   connectionString: string;
@@ -22,8 +37,9 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
   pool.on('error', () => undefined);
   if (opts.schema) await pool.query(`create schema if not exists ${opts.schema}`);
   const wrap = (q: Pick<pg.Pool | pg.PoolClient, 'query'>): Queryable => ({
-    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const r = await q.query(sql, params as unknown[]);
+    async query<T>(sql: string, params: readonly unknown[] = [], opts?: QueryOptions): Promise<QueryResult<T>> {
+      const name = opts?.prepare ? statementName(sql) : undefined;
+      const r = await q.query(name ? { name, text: sql, values: params as unknown[] } : { text: sql, values: params as unknown[] });
       return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
     },
   });
