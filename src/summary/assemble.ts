@@ -173,7 +173,10 @@ export function assembleSummary(input: AssembleInput): AssembledSummary {
     { fullUrl: `urn:uuid:${patientUuid}`, resource: patient },
     ...included.map((r) => {
       const id = urnOf(r);
-      return { fullUrl: `urn:uuid:${id}`, resource: cleanStrings(rewriteReferences({ ...r, id }, urn)) };
+      // The resource is clean already (collectResources); only a dropped reference can leave an empty element.
+      let dropped = false;
+      const rewritten = rewriteReferences({ ...r, id }, urn, () => (dropped = true));
+      return { fullUrl: `urn:uuid:${id}`, resource: dropped ? cleanStrings(rewritten) : rewritten };
     }),
     { fullUrl: `urn:uuid:${deviceUuid}`, resource: author },
     { fullUrl: `urn:uuid:${custodianUuid}`, resource: custodian },
@@ -264,7 +267,7 @@ export function referencesIn(value: unknown, out: string[] = []): string[] {
  * something not in the document is dropped, keeping its display and identifier: a document's references
  * must all resolve inside it. Copy on write: only the paths to a changed reference are new objects.
  */
-export function rewriteReferences<T extends Resource>(resource: T, urn: ReadonlyMap<string, string>): T {
+export function rewriteReferences<T extends Resource>(resource: T, urn: ReadonlyMap<string, string>, onDrop?: () => void): T {
   const walk = (value: unknown): unknown => {
     if (Array.isArray(value)) {
       let out: unknown[] | undefined;
@@ -285,6 +288,7 @@ export function rewriteReferences<T extends Resource>(resource: T, urn: Readonly
         if (!v.startsWith('#') && !v.startsWith('urn:uuid:')) {
           const u = urn.get(v);
           w = u ? `urn:uuid:${u}` : undefined;
+          if (!u) onDrop?.();
         }
       } else w = walk(v);
       if (w === v) continue;

@@ -74,6 +74,23 @@ describe('assembleSummary: document frame', () => {
     expectValid(bundle);
   });
 
+  it('leaves no empty element where a dropped reference was all there was', () => {
+    const results = demoResults('nodata');
+    const bare: Condition = {
+      resourceType: 'Condition',
+      id: 'c2',
+      meta: { tag: [{ system: 'https://helsebro.no/fhir/CodeSystem/summary-source', code: 'npr' }] },
+      code: { text: 'Hodepine' },
+      subject: { reference: 'Patient/nodata' },
+      asserter: { reference: 'Practitioner/somewhere' },
+    };
+    const { bundle } = build('nodata', { sourceResults: replace(results, { source: 'npr', status: 'ok', resources: [bare] }) });
+    const c = bundle.entry!.find((e) => e.resource?.resourceType === 'Condition')!.resource as Condition;
+    expect(c).not.toHaveProperty('asserter');
+    expect(c.subject?.reference).toMatch(/^urn:uuid:/);
+    expectValid(bundle);
+  });
+
   it('is deterministic for the same input and ids', () => {
     expect(JSON.stringify(build('knee').bundle)).toBe(JSON.stringify(build('knee').bundle));
   });
