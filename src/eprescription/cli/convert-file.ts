@@ -1,7 +1,9 @@
 // One file through the pipeline for the convert-m1 command: read, convert, write the outputs (never for a
 // refused or a group A/B prescription), and report the outcome in a few numbers and codes. Shared by the
 // main thread and the worker threads.
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+// Synchronous file calls: the command's threads do nothing else while a file is read or written, and each
+// asynchronous call would cost two thread hand-offs (to libuv's pool and back) per file system call.
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { toOperationOutcome } from '../../fhir/outcomes.ts';
@@ -68,13 +70,13 @@ const outputPath = (settings: ConvertSettings, rel: string, suffix: string): str
 // Folders made so far in this thread: each output folder is made once, not once per file written into it.
 const made = new Set<string>();
 
-async function write(path: string, text: string): Promise<void> {
+function write(path: string, text: string): void {
   const dir = dirname(path);
   if (!made.has(dir)) {
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     made.add(dir);
   }
-  await writeFile(path, text);
+  writeFileSync(path, text);
 }
 
 /** A warning's kind: its stable code (FEST-UNKNOWN-PRODUCT, unmapped-code ...) when it has one. */
@@ -87,35 +89,35 @@ const errorCodes = (oo: OperationOutcome): string[] => {
 
 export async function convertFile(job: FileJob, deps: PipelineDeps, settings: ConvertSettings, keepOutput = false): Promise<FileResult> {
   try {
-    const size = (await stat(job.path)).size;
+    const size = statSync(job.path).size;
     if (size > settings.maxBytes) return { path: job.path, outcome: 'failed', codes: ['xml-too-large'], warnings: [], message: `${size} bytes; the limit is ${settings.maxBytes}` };
-    const bytes = await readFile(job.path);
+    const bytes = readFileSync(job.path);
     const now = settings.date ? new Date(`${settings.date}T12:00:00+01:00`) : new Date();
     // CDA output is both levels: Level 3 and Level 1 (its PDF in the language of --lang).
     const r = await convertM1(bytes, deps, { now, parse: { maxBytes: settings.maxBytes }, ...(settings.format !== 'fhir' ? { level1: settings.lang } : {}) });
     if (!r.ok) {
       const oo = toOperationOutcome(r.problem);
-      if (settings.out) await write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
+      if (settings.out) write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
       return { path: job.path, outcome: 'failed', codes: errorCodes(oo), warnings: [], message: r.problem.issues[0]?.diagnostics ?? 'failed' };
     }
     const c = r.value;
     if (!c.exportable) {
       const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: exportReasonIssues(c.decision, settings.lang) };
-      if (settings.out) await write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
+      if (settings.out) write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
       return { path: job.path, outcome: 'refused', codes: c.decision.reasons.map((x) => x.code), warnings: [] };
     }
     // The last gate before anything leaves: never a group A or B prescription.
     assertExportableGroup([...c.groups, c.enrichment.product?.prescriptionGroup], 'the convert-m1 output');
     const fhir = `${JSON.stringify(c.bundle, null, 2)}\n`;
     if (settings.out) {
-      if (settings.format !== 'cda') await write(outputPath(settings, job.rel, '.fhir.json'), fhir);
+      if (settings.format !== 'cda') write(outputPath(settings, job.rel, '.fhir.json'), fhir);
       if (settings.format !== 'fhir') {
-        await write(outputPath(settings, job.rel, '.cda.xml'), c.cda);
-        if (c.cdaL1) await write(outputPath(settings, job.rel, '.cda-l1.xml'), c.cdaL1);
+        write(outputPath(settings, job.rel, '.cda.xml'), c.cda);
+        if (c.cdaL1) write(outputPath(settings, job.rel, '.cda-l1.xml'), c.cdaL1);
       }
       // Beside the outputs, what the reader of them should know: a product FEST lacks, an unmapped code ...
       const sidecar: OperationOutcome = { resourceType: 'OperationOutcome', issue: c.warnings.length ? c.warnings : [{ severity: 'information', code: 'informational', diagnostics: 'No warnings' }] };
-      await write(outputPath(settings, job.rel, '.warnings.json'), `${JSON.stringify(sidecar, null, 2)}\n`);
+      write(outputPath(settings, job.rel, '.warnings.json'), `${JSON.stringify(sidecar, null, 2)}\n`);
     }
     const result: FileResult = { path: job.path, outcome: 'converted', codes: [], warnings: c.warnings.map(warningKind) };
     if (keepOutput) result.output = settings.format === 'cda' ? c.cda : settings.format === 'both' ? `${fhir}${c.cda}` : fhir;
