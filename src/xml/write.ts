@@ -35,40 +35,26 @@ function addChild(flat: (XmlNode | string)[], c: Child): void {
 export const textEl = (name: string, text: string | undefined, attrs: Record<string, string | undefined> = {}): XmlNode | undefined =>
   text === undefined ? undefined : el(name, attrs, text);
 
+// One pass of string concatenation: V8 joins the pieces as ropes and flattens the document once, several
+// times faster than collecting the parts in an array and joining them.
 export function serialize(node: XmlNode, indent = ''): string {
-  const out: string[] = [];
-  write(node, indent, out);
-  return out.join('');
-}
-
-// One pass into one list of parts: a document is thousands of small strings, joined once.
-function write(node: XmlNode, indent: string, out: string[]): void {
-  out.push(indent, '<', node.name);
-  for (const k in node.attrs) out.push(' ', k, '="', escapeXml(node.attrs[k]!), '"');
+  let s = `${indent}<${node.name}`;
+  for (const k in node.attrs) s += ` ${k}="${escapeXml(node.attrs[k]!)}"`;
   const children = node.children;
-  if (!children.length) {
-    out.push('/>');
-    return;
-  }
+  if (!children.length) return `${s}/>`;
   let texts = 0;
   for (const c of children) if (typeof c === 'string') texts++;
-  out.push('>');
+  s += '>';
   if (texts > 0) {
     // Text only, or mixed content: kept inline.
-    for (const c of children) {
-      if (typeof c === 'string') out.push(escapeXml(c));
-      else write(c, '', out);
-    }
+    for (const c of children) s += typeof c === 'string' ? escapeXml(c) : serialize(c);
   } else {
     // Pure element content is indented for readability.
     const inner = `${indent}  `;
-    for (const c of children) {
-      out.push('\n');
-      write(c as XmlNode, inner, out);
-    }
-    out.push('\n', indent);
+    for (const c of children) s += `\n${serialize(c as XmlNode, inner)}`;
+    s += `\n${indent}`;
   }
-  out.push('</', node.name, '>');
+  return `${s}</${node.name}>`;
 }
 
 export const xmlDocument = (root: XmlNode): string => `<?xml version="1.0" encoding="UTF-8"?>\n${serialize(root)}\n`;
