@@ -20,6 +20,7 @@ import type {
 import { CODE_SYSTEM } from '../fhir/identifiers.ts';
 import { escapeXml, xhtmlDiv } from '../fhir/xhtml.ts';
 import type { Coded, Dispensation, DispensedProduct, IdentifierValue, Organisation, Person, Quantity } from './model.ts';
+import { MPD_EXTENSION } from '../fhir/mpd.ts';
 
 export const MPD = {
   dispense: 'http://hl7.eu/fhir/mpd/StructureDefinition/MedicationDispense-eu-mpd',
@@ -29,9 +30,9 @@ export const MPD = {
 
 export const EXT = {
   recorded: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-MedicationDispense.recorded',
-  productName: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-productname',
-  classification: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-classification',
-  sizeOfItem: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-sizeofitem',
+  productName: MPD_EXTENSION.productName,
+  classification: MPD_EXTENSION.classification,
+  sizeOfItem: MPD_EXTENSION.sizeOfItem,
 } as const;
 
 export interface DispenseResourceInput {

@@ -21,6 +21,7 @@ import type {
   Substitution,
 } from './model.ts';
 import { MAX_QUANTITY, isValidDateTime } from './values.ts';
+import { MPD_EXTENSION } from '../fhir/mpd.ts';
 
 export interface ParseMpdOptions {
   /** Resolves a non-contained reference (`Medication/x`, `urn:uuid:...`) to a resource, if the caller has it. */
@@ -31,8 +32,8 @@ const ROOT = 'MedicationDispense';
 const EXT = {
   recorded: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-MedicationDispense.recorded',
   renderedDosage: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-MedicationDispense.renderedDosageInstruction',
-  productName: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-productname',
-  classification: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-classification',
+  productName: MPD_EXTENSION.productName,
+  classification: MPD_EXTENSION.classification,
 } as const;
 
 const FHIR_DISPENSE_STATUSES = new Set([

@@ -30,6 +30,7 @@ import type { M1Message } from './m1/model.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
 import { packageLevels, sizeFactors } from '../registries/fest/package-size.ts';
 import { sizeTextOf } from './package-levels.ts';
+import { MPD_EXTENSION } from '../fhir/mpd.ts';
 
 export const MPD_PROFILE = {
   medicationRequest: 'http://hl7.eu/fhir/mpd/StructureDefinition/MedicationRequest-eu-mpd',
@@ -37,15 +38,7 @@ export const MPD_PROFILE = {
   patient: 'http://hl7.eu/fhir/base/StructureDefinition/patient-eu-core',
 } as const;
 
-export const MPD_EXTENSION = {
-  prescribedQuantity: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medicationrequest-prescribedQuantity',
-  renderedDosageInstruction: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-MedicationRequest.renderedDosageInstruction',
-  productName: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-productname',
-  classification: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-classification',
-  packageType: 'http://hl7.eu/fhir/StructureDefinition/medication-package-type',
-  sizeOfItem: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-sizeofitem',
-  unitOfPresentation: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-unitofpresentation',
-} as const;
+export { MPD_EXTENSION };
 
 const UCUM = 'http://unitsofmeasure.org';
 const EDQM = 'http://standardterms.edqm.eu';

@@ -207,8 +207,16 @@ export async function currentOutputs(db: Db, row: ExportRow, deps: PipelineDeps,
  * served now: the M1 is converted again with the row's ids and that document's id, so both levels say the
  * same and the Level 1 id is the Level 3 id with ".L1". Undefined when the prescription is no longer exportable.
  */
-export async function currentLevel1(db: Db, row: ExportRow, deps: PipelineDeps, lang: PdfLang = 'nb', now = new Date()): Promise<string | undefined> {
-  const outputs = await currentOutputs(db, row, deps, now);
+export async function currentLevel1(
+  db: Db,
+  row: ExportRow,
+  deps: PipelineDeps,
+  lang: PdfLang = 'nb',
+  now = new Date(),
+  /** The row's current outputs when the caller has already read them (currentOutputs), so they are not read twice. */
+  known?: CurrentOutputs,
+): Promise<string | undefined> {
+  const outputs = known ?? (await currentOutputs(db, row, deps, now));
   const source = outputs && (await sourceXmlOf(db, row.id));
   if (!outputs || !source) return undefined;
   const { documentId, effective } = level3Header(outputs.cda);

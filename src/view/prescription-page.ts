@@ -27,6 +27,7 @@ import { renderPage, type ShellContext } from './layout.ts';
 import { conceptText } from './summary-rows.ts';
 import { formatDate, formatInstant, formatPersonNumber, GENDER, type Lang, type Texts } from './text.ts';
 import type { ViewVocabulary } from './vocabulary.ts';
+import { MPD_EXTENSION } from '../fhir/mpd.ts';
 
 /** What Helsebro's store knows about the prescription beyond the resource: its counters and validity. */
 export interface PrescriptionFacts {
@@ -53,7 +54,6 @@ export interface PrescriptionPageInput {
   shell: Omit<ShellContext, 'lang' | 'otherLanguageHref'>;
 }
 
-const PRODUCT_NAME_EXT = 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-productname';
 const CLASSIFICATION_EXT = 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-classification';
 const STRENGTH_SUBSTANCE_EXT = 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-strengthsubstance';
 const PRESCRIBED_QUANTITY_EXT = 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medicationrequest-prescribedQuantity';
@@ -218,14 +218,12 @@ function quantityText(q: Quantity | undefined, lang: Lang): string | undefined {
   return `${num(q.value, lang)} ${unit}`.trim();
 }
 
-const SIZE_OF_ITEM = 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-sizeofitem';
-
 /**
  * What one package holds. A multipack in MPD counts its items in `amount` and says what one item holds in
  * the sizeOfItem extension: "2 × 150 Actuation", never the item count alone.
  */
 function packageText(med: Medication | undefined, lang: Lang): string | undefined {
-  const item = med?.extension?.find((e) => e.url === SIZE_OF_ITEM)?.valueQuantity;
+  const item = med?.extension?.find((e) => e.url === MPD_EXTENSION.sizeOfItem)?.valueQuantity;
   const count = med?.amount?.numerator?.value;
   if (item && count !== undefined) return `${count} × ${quantityText(item, lang)}`;
   return ratioText(med?.amount, lang);
@@ -314,7 +312,7 @@ function medicationBlock(request: MedicationRequest, med: Medication | undefined
   const { lang } = input;
   const ctx = { lang, vocabulary: input.vocabulary };
   const code = med?.code ?? request.medicationCodeableConcept;
-  const productName = med?.extension?.find((e) => e.url === PRODUCT_NAME_EXT)?.valueString;
+  const productName = med?.extension?.find((e) => e.url === MPD_EXTENSION.productName)?.valueString;
   const classification = med?.extension?.find((e) => e.url === CLASSIFICATION_EXT)?.valueCodeableConcept;
   const atc = [...(code?.coding ?? []), ...(classification?.coding ?? [])].find((c) => c.system === CODE_SYSTEM.atc && c.code);
   const form = conceptText(med?.form, ctx);

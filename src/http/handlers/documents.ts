@@ -184,7 +184,7 @@ async function searchHandler(req: FhirRequest, ctx: RouteContext, services: Summ
     const who = { id: patient.id, fnr };
     for (const p of await prescriptionsForNcp(ctx, decided.principal, who, facts)) {
       offered.push(offeredPrescription(p, { level: 3 }, p.cda, req, ctx, who));
-      const l1 = await norwegianLevel1(ctx, p.row, req.lang);
+      const l1 = await norwegianLevel1(ctx, p.row, req.lang, p);
       if (!isProblem(l1)) offered.push(offeredPrescription(p, { level: 1, lang: req.lang }, l1, req, ctx, who));
     }
   }
@@ -314,7 +314,7 @@ async function documentOf(req: FhirRequest, ctx: RouteContext, decided: Decided<
   const outputs = await norwegianOutputs(ctx, decided, listed.row);
   if (isProblem(outputs)) return outputs;
   const at = listed.level;
-  const content = at.level === 3 ? outputs.cda : await norwegianLevel1(ctx, listed.row, at.lang);
+  const content = at.level === 3 ? outputs.cda : await norwegianLevel1(ctx, listed.row, at.lang, outputs);
   if (isProblem(content)) return content;
   return { content, offered: offeredPrescription({ row: listed.row, bundle: outputs.bundle }, at, content, req, ctx, who) };
 }

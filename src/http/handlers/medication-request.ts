@@ -14,6 +14,7 @@ import { assertExportableGroup } from '../../eprescription/guard.ts';
 import { parseM1 } from '../../eprescription/m1/parse.ts';
 import { calendarDay, exportRefusal, reasonLanguage } from '../../eprescription/rules.ts';
 import { currentLevel1, currentOutputs, importM1, standaloneRequest as standaloneNorwegian, storePipelineDeps } from '../../eprescription/service.ts';
+import { cdaLevel } from '../operations/cda-level.ts';
 import { prescriptionCdaOperation } from '../operations/medication-request-ehdsi-cda.ts';
 import { readOperationArgs } from '../operations/parameters.ts';
 import { readForNcp, searchForNcp, type ExportRow } from '../../eprescription/store.ts';
@@ -156,8 +157,8 @@ export async function norwegianOutputs(ctx: RouteContext, decided: Decided<unkno
  * The Level 1 document (a PDF of the prescription in a nonXMLBody) of outputs the caller may see: it renders
  * the very Level 3 document served now (same id, plus .L1), so the two levels cannot disagree.
  */
-export async function norwegianLevel1(ctx: RouteContext, row: ExportRow, lang: Lang): Promise<string | Problem> {
-  const l1 = await currentLevel1(ctx.db, row, pipelineDeps(ctx), lang === 'en' ? 'en' : 'nb');
+export async function norwegianLevel1(ctx: RouteContext, row: ExportRow, lang: Lang, outputs: { bundle: EuBundle; cda: string }): Promise<string | Problem> {
+  const l1 = await currentLevel1(ctx.db, row, pipelineDeps(ctx), lang === 'en' ? 'en' : 'nb', new Date(), outputs);
   return l1 ?? notFound(`MedicationRequest/${row.id} is no longer available for dispensing abroad`);
 }
 
@@ -226,12 +227,12 @@ export const norwegianPrescriptionRoutes: RouteDef[] = [
     async handler(req, ctx, decided) {
       const args = readOperationArgs(prescriptionCdaOperation, req);
       if (isProblem(args)) return args;
-      const level = args.string('level') ?? '3';
-      if (level !== '1' && level !== '3') return badRequest('level must be 1 (PDF in a nonXMLBody) or 3 (structured)', { expression: ['level'] });
+      const level = cdaLevel(args.string('level'));
+      if (isProblem(level)) return level;
       const found = await norwegianOutputs(ctx, decided, decided.loaded);
       if (isProblem(found)) return found;
-      if (level === '3') return { status: 200, body: found.cda, contentType: 'application/xml; charset=utf-8' };
-      const l1 = await norwegianLevel1(ctx, decided.loaded, req.lang);
+      if (level === 3) return { status: 200, body: found.cda, contentType: 'application/xml; charset=utf-8' };
+      const l1 = await norwegianLevel1(ctx, decided.loaded, req.lang, found);
       return isProblem(l1) ? l1 : { status: 200, body: l1, contentType: 'application/xml; charset=utf-8' };
     },
   }),

@@ -5,7 +5,7 @@
 import type { Bundle, OperationOutcomeIssue, Parameters, ResourceType } from '@medplum/fhirtypes';
 import { decideAccessAll, withheldIssues, withholdGuardianReserved, type AccessDecision, type AccessTarget } from '../../auth/access-rules.ts';
 import { searchsetBundle } from '../../fhir/bundle.ts';
-import { badRequest, isProblem, notFound, toOperationOutcome, type Problem } from '../../fhir/outcomes.ts';
+import { isProblem, notFound, toOperationOutcome, type Problem } from '../../fhir/outcomes.ts';
 import type { SummarySource } from '../../sources/source.ts';
 import { fetchAll, type SourceResult } from '../../summary/fetch-all.ts';
 import { searchMapped, type WithheldDecision } from '../../summary/resources.ts';
@@ -14,6 +14,7 @@ import { psCda } from '../../summary/ehdsi-ps.ts';
 import { summaryPdf } from '../../summary/pdf.ts';
 import { withOutcomeSection } from '../../summary/outcome-section.ts';
 import { summarizePatient } from '../../summary/summarize.ts';
+import { cdaLevel } from '../operations/cda-level.ts';
 import { patientFromIdentifierBody, patientFromPath, patientFromPathWithParameters, storedPatientParam, type StoredPatient } from '../locate.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
 import { route, type Decided, type FhirRequest, type HandlerResult, type Lang, type PatientLocator, type RouteContext, type RouteDef } from '../types.ts';
@@ -121,9 +122,7 @@ function psLevel(req: FhirRequest): 1 | 3 | Problem {
     const p = (req.body as Parameters).parameter?.find((x) => x.name === 'level');
     if (p) raw = p.valueCode ?? p.valueString ?? (p.valueInteger !== undefined ? String(p.valueInteger) : undefined);
   }
-  if (raw === undefined || raw === '3') return 3;
-  if (raw === '1') return 1;
-  return badRequest('level must be 1 (PDF in a nonXMLBody) or 3 (structured)', { expression: ['level'] });
+  return cdaLevel(raw);
 }
 
 /** The PS CDA of a summary document at a level (Level 1 carries the summary's PDF). */
