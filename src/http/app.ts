@@ -35,6 +35,7 @@ import { resourceScopes, smartConfiguration } from './smart-configuration.ts';
 import { supportedProfiles } from './supported-profiles.ts';
 import { finishResult, representationProblem } from './representation.ts';
 import { sendProblem, sendResult } from './respond.ts';
+import { PersonNumbers } from './person-numbers.ts';
 import { buildFhirRequest, RouteTable } from './router.ts';
 import type { AuditNotes, FhirRequest, HandlerResult, RouteContext, RouteDef } from './types.ts';
 
@@ -60,7 +61,8 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export function createApp(deps: AppDeps): express.Express {
+export function createApp(given: AppDeps): express.Express {
+  const deps = { ...given, personNumbers: new PersonNumbers() };
   const { config, db } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -208,7 +210,7 @@ export function createApp(deps: AppDeps): express.Express {
 
 /** What a handler (or the view, calling the same functions) may use for one request. */
 export function createRouteContext(
-  deps: Pick<AppDeps, 'db' | 'config' | 'patientFacts'>,
+  deps: Pick<AppDeps, 'db' | 'config' | 'patientFacts'> & { personNumbers?: PersonNumbers },
   log: Logger,
   principal: Principal | undefined,
   notes: AuditNotes,
@@ -220,6 +222,7 @@ export function createRouteContext(
     principal,
     audit: notes,
     patientFacts: (patient) => deps.patientFacts(deps.db, patient),
+    personNumbers: deps.personNumbers,
   };
 }
 

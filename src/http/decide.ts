@@ -6,7 +6,8 @@ import { accessProblem, decideAccess, withOutcomes, type AccessTarget } from '..
 import type { Principal } from '../auth/principal.ts';
 import { rolesOf } from '../auth/roles.ts';
 import { isProblem, type Problem } from '../fhir/outcomes.ts';
-import type { Access, Decided, FhirRequest, Found, RouteContext } from './types.ts';
+import type { PatientFacts } from '../auth/access-rules.ts';
+import type { Access, Decided, FhirRequest, Found, PatientRef, RouteContext } from './types.ts';
 
 /** The request-level target a route's declaration describes. */
 export function targetOf(access: Access<unknown>): AccessTarget {
@@ -33,16 +34,41 @@ export function refuseUnadmitted(access: Access<unknown>, principal: Principal):
  */
 export async function decideRequest<T>(access: Access<T>, principal: Principal, req: FhirRequest, ctx: RouteContext): Promise<Decided<T> | Problem> {
   const erased = access as Access<unknown>;
+  const early = factsAhead(erased, req, ctx);
   const found = await access.patient.find(req, ctx);
   if (isProblem(found)) {
     // A caller the route never admits learns nothing from the lookup (not even whether the id exists).
     return refuseUnadmitted(erased, principal) ?? found;
   }
   if (found.patient) ctx.audit.patient = { ...ctx.audit.patient, ...found.patient };
-  const facts = found.patient ? await ctx.patientFacts({ id: found.patient.id ?? found.patient.fnr, fnr: found.patient.fnr }) : undefined;
+  const facts = found.patient ? await factsOf(found.patient, early, ctx) : undefined;
   const target = targetOf(erased);
   const common = decideAccess(principal, facts, target);
   const decision = withOutcomes(common, (access.rules ?? []).flatMap((rule) => rule(principal, found as Found<T>, target)));
   if (decision.effect === 'deny') return accessProblem(decision);
   return { principal, patient: found.patient, facts, decision, loaded: found.loaded } as unknown as Decided<T>;
+}
+
+type Early = { fnr: string; facts: Promise<PatientFacts> } | undefined;
+
+/**
+ * For a path id whose person number an earlier request learnt, the facts are asked for now, before the
+ * stored patient is loaded, so the two reads go out together.
+ */
+function factsAhead(access: Access<unknown>, req: FhirRequest, ctx: RouteContext): Early {
+  const id = access.patient.from === 'path-id' ? req.params.id : undefined;
+  const fnr = id ? ctx.personNumbers?.get(id) : undefined;
+  if (!id || !fnr) return undefined;
+  const facts = ctx.patientFacts({ id, fnr });
+  // Not awaited when the lookup fails; the rejection must not go unhandled.
+  facts.catch(() => undefined);
+  return { fnr, facts };
+}
+
+/** The facts of the patient found: those asked for ahead when they were about this very person, else asked now. */
+async function factsOf(patient: PatientRef, early: Early, ctx: RouteContext): Promise<PatientFacts> {
+  const id = patient.id ?? patient.fnr;
+  if (patient.id) ctx.personNumbers?.set(patient.id, patient.fnr);
+  if (early && early.fnr === patient.fnr) return early.facts;
+  return ctx.patientFacts({ id, fnr: patient.fnr });
 }

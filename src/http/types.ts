@@ -11,6 +11,7 @@ import type { Config } from '../config.ts';
 import type { Problem } from '../fhir/outcomes.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
+import type { PersonNumbers } from './person-numbers.ts';
 
 /** Response language: Norwegian (bokmål) by default, English on request (Accept-Language). */
 export type { Lang } from '../sources/source.ts';
@@ -58,6 +59,8 @@ export interface RouteContext {
   audit: AuditNotes;
   /** The access-rule facts about a patient (reservations, restrictions) from the national sources. */
   patientFacts(patient: { id: string; fnr: string }): Promise<PatientFacts>;
+  /** The person numbers patient ids stood for, shared by the app's requests (see person-numbers.ts). */
+  personNumbers?: PersonNumbers | undefined;
 }
 
 export type BodyKind = 'json' | 'xml' | 'form';

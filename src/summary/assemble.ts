@@ -25,7 +25,7 @@ import { IPS_PROFILE, TERMINOLOGY, unknownDate } from '../sources/ips.ts';
 import { SOURCE_LABEL, type Lang, type SourceName } from '../sources/source.ts';
 import type { SourceResult } from './fetch-all.ts';
 import { compositionNarrative, sectionNarrative, withheldReasonText } from './narrative.ts';
-import { applyWithheld, cleanStrings, collectResources, type WithheldDecision } from './resources.ts';
+import { applyWithheld, cleanStrings, collectResources, setOwn, type WithheldDecision } from './resources.ts';
 import { SECTIONS, type SectionDef } from './sections.ts';
 
 export interface AssembleInput {
@@ -292,18 +292,13 @@ export function rewriteReferences<T extends Resource>(resource: T, urn: Readonly
         }
       } else w = walk(v);
       if (w === v) continue;
-      out ??= copyOf(value);
-      // defineProperty, not assignment: an upstream key "__proto__" must stay data.
+      // A spread copies "__proto__" as an own data key, as JSON.parse made it.
+      out ??= { ...value } as Record<string, unknown>;
       if (w === undefined) delete out[k];
-      else Object.defineProperty(out, k, { value: w, enumerable: true, writable: true, configurable: true });
+      else setOwn(out, k, w);
     }
     return out ?? value;
   };
   return walk(resource) as T;
 }
 
-function copyOf(value: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-  return out;
-}

@@ -85,9 +85,9 @@ function clean(value: unknown): unknown {
       if (!out) {
         if (keep && c === v) continue;
         out = {};
-        for (let j = 0; j < i; j++) define(out, entries[j]![0], entries[j]![1]);
+        for (let j = 0; j < i; j++) setOwn(out, entries[j]![0], entries[j]![1]);
       }
-      if (keep) define(out, k, c);
+      if (keep) setOwn(out, k, c);
     }
     return out ?? value;
   }
@@ -101,7 +101,8 @@ function isEmpty(c: unknown): boolean {
   return true;
 }
 
-// defineProperty, not assignment: an upstream key "__proto__" must stay data.
-function define(out: Record<string, unknown>, k: string, v: unknown): void {
-  Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+/** out[k] = v, except that an upstream key "__proto__" stays data instead of replacing the prototype. */
+export function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cleanStrings } from '../../src/summary/resources.ts';
+import { rewriteReferences } from '../../src/summary/assemble.ts';
 
 // The rule as a plain deep copy: every string without control characters, whitespace-only strings
 // dropped, and object members left empty (arrays, objects) dropped. cleanStrings must answer the same.
@@ -59,5 +60,26 @@ describe('cleanStrings', () => {
     expect(Object.getPrototypeOf(cleaned)).toBe(Object.prototype);
     expect(Object.hasOwn(cleaned, '__proto__')).toBe(true);
     expect((resource.note as { text: string }[])[0]!.text).toBe('a\u0000b');
+  });
+});
+
+describe('rewriteReferences', () => {
+  it('rewrites local references to their urn, copies only the paths to them and keeps "__proto__" a data member', () => {
+    const resource = JSON.parse(
+      '{"resourceType":"MedicationStatement","id":"s1","subject":{"reference":"Patient/p1","display":"A"},"note":[{"text":"n"}],"__proto__":{"reference":"Patient/p1"},"informationSource":{"reference":"Practitioner/x","display":"Dr"}}',
+    ) as Record<string, unknown> & { resourceType: 'MedicationStatement'; id: string };
+    let dropped = 0;
+    const out = rewriteReferences(resource, new Map([['Patient/p1', 'u-1']]), () => dropped++) as unknown as Record<string, unknown>;
+    expect(out).not.toBe(resource);
+    expect(out.subject).toEqual({ reference: 'urn:uuid:u-1', display: 'A' });
+    expect(out.note).toBe(resource.note);
+    // A reference to something not in the document goes; its display stays.
+    expect(out.informationSource).toEqual({ display: 'Dr' });
+    expect(dropped).toBe(1);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.hasOwn(out, '__proto__')).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ reference: 'urn:uuid:u-1' });
+    // The input is unchanged.
+    expect((resource.subject as { reference: string }).reference).toBe('Patient/p1');
   });
 });
