@@ -9,12 +9,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A name-based UUID (RFC 9562 version 8, from SHA-256 of the parts), so it also serves as a urn:uuid. */
 export function derivedUuid(...parts: readonly string[]): string {
-  // The one-shot hash: a summary derives dozens of ids, and a Hash object per id costs three times as much.
-  const digest = hash('sha256', parts.join('\u0000'), 'buffer');
-  digest[6] = (digest[6]! & 0x0f) | 0x80;
-  digest[8] = (digest[8]! & 0x3f) | 0x80;
-  const hex = digest.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // The one-shot hash straight to hex: a summary derives dozens of ids, and a Hash object, or a Buffer
+  // digest, per id costs two to three times as much. The version (8) and variant (10xx) bits are set on the
+  // hex digits that hold them.
+  const hex = hash('sha256', parts.join('\u0000'), 'hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The id of the resource mapped from one source record (`kind` names the source and resource, e.g. kj-allergy). */
