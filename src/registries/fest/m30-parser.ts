@@ -2,7 +2,7 @@
 // chunk by chunk with sax: only the catalogue entries Helsebro keeps are built into small trees (bounded in
 // size), everything else streams past. Hostile input is refused: DOCTYPE/ENTITY declarations, encodings
 // other than UTF-8, invalid UTF-8, unknown entities, excessive nesting and oversized entries.
-import sax, { type QualifiedTag, type SAXParser } from 'sax';
+import sax, { type QualifiedTag, type SAXOptions, type SAXParser } from 'sax';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { CAPTURED_ENTRIES, EntryError, recordFromEntry, type FestNode } from './m30-records.ts';
 import { M30_NS, type FestRecord } from './types.ts';
@@ -54,7 +54,9 @@ export async function* parseFest(source: Source, opts: FestParseOptions = {}): A
   const maxDepth = opts.maxDepth ?? 64;
 
   const queue: FestEvent[] = [];
-  const parser: SAXParser = sax.parser(true, { xmlns: true, position: true, strictEntities: true });
+  // strictEntities (only XML's five named entities) is a sax option @types/sax does not list.
+  const options: SAXOptions & { strictEntities: boolean } = { xmlns: true, position: true, strictEntities: true };
+  const parser: SAXParser = sax.parser(true, options);
   const lineNo = (): number => parser.line + 1;
 
   const stack: { uri: string; local: string }[] = [];
