@@ -26,7 +26,8 @@ export function finishResult(route: RouteDef, req: FhirRequest, result: HandlerR
     const subset = requestedSubset(req.query, 'read');
     const versioned = versionedRead(result, req.headers);
     if (isProblem(subset) || !subset || !('resource' in versioned)) return versioned;
-    return { ...versioned, resource: subsetResource(versioned.resource, subset) };
+    const { inFhirOrder: _built, ...rest } = versioned;
+    return { ...rest, resource: subsetResource(versioned.resource, subset) };
   }
   if (route.interaction === 'search-type' && result.resource.resourceType === 'Bundle') {
     // A match carries the same versionId its read would, so a client can compare what it holds.

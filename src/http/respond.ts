@@ -11,7 +11,8 @@ export function sendResult(res: Response, result: HandlerResult, pretty: boolean
   if ('resource' in result) {
     res.setHeader('Content-Type', CONTENT_TYPE.fhir);
     // Most resources are in order already; a scan of them is far cheaper than stringify with a replacer.
-    res.send(JSON.stringify(result.resource, inFhirOrder(result.resource) ? undefined : resourceTypeFirst, pretty ? 2 : undefined));
+    const ordered = result.inFhirOrder === true || inFhirOrder(result.resource);
+    res.send(JSON.stringify(result.resource, ordered ? undefined : resourceTypeFirst, pretty ? 2 : undefined));
   } else {
     res.setHeader('Content-Type', result.contentType);
     res.send(typeof result.body === 'string' ? result.body : Buffer.from(result.body));

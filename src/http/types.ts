@@ -34,7 +34,16 @@ export interface FhirRequest {
 }
 
 export type FhirResponse =
-  | { status: number; resource: Resource; headers?: Record<string, string> }
+  | {
+      status: number;
+      resource: Resource;
+      headers?: Record<string, string>;
+      /**
+       * The handler built every resource in it with resourceType first (as the summary assembler does), so
+       * the response need not scan it for resources read back from jsonb in jsonb's key order.
+       */
+      inFhirOrder?: true;
+    }
   | { status: number; body: string | Uint8Array; contentType: string; headers?: Record<string, string> };
 
 export type HandlerResult = FhirResponse | Problem;

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Bundle, Composition, Condition, OperationOutcome } from '@medplum/fhirtypes';
 import { OID } from '../../src/fhir/identifiers.ts';
+import { inFhirOrder } from '../../src/http/respond.ts';
 import { PERSONAS } from '../../src/demo/personas.ts';
 import { seedDemoSummarySources } from '../../src/summary/seed.ts';
 import { engines, getTestDb } from '../support/db.ts';
@@ -35,6 +36,8 @@ describe.each(engines)('$summary over HTTP (%s)', (engine) => {
     expect(composition(b).resourceType).toBe('Composition');
     const v = validateIpsDocument(b);
     expect(v.errors).toEqual([]);
+    // The handler tells the response the document is in FHIR order, so the response does not check: it must be.
+    expect(inFhirOrder(b)).toBe(true);
     for (const loinc of ['11450-4', '48765-2', '10160-0']) expect(section(b, loinc), loinc).toBeDefined();
   });
 
@@ -83,6 +86,7 @@ describe.each(engines)('$summary over HTTP (%s)', (engine) => {
     expect(section(b, '10160-0')!.entry!.length).toBeGreaterThan(0);
     expect(section(b, '48765-2')!.emptyReason!.coding![0]!.code).toBe('withheld');
     expect(outcomeOf(b)!.issue.some((i) => i.code === 'suppressed' && i.details?.coding?.[0]?.code === 'ACCESS-SCOPE')).toBe(true);
+    expect(inFhirOrder(b)).toBe(true);
     const db = await getTestDb(engine);
     const rows = await db.query<{ resource: AuditEvent }>('select resource from audit_event where request_id = $1', [requestId]);
     expect(rows.rows).toHaveLength(1);

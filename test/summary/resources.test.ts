@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { cleanStrings } from '../../src/summary/resources.ts';
 import { rewriteReferences } from '../../src/summary/assemble.ts';
@@ -69,7 +70,7 @@ describe('rewriteReferences', () => {
       '{"resourceType":"MedicationStatement","id":"s1","subject":{"reference":"Patient/p1","display":"A"},"note":[{"text":"n"}],"__proto__":{"reference":"Patient/p1"},"informationSource":{"reference":"Practitioner/x","display":"Dr"}}',
     ) as Record<string, unknown> & { resourceType: 'MedicationStatement'; id: string };
     let dropped = 0;
-    const out = rewriteReferences(resource, new Map([['Patient/p1', 'u-1']]), () => dropped++) as unknown as Record<string, unknown>;
+    const out = rewriteReferences(resource as unknown as Resource, new Map([['Patient/p1', 'u-1']]), () => dropped++) as unknown as Record<string, unknown>;
     expect(out).not.toBe(resource);
     expect(out.subject).toEqual({ reference: 'urn:uuid:u-1', display: 'A' });
     expect(out.note).toBe(resource.note);

@@ -30,7 +30,8 @@ export function summaryRoutes(sources: readonly SummarySource[], version: string
   const services = { sources, version };
   const summary = async (req: FhirRequest, ctx: RouteContext, decided: Decided<StoredPatient>): Promise<HandlerResult> => {
     const document = await summaryDocument(decided, req.lang, ctx, services);
-    return isProblem(document) ? document : { status: 200, resource: document };
+    // Assembled from the sources' mapped resources and the stored Patient, each built resourceType first.
+    return isProblem(document) ? document : { status: 200, resource: document, inFhirOrder: true };
   };
   const access = (patient: PatientLocator<StoredPatient>) => ({
     admits: READERS,
