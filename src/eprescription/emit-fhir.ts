@@ -83,8 +83,16 @@ function humanName(n: PersonName | undefined): HumanName[] | undefined {
   return [name];
 }
 
-const compact = <T extends object>(o: T): T =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))) as T;
+/** The object without its undefined members and empty arrays (the emitters' own objects: keys written here, not upstream). */
+function compact<T extends object>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const v: unknown = o[k];
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out[k] = v;
+  }
+  return out as T;
+}
 
 // --- MedicationRequest --------------------------------------------------------------------------------
 
