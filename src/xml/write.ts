@@ -65,39 +65,49 @@ export const xmlDocument = (root: XmlNode): string => `<?xml version="1.0" encod
  * xmlns declarations in scope.
  */
 export function toXmlElement(node: XmlNode, scope: ReadonlyMap<string, string> = new Map(), parentPath = '', suffix = ''): XmlElement {
-  const bindings = new Map(scope);
-  for (const [k, v] of Object.entries(node.attrs)) {
-    if (k === 'xmlns') bindings.set('', v);
-    else if (k.startsWith('xmlns:')) bindings.set(k.slice(6), v);
+  const keys = Object.keys(node.attrs);
+  // Only an element that declares namespaces gets a scope of its own; the rest share their parent's.
+  let bindings = scope;
+  for (const k of keys) {
+    if (k !== 'xmlns' && !k.startsWith('xmlns:')) continue;
+    if (bindings === scope) bindings = new Map(scope);
+    (bindings as Map<string, string>).set(k === 'xmlns' ? '' : k.slice(6), node.attrs[k]!);
   }
-  const split = (qname: string): [string, string] => {
-    const at = qname.indexOf(':');
-    return at < 0 ? ['', qname] : [qname.slice(0, at), qname.slice(at + 1)];
-  };
-  const [prefix, name] = split(node.name);
+  const colon = node.name.indexOf(':');
+  const name = colon < 0 ? node.name : node.name.slice(colon + 1);
   const path = parentPath ? `${parentPath}.${name}${suffix}` : `${name}${suffix}`;
-  const attributes: XmlAttribute[] = Object.entries(node.attrs)
-    .filter(([k]) => k !== 'xmlns' && !k.startsWith('xmlns:'))
-    .map(([k, value]) => {
-      const [p, n] = split(k);
-      return { ns: p ? (bindings.get(p) ?? '') : '', name: n, value };
+  const attributes: XmlAttribute[] = [];
+  for (const k of keys) {
+    if (k === 'xmlns' || k.startsWith('xmlns:')) continue;
+    const at = k.indexOf(':');
+    const prefix = at < 0 ? '' : k.slice(0, at);
+    attributes.push({ ns: prefix ? (bindings.get(prefix) ?? '') : '', name: at < 0 ? k : k.slice(at + 1), value: node.attrs[k]! });
+  }
+  let rawText = '';
+  const elements: XmlNode[] = [];
+  for (const c of node.children) {
+    if (typeof c === 'string') rawText += c;
+    else elements.push(c);
+  }
+  let children: XmlElement[];
+  if (elements.length < 2) {
+    children = elements.map((c) => toXmlElement(c, bindings, path, ''));
+  } else {
+    const counts = new Map<string, number>();
+    for (const c of elements) counts.set(localName(c.name), (counts.get(localName(c.name)) ?? 0) + 1);
+    const seen = new Map<string, number>();
+    children = elements.map((c) => {
+      const local = localName(c.name);
+      if (counts.get(local) === 1) return toXmlElement(c, bindings, path, '');
+      const i = seen.get(local) ?? 0;
+      seen.set(local, i + 1);
+      return toXmlElement(c, bindings, path, `[${i}]`);
     });
-  const elements = node.children.filter((c): c is XmlNode => typeof c !== 'string');
-  const counts = new Map<string, number>();
-  for (const c of elements) counts.set(split(c.name)[1], (counts.get(split(c.name)[1]) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  const children = elements.map((c) => {
-    const local = split(c.name)[1];
-    const i = seen.get(local) ?? 0;
-    seen.set(local, i + 1);
-    return toXmlElement(c, bindings, path, (counts.get(local) ?? 0) > 1 ? `[${i}]` : '');
-  });
-  return new XmlElement({
-    ns: bindings.get(prefix) ?? '',
-    name,
-    path,
-    attributes,
-    children,
-    rawText: node.children.filter((c): c is string => typeof c === 'string').join(''),
-  });
+  }
+  return new XmlElement({ ns: bindings.get(colon < 0 ? '' : node.name.slice(0, colon)) ?? '', name, path, attributes, children, rawText });
 }
+
+const localName = (qname: string): string => {
+  const at = qname.indexOf(':');
+  return at < 0 ? qname : qname.slice(at + 1);
+};

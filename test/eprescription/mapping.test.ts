@@ -11,6 +11,7 @@ import { loadMappingTable, MAPPINGS_DIR, parseCsv, validateMappingTable, type Ma
 import { parseM1Document } from '../../src/eprescription/m1/parse.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
 import { CODE_SYSTEM } from '../../src/fhir/identifiers.ts';
+import { parseXml } from '../../src/xml/parse.ts';
 import { CONCEPT_MAP, getTerminology } from '../../src/terminology/index.ts';
 import { depsFor, fixture, preparedDb } from './support/pipeline.ts';
 
@@ -45,6 +46,29 @@ describe('source paths', () => {
     expect(id[0]?.kind === 'element' && id[0].el.text).toMatch(/^[0-9a-f-]{36}$/);
     expect(resolveMessagePath('Resept/ReseptDokHandelsvare/Merknad', doc)).toEqual([]);
     expect(resolveMessagePath('Utleveringsrapport/Utlevering', doc)).toEqual([]);
+  });
+
+  it('reaches every matching element in document order, each with its own chain of ancestors', () => {
+    const parsed = parseXml(
+      '<MsgHead xmlns="urn:m"><Document><Resept><A n="0"><B x="1"/><C x="c"/><B x="2"/></A><D/><A n="1"><B x="3"/></A><C x="4"/></Resept></Document></MsgHead>',
+    );
+    if (!parsed.ok) throw new Error('parse');
+    const root = parsed.value.root;
+    const payload = root.children[0]!.children[0]!;
+    const data = { root, payload };
+    const bs = resolveMessagePath('Resept/A/B', data);
+    expect(bs.map((v) => (v.kind === 'element' ? [v.el.attr('x'), v.ancestors.map((a) => a.attr('n') ?? a.name)] : v.kind))).toEqual([
+      ['1', ['Resept', '0']],
+      ['2', ['Resept', '0']],
+      ['3', ['Resept', '1']],
+    ]);
+    expect(resolveMessagePath('Resept/(A|C)/@x', data).map((v) => v.kind === 'attribute' && v.value)).toEqual(['4']);
+    expect(resolveMessagePath('Resept/A/(C|B)/@x', data).map((v) => v.kind === 'attribute' && v.value)).toEqual(['1', 'c', '2', '3']);
+    expect(resolveMessagePath('MsgHead/Document/Resept', data)).toEqual([{ kind: 'element', el: payload, ancestors: [root, root.children[0]] }]);
+    expect(resolveMessagePath('Resept', data)).toEqual([{ kind: 'element', el: payload, ancestors: [] }]);
+    expect(resolveMessagePath('Resept/A/E', data)).toEqual([]);
+    expect(resolveMessagePath('Resept/A/B/@y', data)).toEqual([]);
+    expect(resolveMessagePath('Utleveringsrapport/A', data)).toEqual([]);
   });
 
   it('spreads data arrays with their positions and reads whole arrays as one value', () => {

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeXml } from '../../src/fhir/xhtml.ts';
-import { el, serialize, xmlDocument, type XmlNode } from '../../src/xml/write.ts';
+import { XmlElement } from '../../src/xml/element.ts';
+import { parseXml } from '../../src/xml/parse.ts';
+import { el, serialize, toXmlElement, xmlDocument, type XmlNode } from '../../src/xml/write.ts';
 
 // The writer's rules stated plainly (escape everything, text-only and mixed content inline, element-only
 // content indented two spaces per level): the one-pass writer must produce exactly these bytes.
@@ -53,5 +55,38 @@ describe('the XML writer', () => {
     const doc = el('a', { x: 1, y: undefined, z: true }, [el('b'), [undefined, 'text']], false, null, el('c', {}, 'd'));
     expect(doc).toEqual({ name: 'a', attrs: { x: '1', z: 'true' }, children: [{ name: 'b', attrs: {}, children: [] }, 'text', { name: 'c', attrs: {}, children: ['d'] }] });
     expect(xmlDocument(el('r', {}, el('s'), el('t', {}, 'u')))).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<r>\n  <s/>\n  <t>u</t>\n</r>\n');
+  });
+});
+
+describe('toXmlElement', () => {
+  // What the checks read instead of parsing the written text again must be what the reader makes of that text.
+  const plain = (e: XmlElement): unknown => ({
+    ns: e.ns,
+    name: e.name,
+    path: e.path,
+    attributes: e.attributes.map((a) => ({ ...a })),
+    rawText: e.rawText,
+    children: e.children.map(plain),
+  });
+  const word = fc.constantFrom('x', 'a & b', '<y>', 'Ærø', '12');
+  const qname = fc.constantFrom('a', 'b', 'p:a', 'q:c', 'p:b');
+  const declarations = fc.constantFrom<Record<string, string>>({}, { xmlns: 'urn:d' }, { 'xmlns:p': 'urn:p2' }, { xmlns: '' }, { 'xmlns:q': 'urn:q2', xmlns: 'urn:e' });
+  const attrs = fc.constantFrom<Record<string, string>>({}, { code: '1' }, { 'p:code': '2', value: 'v' }, { 'q:x': '&', ID: 'i' });
+  const tree: fc.Arbitrary<XmlNode> = fc.letrec((tie) => ({
+    node: fc
+      .tuple(qname, declarations, attrs, fc.array(fc.oneof({ depthSize: 'small' }, word, tie('node') as fc.Arbitrary<XmlNode>), { maxLength: 5 }))
+      .map(([name, d, a, children]): XmlNode => ({ name, attrs: { ...d, ...a }, children })),
+  })).node as fc.Arbitrary<XmlNode>;
+
+  it('gives the tree the XML reader builds from the serialised document: namespaces, paths, attributes, text', () => {
+    fc.assert(
+      fc.property(tree, (node) => {
+        const root: XmlNode = { name: 'r', attrs: { 'xmlns:p': 'urn:p', 'xmlns:q': 'urn:q' }, children: [node, node] };
+        const parsed = parseXml(xmlDocument(root));
+        if (!parsed.ok) throw new Error(JSON.stringify(parsed.problem));
+        expect(plain(toXmlElement(root))).toEqual(plain(parsed.value.root));
+      }),
+      { numRuns: 400 },
+    );
   });
 });

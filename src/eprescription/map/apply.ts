@@ -126,12 +126,13 @@ export function applyTable(table: MappingTable, input: ApplyInput): Mapped {
   const filled = new Map<string, Filled>();
   const omitted = new Set<number>();
   for (const row of table.rows) {
-    const values = resolveSource(row, input);
     if (row.transform === 'omit') {
-      if (values.length) omitted.add(row.line);
+      if (resolveSource(row, input).length) omitted.add(row.line);
       continue;
     }
+    // A fallback row for a target an earlier row filled is never read; sources are pure, so it is not resolved.
     if (filled.has(row.target)) continue;
+    const values = resolveSource(row, input);
     if (!values.length && !VALUE_WHEN_ABSENT.has(row.transform)) continue;
     rowWarnings = [];
     const out = (TRANSFORM_IMPL[row.transform] as (r: MappingRow, v: typeof values, e: TransformEnv) => Placed<unknown>[])(row, values, env);

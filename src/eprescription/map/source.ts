@@ -40,22 +40,31 @@ function compile(path: string): Step[] {
 
 /** Every element (or attribute value) a message path reaches, in document order. */
 export function resolveMessagePath(path: string, data: Pick<SourceData, 'root' | 'payload'>): SourceValue[] {
-  const [first, ...rest] = compile(path);
+  const steps = compile(path);
+  const first = steps[0];
   if (!first || !('names' in first)) return [];
   const start = first.names.has(data.root.name) ? data.root : first.names.has(data.payload.name) ? data.payload : undefined;
   if (!start) return [];
-  let current: { el: XmlElement; ancestors: XmlElement[] }[] = [{ el: start, ancestors: [] }];
-  for (const step of rest) {
+  // Plain loops: this runs for every message row of both tables on every conversion. Siblings share one
+  // (read-only) ancestors array.
+  let current: { el: XmlElement; ancestors: readonly XmlElement[] }[] = [{ el: start, ancestors: [] }];
+  for (let s = 1; s < steps.length; s++) {
+    const step = steps[s]!;
     if ('attribute' in step) {
-      return current.flatMap(({ el }) => {
+      const values: SourceValue[] = [];
+      for (const { el } of current) {
         const value = el.attr(step.attribute);
-        return value === undefined ? [] : [{ kind: 'attribute' as const, value, el }];
-      });
+        if (value !== undefined) values.push({ kind: 'attribute', value, el });
+      }
+      return values;
     }
-    current = current.flatMap(({ el, ancestors }) =>
-      el.children.filter((c) => step.names.has(c.name)).map((c) => ({ el: c, ancestors: [...ancestors, el] })),
-    );
-    if (!current.length) return [];
+    const next: typeof current = [];
+    for (const { el, ancestors } of current) {
+      let below: readonly XmlElement[] | undefined;
+      for (const c of el.children) if (step.names.has(c.name)) next.push({ el: c, ancestors: (below ??= [...ancestors, el]) });
+    }
+    if (!next.length) return [];
+    current = next;
   }
   return current.map(({ el, ancestors }) => ({ kind: 'element' as const, el, ancestors }));
 }
