@@ -149,6 +149,26 @@ describe.each(engines)('NPR/KPR extract loading (%s)', (engine) => {
     expect(plan).not.toContain('Seq Scan');
   });
 
+  it('reads dates as YYYY-MM-DD whatever the session\'s DateStyle', async () => {
+    await seedDemoRegistryEpisodes(db);
+    const iso = await readEpisodes(db, 'npr', PERSONAS.ms.fnr);
+    const underSqlStyle = await db.tx(async (q) => {
+      await q.query("set local datestyle = 'SQL, DMY'");
+      // The setting is in force: a date cast to text would now read 11/03/1993.
+      const probe = await q.query<{ d: string }>("select '1993-03-11'::date::text as d");
+      expect(probe.rows[0]!.d).toBe('11/03/1993');
+      return readEpisodes(q, 'npr', PERSONAS.ms.fnr);
+    });
+    expect(iso.length).toBeGreaterThan(0);
+    expect(underSqlStyle).toEqual(iso);
+    for (const e of iso) {
+      expect(e.start).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      if (e.end !== undefined) expect(e.end).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    }
+    // In start order, as the aggregation expects.
+    expect(iso.map((e) => e.start)).toEqual([...iso.map((e) => e.start)].sort());
+  });
+
   it('seeds the demo episodes idempotently', async () => {
     await seedDemoRegistryEpisodes(db);
     expect(await seedDemoRegistryEpisodes(db)).toBe(0);

@@ -42,41 +42,40 @@ export async function insertEpisodes(q: Queryable, episodes: readonly Episode[])
   return inserted;
 }
 
-/** The one query a summary runs against the registries: one patient, one registry, by the patient index. */
-export const EPISODES_BY_PATIENT_SQL = `select episode_id, to_char(start_date, 'YYYY-MM-DD') as start_text,
-    to_char(end_date, 'YYYY-MM-DD') as end_text, provider_system, provider_id, provider_name, diagnoses, procedures
-  from registry_episode
-  where patient_fnr = $1 and registry = $2
-  order by start_date`;
-
 /**
- * The same rows as one json array, so that NPR and KPR (and the summary's other sources) reach the store
- * in one round trip (readJson); the arrays also arrive as json arrays, cheaper to read than text[].
+ * The one query a summary runs against the registries: one patient, one registry, by the patient index, as
+ * one json value so that NPR and KPR (and the summary's other sources) reach the store in one round trip
+ * (readJson). Each episode is a positional array: no column names repeated per row, no record type to look
+ * up per row, and json renders dates as ISO 8601 (YYYY-MM-DD) whatever the session's DateStyle.
  */
-const EPISODES_JSON_SQL = `select coalesce(json_agg(e order by e.start_text), '[]'::json) from (${EPISODES_BY_PATIENT_SQL}) e`;
+export const EPISODES_BY_PATIENT_SQL = `select coalesce(json_agg(json_build_array(episode_id, start_date, end_date, provider_system, provider_id,
+    provider_name, diagnoses, procedures) order by start_date), '[]'::json)
+  from registry_episode
+  where patient_fnr = $1 and registry = $2`;
 
-interface EpisodeRow {
-  episode_id: string;
-  start_text: string;
-  end_text: string | null;
-  provider_system: ProviderSystem;
-  provider_id: string;
-  provider_name: string | null;
-  diagnoses: string[];
-  procedures: string[];
-}
+/** One episode as EPISODES_BY_PATIENT_SQL writes it. */
+type EpisodeRow = [
+  id: string,
+  start: string,
+  end: string | null,
+  providerSystem: ProviderSystem,
+  providerId: string,
+  providerName: string | null,
+  diagnoses: string[],
+  procedures: string[],
+];
 
 export async function readEpisodes(q: Queryable, registry: RegistryKind, fnr: string): Promise<Episode[]> {
-  const rows = (await readJson<EpisodeRow[]>(q, EPISODES_JSON_SQL, [fnr, registry])) ?? [];
-  return rows.map((row) => ({
+  const rows = (await readJson<EpisodeRow[]>(q, EPISODES_BY_PATIENT_SQL, [fnr, registry])) ?? [];
+  return rows.map(([id, start, end, providerSystem, providerId, providerName, diagnoses, procedures]) => ({
     registry,
-    id: row.episode_id,
+    id,
     fnr,
-    start: row.start_text,
-    ...(row.end_text ? { end: row.end_text } : {}),
-    provider: { system: row.provider_system, id: row.provider_id, ...(row.provider_name ? { name: row.provider_name } : {}) },
-    diagnoses: row.diagnoses,
-    procedures: row.procedures.map((p) => {
+    start,
+    ...(end ? { end } : {}),
+    provider: { system: providerSystem, id: providerId, ...(providerName ? { name: providerName } : {}) },
+    diagnoses,
+    procedures: procedures.map((p) => {
       const at = p.lastIndexOf('@');
       return { code: p.slice(0, at), date: p.slice(at + 1) };
     }),
