@@ -56,7 +56,8 @@ const textSource = (text: string): Source => ({
 const byteSource = (bytes: Buffer): Source => ({
   length: bytes.length,
   code: (i) => bytes[i] ?? Number.NaN,
-  find: (needle, from) => bytes.indexOf(needle, from, 'latin1'),
+  // A one-character needle as its byte: Buffer.indexOf would otherwise encode the string on every call.
+  find: (needle, from) => (needle.length === 1 ? bytes.indexOf(needle.charCodeAt(0), from) : bytes.indexOf(needle, from, 'latin1')),
   excerpt: (from, to) => bytes.toString('utf8', from, to),
 });
 
@@ -80,8 +81,10 @@ export const prescanXmlBytes = (bytes: Uint8Array, limits: PrescanLimits): Probl
 
 function prescan(src: Source, limits: PrescanLimits): Problem | undefined {
   const n = src.length;
-  // Local names of the open elements, so a refusal names where (as the parser's own refusals do).
-  const open: string[] = [];
+  // Where the open elements' start tags begin: a refusal names them (as the parser's own refusals do),
+  // read only then, so a document that passes costs no string per element.
+  const open: number[] = [];
+  const where = (): string[] => open.map((at) => localNameAt(src, at));
   let i = src.find('<', 0);
   while (i !== -1 && i < n) {
     const next = src.code(i + 1);
@@ -98,13 +101,13 @@ function prescan(src: Source, limits: PrescanLimits): Problem | undefined {
     } else {
       const tag = scanStartTag(src, i, limits);
       if ('refusal' in tag) {
-        return messageProblem(400, 'too-costly', tag.refusal.code, `${tag.refusal.message} (start tag at offset ${i})`, [...open, localNameAt(src, i)].join('.'));
+        return messageProblem(400, 'too-costly', tag.refusal.code, `${tag.refusal.message} (start tag at offset ${i})`, [...where(), localNameAt(src, i)].join('.'));
       }
       if (!tag.selfClosing) {
         if (open.length >= limits.maxDepth) {
-          return messageProblem(400, 'too-costly', 'xml-too-deep', `Elements are nested deeper than ${limits.maxDepth} levels (at offset ${i})`, open.join('.'));
+          return messageProblem(400, 'too-costly', 'xml-too-deep', `Elements are nested deeper than ${limits.maxDepth} levels (at offset ${i})`, where().join('.'));
         }
-        open.push(localNameAt(src, i));
+        open.push(i);
       }
       i = tag.end;
     }
