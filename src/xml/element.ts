@@ -9,6 +9,24 @@ export interface XmlAttribute {
   readonly value: string;
 }
 
+/**
+ * The path suffix of each of a list of sibling names: `[i]` on every occurrence of a name that repeats
+ * among them, nothing on a name that occurs once. Every builder of the tree (the parser, the writer's
+ * checked copy) names paths with it, so a path reads the same however the tree was made.
+ */
+export function siblingSuffixes(names: readonly string[]): string[] {
+  if (names.length < 2) return names.map(() => '');
+  const counts = new Map<string, number>();
+  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    if (counts.get(n) === 1) return '';
+    const i = seen.get(n) ?? 0;
+    seen.set(n, i + 1);
+    return `[${i}]`;
+  });
+}
+
 export class XmlElement {
   readonly ns: string;
   readonly name: string;

@@ -8,7 +8,7 @@
 // a repeated attribute is refused, and content after the root element is an error.
 import sax, { type QualifiedAttribute, type QualifiedTag } from 'sax';
 import { ProblemError, type Problem } from '../fhir/outcomes.ts';
-import { XmlElement, type XmlAttribute } from './element.ts';
+import { siblingSuffixes, XmlElement, type XmlAttribute } from './element.ts';
 import { messageProblem } from './errors.ts';
 
 export interface TreeLimits {
@@ -148,22 +148,8 @@ function readAttributes(raw: Record<string, QualifiedAttribute>): XmlAttribute[]
 
 function toElement(open: Open, parentPath: string, suffix: string): XmlElement {
   const path = parentPath ? `${parentPath}.${open.name}${suffix}` : `${open.name}${suffix}`;
-  const kids = open.children;
-  let children: XmlElement[];
-  if (kids.length < 2) {
-    children = kids.map((c) => toElement(c, path, ''));
-  } else {
-    // A name that repeats among siblings gets `[i]` on every occurrence, a name that occurs once none.
-    const counts = new Map<string, number>();
-    for (const c of kids) counts.set(c.name, (counts.get(c.name) ?? 0) + 1);
-    const seen = new Map<string, number>();
-    children = kids.map((c) => {
-      if (counts.get(c.name) === 1) return toElement(c, path, '');
-      const i = seen.get(c.name) ?? 0;
-      seen.set(c.name, i + 1);
-      return toElement(c, path, `[${i}]`);
-    });
-  }
+  const suffixes = siblingSuffixes(open.children.map((c) => c.name));
+  const children = open.children.map((c, i) => toElement(c, path, suffixes[i]!));
   return new XmlElement({
     ns: open.ns,
     name: open.name,

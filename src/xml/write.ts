@@ -2,7 +2,7 @@
 // with every attribute value and text escaped. Elements whose content is undefined are left out, so optional
 // parts of a document read as `cond ? el(...) : undefined` at the place they belong.
 import { escapeXml } from '../fhir/xhtml.ts';
-import { XmlElement, type XmlAttribute } from './element.ts';
+import { siblingSuffixes, XmlElement, type XmlAttribute } from './element.ts';
 
 export interface XmlNode {
   name: string;
@@ -89,21 +89,8 @@ export function toXmlElement(node: XmlNode, scope: ReadonlyMap<string, string> =
     if (typeof c === 'string') rawText += c;
     else elements.push(c);
   }
-  let children: XmlElement[];
-  if (elements.length < 2) {
-    children = elements.map((c) => toXmlElement(c, bindings, path, ''));
-  } else {
-    const counts = new Map<string, number>();
-    for (const c of elements) counts.set(localName(c.name), (counts.get(localName(c.name)) ?? 0) + 1);
-    const seen = new Map<string, number>();
-    children = elements.map((c) => {
-      const local = localName(c.name);
-      if (counts.get(local) === 1) return toXmlElement(c, bindings, path, '');
-      const i = seen.get(local) ?? 0;
-      seen.set(local, i + 1);
-      return toXmlElement(c, bindings, path, `[${i}]`);
-    });
-  }
+  const suffixes = siblingSuffixes(elements.map((c) => localName(c.name)));
+  const children = elements.map((c, i) => toXmlElement(c, bindings, path, suffixes[i]!));
   return new XmlElement({ ns: bindings.get(colon < 0 ? '' : node.name.slice(0, colon)) ?? '', name, path, attributes, children, rawText });
 }
 
