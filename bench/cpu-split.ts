@@ -7,7 +7,7 @@
 //   node bench/cpu-split.ts [--path /Patient/ms/$summary] [--connections 32] [--seconds 8] [--rounds 2]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PERSONAS } from '../src/demo/personas.ts';
 import { runLoad } from './lib/load.ts';
@@ -65,7 +65,7 @@ function groupOf(key: string, serverPid: number): string {
 const pg = await acquirePostgres({ fresh: false, log: () => undefined });
 if ('unavailable' in pg) throw new Error(pg.unavailable);
 const srv = await startBenchServer({ store: 'postgres', dataDir: join(tmpdir(), 'helsebro-cpu-split'), pgUrl: pg.url, pgSchema: 'bench_http', precompute: [path] });
-const cores = (await import('node:os')).availableParallelism();
+const cores = availableParallelism();
 try {
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const [name, origin] of [['baseline', srv.baselineUrl], ['real', srv.url]] as const) {

@@ -16,8 +16,6 @@ import { MPD_PROFILE } from './emit-fhir.ts';
 
 export const MPD_PROFILE_DIR = fileURLToPath(new URL('../../profiles/mpd/', import.meta.url));
 
-export { loadBaseDefinitions, R4_RESOURCE_SUBSET } from '../fhir/base-validation.ts';
-
 const error = (diagnostics: string, expression: string): OperationOutcomeIssue => ({
   severity: 'error',
   code: 'invariant',
@@ -25,10 +23,6 @@ const error = (diagnostics: string, expression: string): OperationOutcomeIssue =
   expression: [expression],
 });
 
-/** Errors of one resource against the base specification (warnings are not errors and are dropped). */
-export function validateBase(resource: Resource, where: string = resource.resourceType): OperationOutcomeIssue[] {
-  return validateBaseResource(resource, where);
-}
 
 // --- MPD required elements -----------------------------------------------------------------------------
 
@@ -128,7 +122,7 @@ function referencesOf(value: unknown, path: string, out: { path: string; referen
 export function validateMpdBundle(bundle: Bundle): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
   const { entry: entryList, ...shell } = bundle;
-  issues.push(...validateBase(shell, 'Bundle'));
+  issues.push(...validateBaseResource(shell, 'Bundle'));
   const entries = entryList ?? [];
   const byUrl = new Map(entries.flatMap((e) => (e.fullUrl && e.resource ? [[e.fullUrl, e.resource] as const] : [])));
   const requirements = mpdRequirements();
@@ -139,7 +133,7 @@ export function validateMpdBundle(bundle: Bundle): OperationOutcomeIssue[] {
       continue;
     }
     if (!entry.fullUrl) issues.push(error('entry without fullUrl', `Bundle.entry[${i}]`));
-    issues.push(...validateBase(r, `Bundle.entry[${i}].resource`));
+    issues.push(...validateBaseResource(r, `Bundle.entry[${i}].resource`));
     for (const profile of r.meta?.profile ?? []) {
       const paths = requirements.get(profile);
       if (paths) issues.push(...checkRequired(r, paths, profile.slice(profile.lastIndexOf('/') + 1)));

@@ -2,7 +2,8 @@
 // profiles/mpd (with their snapshots), on top of the pipeline's own checks (validate-fhir.ts).
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Bundle, OperationOutcomeIssue, StructureDefinition } from '@medplum/fhirtypes';
-import { loadBaseDefinitions, loadMpdProfile } from '../../../src/eprescription/validate-fhir.ts';
+import { loadMpdProfile } from '../../../src/eprescription/validate-fhir.ts';
+import { loadBaseDefinitions } from '../../../src/fhir/base-validation.ts';
 
 let profiles: Map<string, StructureDefinition> | undefined;
 
