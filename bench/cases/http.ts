@@ -5,46 +5,69 @@
 import { join } from 'node:path';
 import { PERSONAS } from '../../src/demo/personas.ts';
 import type { BenchContext } from '../lib/context.ts';
-import { loadSeconds } from '../lib/context.ts';
+import { roundWindows } from '../lib/context.ts';
 import { runLoad, type LoadResult } from '../lib/load.ts';
 import { fmtInt, fmtMs, fmtRatio, notYet, type Row } from '../lib/report.ts';
+import { alternate, median, roundRatios, type Round } from '../lib/rounds.ts';
 import { findRoute, PS_PATH, SUMMARY_PATH } from '../lib/routes.ts';
 import { startBenchServer, type BenchServer } from '../lib/server-process.ts';
 
 const CONNECTIONS = 32;
 
+/** Both sides of a case over its rounds: requests per second over all rounds, the median round's p50 and the worst round's p99. */
+function pooled(results: readonly LoadResult[]): LoadResult {
+  const requests = results.reduce((n, r) => n + r.requests, 0);
+  const statusCodes: Record<string, number> = {};
+  for (const r of results) for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  return {
+    requests,
+    perSecond: results.reduce((n, r) => n + r.perSecond, 0) / results.length,
+    p50: median(results.map((r) => r.p50)),
+    p99: Math.max(...results.map((r) => r.p99)),
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+    errors: results.reduce((n, r) => n + r.errors, 0),
+    statusCodes,
+  };
+}
+
 const describe = (r: LoadResult): string => `${fmtInt(r.perSecond)} req/s, p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)}`;
 
-async function compare(ctx: BenchContext, srv: BenchServer, path: string, accept = 'application/fhir+json'): Promise<{ real: LoadResult; base: LoadResult }> {
-  const { seconds, warmup } = loadSeconds(ctx);
-  const spec = (origin: string) => ({
+async function compare(ctx: BenchContext, srv: BenchServer, path: string, accept = 'application/fhir+json'): Promise<Round<LoadResult>[]> {
+  const { seconds, warmup, rounds } = roundWindows(ctx);
+  // The first window of each side warms its server up (JIT, pools, caches); later rounds need only settle.
+  const spec = (origin: string, round: number) => ({
     mode: 'throughput' as const,
     origin,
     paths: [`/fhir${path}`],
     headers: { authorization: `Bearer ${srv.token}`, accept },
     connections: CONNECTIONS,
     seconds,
-    warmupSeconds: warmup,
+    warmupSeconds: round < 2 ? warmup : 1,
   });
-  const base = await runLoad(spec(srv.baselineUrl));
-  const real = await runLoad(spec(srv.url));
-  return { real, base };
+  return alternate(
+    rounds,
+    (i) => runLoad(spec(srv.baselineUrl, i)),
+    (i) => runLoad(spec(srv.url, i)),
+  );
 }
 
-function row(name: string, goal: string, r: { real: LoadResult; base: LoadResult }, p99Goal?: number, minRatio = 0.5): Row {
-  const ratio = r.real.perSecond / r.base.perSecond;
-  const failures = r.real.non2xx + r.real.errors + r.base.non2xx + r.base.errors;
-  const meets = ratio >= minRatio && (p99Goal === undefined || r.real.p99 < p99Goal) && failures === 0;
+function row(name: string, goal: string, rounds: Round<LoadResult>[], p99Goal?: number, minRatio = 0.5): Row {
+  const real = pooled(rounds.map((r) => r.real));
+  const base = pooled(rounds.map((r) => r.base));
+  const { ratio, each } = roundRatios(rounds, (r) => r.perSecond);
+  const failures = real.non2xx + real.errors + base.non2xx + base.errors;
+  const meets = ratio >= minRatio && (p99Goal === undefined || real.p99 < p99Goal) && failures === 0;
+  const perRound = `${rounds.length} alternating rounds, ratio the median of ${each.map((x) => x.toFixed(2)).join(', ')}; p99 the worst round's`;
   return {
     case: name,
-    figure: describe(r.real),
-    baseline: describe(r.base),
+    figure: describe(real),
+    baseline: describe(base),
     ratio: fmtRatio(ratio),
     goal,
     verdict: meets ? 'pass' : 'FAIL',
-    ...(failures
-      ? { note: `error responses: real ${JSON.stringify(r.real.statusCodes)} (+${r.real.errors} transport), baseline ${JSON.stringify(r.base.statusCodes)}` }
-      : {}),
+    note: failures
+      ? `${perRound}; error responses: real ${JSON.stringify(real.statusCodes)} (+${real.errors} transport), baseline ${JSON.stringify(base.statusCodes)}`
+      : perRound,
   };
 }
 
