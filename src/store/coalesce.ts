@@ -1,10 +1,14 @@
-// Reads that travel together: every readJson issued on the same Queryable in the same tick goes to the
-// store as one statement, `select (q1) as r0, (q2) as r1, ...`, so a summary's four sources (or several
-// requests arriving together) cost one round trip instead of one each. Nothing is kept between ticks:
-// each read still runs when it is asked for and sees the store as it is then.
+// Reads that travel together. Every readJson issued on the same Queryable while the event loop works through
+// one round of I/O goes to the store as one statement: a summary's four sources cost one round trip instead
+// of four, and under load the reads of several requests in flight at once share it too, so the store sees
+// fewer, larger statements. Nothing is kept between rounds: each read still runs when it is asked for and
+// sees the store as it is then.
 //
-// Each read is one SELECT answering at most one row of one json/jsonb column, usable as a scalar
-// subquery; its parameters are $1..$n of its own (renumbered here), so its text holds no other '$'.
+// Each read is one SELECT answering at most one row of one json/jsonb column, usable as a scalar subquery;
+// its parameters are $1..$n of its own, so its text holds no other '$'. The statement groups the reads by
+// text ("kind"): each kind becomes one SELECT over the unnested arrays of its reads' parameters, one row per
+// read, and the kinds are joined by UNION ALL. The statement's text therefore depends only on which kinds
+// travel together, not on how many reads of each, so it can stay prepared however the reads fall.
 import type { Queryable } from './db.ts';
 
 interface Pending {
@@ -14,11 +18,17 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** Batches of up to this many reads are prepared statements (see run). */
-const PREPARED_BATCH = 4;
+/** Reads per statement: large enough for a busy round, small enough that one statement never holds many up. */
+const MAX_BATCH = 128;
 
-/** Statements per round trip, well inside PostgreSQL's 65,535 parameters. */
-const MAX_BATCH = 64;
+/** Up to this many reads (a summary's four sources) go as columns of one row; more go in the array form. */
+const SMALL_BATCH = 4;
+
+/** Statements joining at most this many kinds are kept prepared; the kinds that meet in practice are few. */
+const PREPARED_KINDS = 6;
+
+/** Where a read's parameters live inside the statement; a name no read's own SQL uses. */
+const ARGS = 'coalesced_args';
 
 const waiting = new WeakMap<Queryable, Pending[]>();
 
@@ -29,8 +39,9 @@ export function readJson<T>(q: Queryable, sql: string, params: readonly unknown[
     if (!batch) {
       batch = [];
       waiting.set(q, batch);
-      // After the current microtasks: sources started together have all asked by then.
-      process.nextTick(() => flush(q));
+      // After the I/O callbacks of this round of the event loop: the sources of one summary have all asked
+      // by then, and so have other requests whose turn came in the same round.
+      setImmediate(() => flush(q));
     }
     batch.push({ sql, params, resolve: resolve as (v: unknown) => void, reject });
   });
@@ -39,25 +50,97 @@ export function readJson<T>(q: Queryable, sql: string, params: readonly unknown[
 function flush(q: Queryable): void {
   const batch = waiting.get(q) ?? [];
   waiting.delete(q);
-  for (let i = 0; i < batch.length; i += MAX_BATCH) void run(q, batch.slice(i, i + MAX_BATCH));
+  const shared: Pending[] = [];
+  for (const p of batch) {
+    // Parameters travel as text arrays; anything that is not a plain scalar (an array, a Date, a Buffer)
+    // would change meaning on the way, so such a read goes alone.
+    if (p.params.every(isScalar)) shared.push(p);
+    else void runAlone(q, p);
+  }
+  for (let i = 0; i < shared.length; i += MAX_BATCH) void run(q, shared.slice(i, i + MAX_BATCH));
+}
+
+const isScalar = (v: unknown): boolean => v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/** One read on its own, as `select (read)`. */
+async function runAlone(q: Queryable, p: Pending): Promise<void> {
+  try {
+    const r = await q.query<{ v: unknown }>(`select (${p.sql}) as v`, p.params, { prepare: true });
+    p.resolve(r.rows[0]?.v ?? null);
+  } catch (err) {
+    p.reject(err);
+  }
 }
 
 async function run(q: Queryable, batch: Pending[]): Promise<void> {
-  const params: unknown[] = [];
-  const columns = batch.map((p, i) => {
-    const offset = params.length;
-    params.push(...p.params);
-    return `(${p.sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`)}) as r${i}`;
-  });
+  if (batch.length === 1) return runAlone(q, batch[0]!);
   try {
-    // The same few reads come together again and again (a summary's sources): their statement is kept
-    // prepared. Larger batches are chance meetings of several requests and run unprepared.
-    const r = await q.query<Record<string, unknown>>(`select ${columns.join(', ')}`, params, { prepare: batch.length <= PREPARED_BATCH });
-    const row = r.rows[0] ?? {};
-    batch.forEach((p, i) => p.resolve(row[`r${i}`] ?? null));
-  } catch (err) {
-    if (batch.length === 1) return batch[0]!.reject(err);
+    if (batch.length <= SMALL_BATCH) {
+      // One request's reads: `select (read₀) as r0, (read₁) as r1, ...` with the parameters renumbered. Its
+      // text comes from a small set, and PostgreSQL keeps one plan for it; the array form below is planned
+      // afresh on each run (its row counts are in its parameters), which only pays off for larger batches.
+      const params: unknown[] = [];
+      const columns = batch.map((p, i) => {
+        const offset = params.length;
+        params.push(...p.params);
+        return `(${p.sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`)}) as r${i}`;
+      });
+      const r = await q.query<Record<string, unknown>>(`select ${columns.join(', ')}`, params, { prepare: true });
+      const row = r.rows[0] ?? {};
+      batch.forEach((p, i) => p.resolve(row[`r${i}`] ?? null));
+      return;
+    }
+    const { sql, params, kinds } = coalescedStatement(batch);
+    const r = await q.query<{ k: number; i: number; v: unknown }>(sql, params, { prepare: kinds <= PREPARED_KINDS });
+    const answers = new Map<number, unknown>();
+    for (const row of r.rows) answers.set(row.k * (MAX_BATCH + 1) + row.i, row.v);
+    order(batch).forEach(({ pending, k, i }) => pending.resolve(answers.get(k * (MAX_BATCH + 1) + i) ?? null));
+  } catch {
     // One bad read must not fail the others that happened to travel with it: each is asked again alone.
-    for (const p of batch) void run(q, [p]);
+    for (const p of batch) void runAlone(q, p);
   }
+}
+
+/** Each read with its kind's index (kinds sorted by text) and its 1-based place among the reads of that kind. */
+function order(batch: readonly Pending[]): { pending: Pending; k: number; i: number }[] {
+  const texts = [...new Set(batch.map((p) => p.sql))].sort();
+  const kindOf = new Map(texts.map((t, k) => [t, k]));
+  const seen = new Array<number>(texts.length).fill(0);
+  return batch.map((pending) => {
+    const k = kindOf.get(pending.sql)!;
+    return { pending, k, i: ++seen[k]! };
+  });
+}
+
+/**
+ * `select 0 as k, a.i, (read₀ with $n -> a.cn)::json as v from unnest($1::text[], ...) with ordinality a(c1, ..., i)
+ *  union all select 1, ...`: the kinds in text order, so the same kinds always make the same text.
+ */
+export function coalescedStatement(batch: readonly Pick<Pending, 'sql' | 'params'>[]): { sql: string; params: unknown[]; kinds: number } {
+  const byKind = new Map<string, (readonly unknown[])[]>();
+  for (const p of batch) {
+    const list = byKind.get(p.sql);
+    if (list) list.push(p.params);
+    else byKind.set(p.sql, [p.params]);
+  }
+  const texts = [...byKind.keys()].sort();
+  const params: unknown[] = [];
+  const selects = texts.map((text, k) => {
+    const reads = byKind.get(text)!;
+    const arity = Math.max(...reads.map((r) => r.length));
+    const inner = text.replace(/\$(\d+)/g, (_m, n: string) => `${ARGS}.c${n}`);
+    if (arity === 0) {
+      params.push(reads.length);
+      return `select ${k} as k, ${ARGS}.i::int as i, (${inner})::json as v from generate_series(1, $${params.length}::int) as ${ARGS}(i)`;
+    }
+    const arrays: string[] = [];
+    const columns: string[] = [];
+    for (let n = 1; n <= arity; n++) {
+      params.push(reads.map((r) => (r[n - 1] === undefined || r[n - 1] === null ? null : String(r[n - 1]))));
+      arrays.push(`$${params.length}::text[]`);
+      columns.push(`c${n}`);
+    }
+    return `select ${k} as k, ${ARGS}.i::int as i, (${inner})::json as v from unnest(${arrays.join(', ')}) with ordinality as ${ARGS}(${columns.join(', ')}, i)`;
+  });
+  return { sql: selects.join('\nunion all\n'), params, kinds: texts.length };
 }

@@ -35,7 +35,7 @@ function ordered(row: PatientRow): Patient {
   return { resourceType, id, meta: { ...meta, lastUpdated: new Date(row.updated_at).toISOString() }, ...rest };
 }
 
-// One json value each, so a read travels with whatever else is asked in the same tick (readJson).
+// One json value each, so a read travels with whatever else is asked in the same round of the event loop (readJson).
 export async function readPatient(q: Queryable, id: string): Promise<Patient | undefined> {
   const row = await readJson<PatientRow>(q, `select json_build_object('resource', resource, 'updated_at', updated_at) from patient where id = $1`, [id]);
   return row ? ordered(row) : undefined;
