@@ -113,7 +113,7 @@ function order(batch: readonly Pending[]): { pending: Pending; k: number; i: num
 }
 
 /**
- * `select 0 as k, a.i, (read₀ with $n -> a.cn)::json as v from unnest($1::text[], ...) with ordinality a(c1, ..., i)
+ * `select 0 as k, a.i, (read₀ with $n -> a.cn)::json as v from unnest((select $1::text[]), ...) with ordinality a(c1, ..., i)
  *  union all select 1, ...`: the kinds in text order, so the same kinds always make the same text.
  */
 export function coalescedStatement(batch: readonly Pick<Pending, 'sql' | 'params'>[]): { sql: string; params: unknown[]; kinds: number } {
@@ -131,13 +131,16 @@ export function coalescedStatement(batch: readonly Pick<Pending, 'sql' | 'params
     const inner = text.replace(/\$(\d+)/g, (_m, n: string) => `${ARGS}.c${n}`);
     if (arity === 0) {
       params.push(reads.length);
-      return `select ${k} as k, ${ARGS}.i::int as i, (${inner})::json as v from generate_series(1, $${params.length}::int) as ${ARGS}(i)`;
+      return `select ${k} as k, ${ARGS}.i::int as i, (${inner})::json as v from generate_series(1, (select $${params.length}::int)) as ${ARGS}(i)`;
     }
+    // Each array is wrapped in a sub-select so that the planner cannot see its length, prepared or not: it
+    // then judges one plan for every run good enough and keeps it, instead of planning again for each
+    // run's array lengths (which costs more than the plans differ).
     const arrays: string[] = [];
     const columns: string[] = [];
     for (let n = 1; n <= arity; n++) {
       params.push(reads.map((r) => (r[n - 1] === undefined || r[n - 1] === null ? null : String(r[n - 1]))));
-      arrays.push(`$${params.length}::text[]`);
+      arrays.push(`(select $${params.length}::text[])`);
       columns.push(`c${n}`);
     }
     return `select ${k} as k, ${ARGS}.i::int as i, (${inner})::json as v from unnest(${arrays.join(', ')}) with ordinality as ${ARGS}(${columns.join(', ')}, i)`;
