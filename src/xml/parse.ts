@@ -1,4 +1,4 @@
-// Hardened, namespace-aware XML parsing over sax (the parser xml2js drives; see sax-tree.ts).
+// Hardened, namespace-aware XML parsing over the saxes tokenizer (see tree-builder.ts).
 //
 // Incoming health messages are hostile until proven otherwise. Before a byte reaches the parser we
 // enforce a size limit, a supported and truthful character encoding, XML 1.0 characters only, and
@@ -11,7 +11,7 @@ import { isProblem, ProblemError, type Problem, type Result, fail, ok } from '..
 import type { XmlElement } from './element.ts';
 import { messageProblem } from './errors.ts';
 import { prescanXml, prescanXmlBytes as prescanBytes } from './prescan.ts';
-import { buildTree } from './sax-tree.ts';
+import { buildTree } from './tree-builder.ts';
 
 export interface XmlParseOptions {
   /** Largest accepted document in bytes (UTF-8 bytes for string input). Default 5 MB. */
@@ -25,8 +25,8 @@ export interface XmlParseOptions {
 export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
 /**
- * No KITH or CDA element has more than about ten attributes. sax compares each attribute of a start tag
- * with all earlier ones, so this cap also bounds that quadratic work per tag.
+ * No KITH or CDA element has more than about ten attributes. The tokenizer buffers a start tag's attributes
+ * until the tag ends, so this cap also bounds what one tag can make it hold.
  */
 export const MAX_ATTRIBUTES_PER_ELEMENT = 64;
 /**
@@ -165,8 +165,9 @@ const malformed = (diagnostics: string): Problem => messageProblem(400, 'structu
 
 function screen(text: string): Problem | undefined {
   if (LONE_SURROGATE.test(text)) return encodingProblem('The text contains unpaired UTF-16 surrogates');
-  // Case-insensitive on purpose: sax itself matches DOCTYPE that way. A comment or CDATA section
-  // that merely mentions these keywords is refused too; no KITH message has reason to.
+  // Case-insensitive on purpose: `<!doctype` is bad syntax to saxes but a DOCTYPE to lenient readers (sax
+  // among them). A comment or CDATA section that merely mentions these keywords is refused too; no KITH
+  // message has reason to.
   if (/<!DOCTYPE/i.test(text)) {
     return messageProblem(400, 'security', 'xml-doctype', 'DOCTYPE declarations are not accepted (external and internal entities are refused)');
   }

@@ -1,8 +1,8 @@
 // A cheap, linear pass over the document text that refuses the shapes which make the parser slow or
-// memory-hungry before the parser buffers any of them. sax keeps a start tag's attributes in a list and
-// checks each new one against all earlier ones, so one tag with 200,000 attributes costs seconds of the
-// event loop before any per-attribute guard of ours can fire. Counting here costs one look at each
-// character. This pass is not a well-formedness check: whatever it lets through still meets the parser
+// memory-hungry before the parser buffers any of them. The tokenizer holds a whole start tag, every
+// attribute value in it, before it resolves the tag's namespaces, and the HTTP layer runs this pass on the
+// raw bytes before they are even decoded, so a flood of attributes, an endless start tag or deep nesting
+// costs one look at each character and no more. This pass is not a well-formedness check: whatever it lets through still meets the parser
 // and its own guards; it only has to count correctly on the documents that would hurt.
 import type { Problem } from '../fhir/outcomes.ts';
 import { messageProblem, type MessageErrorCode } from './errors.ts';

@@ -1,11 +1,11 @@
-// The xml2js-driven tree builder src/xml/parse.ts used until the tree was built straight from sax's events,
-// kept here, unchanged in behaviour, as the reference the differential tests compare the new builder with:
-// same tree for every fixture, same Problem for every refused input.
+// The xml2js-driven tree builder src/xml/parse.ts used before the tree was built straight from a tokenizer's
+// events (sax's, now saxes's), kept here, unchanged in behaviour, as the reference test/xml/tree-builder.test.ts
+// compares the builder with: same tree for every fixture, same Problem for every refused input.
 import xml2js from 'xml2js';
 import { ProblemError, type Problem } from '../../../src/fhir/outcomes.ts';
 import { XmlElement, type XmlAttribute } from '../../../src/xml/element.ts';
 import { messageProblem } from '../../../src/xml/errors.ts';
-import type { TreeLimits } from '../../../src/xml/sax-tree.ts';
+import type { TreeLimits } from '../../../src/xml/tree-builder.ts';
 
 // Keys chosen so that no XML name can collide with them ('@' and '#' cannot occur in names).
 const ATTRS = '@';
