@@ -63,6 +63,16 @@ describe.each(engines)('readJson (%s)', (engine) => {
     expect(sent).toHaveLength(3);
   });
 
+  it('sends the same reads as the same statement text whatever order they were asked in, so it stays one prepared statement', async () => {
+    sent.length = 0;
+    const a = (v: string) => readJson(counting, `select to_json($1::text)`, [v]);
+    const b = (n: number) => readJson(counting, `select to_json($1::int + 1)`, [n]);
+    expect(await Promise.all([a('x'), b(1)])).toEqual(['x', 2]);
+    expect(await Promise.all([b(2), a('y')])).toEqual([3, 'y']);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toBe(sent[0]);
+  });
+
   it('answers the reads of several requests sharing one statement each with its own row', async () => {
     sent.length = 0;
     // Three kinds of read, interleaved as the reads of concurrent requests arrive; more than one request's worth.
