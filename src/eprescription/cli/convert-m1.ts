@@ -12,7 +12,7 @@ import { basename, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SingleBar } from 'cli-progress';
 import type { Config } from '../../config.ts';
-import { DEMO_FEST_FILE } from '../../registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../../registries/fest/demo-file.ts';
 // Types only: the pipeline (and @medplum/core with it) is loaded by whichever thread converts, so with worker
 // threads the main thread stays a small dispatcher.
 import type { ConvertSettings, FileJob, FileResult, OutputFormat } from './convert-file.ts';

@@ -4,13 +4,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { Db } from '../../store/db.ts';
 import { parseFest, type FestParseOptions } from './m30-parser.ts';
 import { findFestLoad, recordFestLoad, upsertFestRecords } from './repository.ts';
 import { FEST_KINDS, type FestKind, type FestRecord } from './types.ts';
 
-export const DEMO_FEST_FILE = fileURLToPath(new URL('./demo-fest-m30.xml', import.meta.url));
+import { DEMO_FEST_FILE } from './demo-file.ts';
+
+export { DEMO_FEST_FILE };
 
 export interface FestProgress {
   bytesRead: number;
