@@ -61,6 +61,9 @@ function flush(q: Queryable): void {
   for (let i = 0; i < shared.length; i += MAX_BATCH) void run(q, shared.slice(i, i + MAX_BATCH));
 }
 
+/** The one order of read texts both statement forms use, so that the same reads always make the same text. */
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 const isScalar = (v: unknown): boolean => v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
 /** One read on its own, as `select (read)`. */
@@ -80,7 +83,7 @@ async function run(q: Queryable, batch: Pending[]): Promise<void> {
       // One request's reads: `select (read₀) as r0, (read₁) as r1, ...` with the parameters renumbered, the
       // reads in text order so that the same reads make the same text whatever order they were asked in.
       // For a batch this small one row of columns costs PostgreSQL less than the array form.
-      const sorted = [...batch].sort((a, b) => (a.sql < b.sql ? -1 : a.sql > b.sql ? 1 : 0));
+      const sorted = [...batch].sort((a, b) => byText(a.sql, b.sql));
       const params: unknown[] = [];
       const columns = sorted.map((p, i) => {
         const offset = params.length;
@@ -92,40 +95,40 @@ async function run(q: Queryable, batch: Pending[]): Promise<void> {
       sorted.forEach((p, i) => p.resolve(row[`r${i}`] ?? null));
       return;
     }
-    const { sql, params, kinds } = coalescedStatement(batch);
+    const { sql, params, kinds, slots } = coalescedStatement(batch);
     const r = await q.query<{ k: number; i: number; v: unknown }>(sql, params, { prepare: kinds <= PREPARED_KINDS });
-    const answers = new Map<number, unknown>();
-    for (const row of r.rows) answers.set(row.k * (MAX_BATCH + 1) + row.i, row.v);
-    order(batch).forEach(({ pending, k, i }) => pending.resolve(answers.get(k * (MAX_BATCH + 1) + i) ?? null));
+    const answers = new Map(r.rows.map((row) => [`${row.k}:${row.i}`, row.v]));
+    batch.forEach((p, n) => p.resolve(answers.get(slots[n]!) ?? null));
   } catch {
     // One bad read must not fail the others that happened to travel with it: each is asked again alone.
     for (const p of batch) void runAlone(q, p);
   }
 }
 
-/** Each read with its kind's index (kinds sorted by text) and its 1-based place among the reads of that kind. */
-function order(batch: readonly Pending[]): { pending: Pending; k: number; i: number }[] {
-  const texts = [...new Set(batch.map((p) => p.sql))].sort();
-  const kindOf = new Map(texts.map((t, k) => [t, k]));
-  const seen = new Array<number>(texts.length).fill(0);
-  return batch.map((pending) => {
-    const k = kindOf.get(pending.sql)!;
-    return { pending, k, i: ++seen[k]! };
-  });
-}
-
 /**
  * `select 0 as k, a.i, (read₀ with $n -> a.cn)::json as v from unnest((select $1::text[]), ...) with ordinality a(c1, ..., i)
  *  union all select 1, ...`: the kinds in text order, so the same kinds always make the same text.
  */
-export function coalescedStatement(batch: readonly Pick<Pending, 'sql' | 'params'>[]): { sql: string; params: unknown[]; kinds: number } {
+export function coalescedStatement(batch: readonly Pick<Pending, 'sql' | 'params'>[]): {
+  sql: string;
+  params: unknown[];
+  kinds: number;
+  /** Per read, in the batch's order, the `k:i` of the row that answers it. */
+  slots: string[];
+} {
   const byKind = new Map<string, (readonly unknown[])[]>();
   for (const p of batch) {
     const list = byKind.get(p.sql);
     if (list) list.push(p.params);
     else byKind.set(p.sql, [p.params]);
   }
-  const texts = [...byKind.keys()].sort();
+  const texts = [...byKind.keys()].sort(byText);
+  const kindOf = new Map(texts.map((t, k) => [t, k]));
+  const seen = texts.map(() => 0);
+  const slots = batch.map((p) => {
+    const k = kindOf.get(p.sql)!;
+    return `${k}:${++seen[k]!}`;
+  });
   const params: unknown[] = [];
   const selects = texts.map((text, k) => {
     const reads = byKind.get(text)!;
@@ -147,5 +150,5 @@ export function coalescedStatement(batch: readonly Pick<Pending, 'sql' | 'params
     }
     return `select ${k} as k, ${ARGS}.i::int as i, (${inner})::json as v from unnest(${arrays.join(', ')}) with ordinality as ${ARGS}(${columns.join(', ')}, i)`;
   });
-  return { sql: selects.join('\nunion all\n'), params, kinds: texts.length };
+  return { sql: selects.join('\nunion all\n'), params, kinds: texts.length, slots };
 }

@@ -84,6 +84,15 @@ describe.each(engines)('readJson (%s)', (engine) => {
     expect(sent).toHaveLength(1);
   });
 
+  it('sends a read whose parameter is not a scalar (an array) on its own, so the array keeps its meaning', async () => {
+    sent.length = 0;
+    const scalars = Array.from({ length: 6 }, (_, i) => readJson<string>(counting, `select to_json($1::text)`, [`s${i}`]));
+    const list = readJson<string[]>(counting, `select to_json($1::text[])`, [['a', 'b,c', '{d}']]);
+    expect(await Promise.all([...scalars, list])).toEqual([...Array.from({ length: 6 }, (_, i) => `s${i}`), ['a', 'b,c', '{d}']]);
+    // The six scalar reads in one statement, the array read alone.
+    expect(sent).toHaveLength(2);
+  });
+
   it('brings every read its own answer whatever the parameters hold (quotes, braces, commas, NULL as text, nulls)', async () => {
     const text = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('NULL', 'null', '{}', '{a,b}', '"', '\\', "'", ',', ' ', 'æøå', '\u00a0'));
     const read = fc.oneof(
@@ -154,6 +163,8 @@ describe('the coalesced statement', () => {
     ]);
     expect(many.sql).toBe(few.sql);
     expect(many.kinds).toBe(2);
+    // Each read's answer row: its kind and its place among that kind's reads.
+    expect(many.slots).toEqual(['1:1', '0:1', '1:2', '0:2', '1:3']);
     // Kind 0 is the text that sorts first (json_build_array); each parameter position is one text array, in
     // the reads' order.
     expect(many.params).toEqual([['x', 'y'], ['1', '2'], ['p', 'q', null]]);
