@@ -42,7 +42,7 @@ async function compare(ctx: BenchContext, srv: BenchServer, path: string, accept
     headers: { authorization: `Bearer ${srv.token}`, accept },
     connections: CONNECTIONS,
     seconds,
-    warmupSeconds: round < 2 ? warmup : 1,
+    warmupSeconds: round === 0 ? warmup : 1,
   });
   return alternate(
     rounds,
