@@ -32,7 +32,8 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
     summary: 'convert M1 files or folders to the EU ePrescription (MPD FHIR, eHDSI CDA) without a server (--help)',
     run: async (args, config) => {
       const { convertM1Command } = await import('./eprescription/cli/convert-m1.ts');
-      return convertM1Command(args, config, { stdout: process.stdout, stderr: process.stderr });
+      const { relaunchTuned } = await import('./eprescription/cli/relaunch.ts');
+      return convertM1Command(args, config, { stdout: process.stdout, stderr: process.stderr, beforeLongRun: (heap) => relaunchTuned(heap) });
     },
   },
   migrate: {

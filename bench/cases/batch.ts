@@ -39,7 +39,8 @@ async function convert(dir: string, out: string, env: Record<string, string>, pi
   child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  // taskset execs node in place, so the pid is node's either way. VmHWM is monotonic: the last sample is the peak.
+  // taskset execs node in place, so the pid is node's either way; so does convert-m1 when it relaunches itself
+  // (execve, src/eprescription/cli/relaunch.ts). VmHWM starts again at an exec, hence the maximum over samples.
   let peak = 0;
   const timer = setInterval(() => {
     void peakRss(child.pid!).then((v) => {

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { ServeMessage, ServeRequest } from '../serve.ts';
 
 const SERVE = fileURLToPath(new URL('../serve.ts', import.meta.url));
+// Started as `npm start` starts the server: with the compile cache on before any TypeScript is loaded.
+const COMPILE_CACHE = fileURLToPath(new URL('../../bin/compile-cache.js', import.meta.url));
 
 export interface BenchServerOptions {
   store: 'pglite' | 'postgres';
@@ -35,6 +37,7 @@ export interface BenchServer {
 export async function startBenchServer(opts: BenchServerOptions): Promise<BenchServer> {
   const child = fork(SERVE, [], {
     execPath: process.execPath,
+    execArgv: ['--import', COMPILE_CACHE],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,

@@ -105,7 +105,7 @@ describe('convert-m1', () => {
       writeFileSync(join(sub, `m1-${i}.xml`), template.replace(/<MsgId>[^<]+<\/MsgId>/, `<MsgId>${msgId}</MsgId>`));
     }
     writeFileSync(join(dir, 'not-an-m1.txt'), 'ignored: not .xml');
-    const threaded = await run([dir, '--date', DATE, '--workers', '2', '--out', join(temp, 'many-out')]);
+    const threaded = await run([dir, '--date', DATE, '--workers', '3', '--out', join(temp, 'many-out')]);
     const single = await run([dir, '--date', DATE, '--workers', '1']);
     expect(threaded.code).toBe(0);
     expect(single.code).toBe(0);

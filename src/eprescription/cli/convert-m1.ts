@@ -1,7 +1,8 @@
 // `npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD]
 // [--workers N] [--lang en|nb]`: converts M1 files to the EU ePrescription without a server. Directories are walked as a
 // stream (one open directory per level, files handed out as they are found), a bounded number of files is
-// in flight at any time, and with many files every core converts (worker threads). A progress bar on a
+// in flight at any time, and with many files every core converts (the main thread and a worker thread per
+// further core; --workers N sets how many threads convert in all). A progress bar on a
 // terminal; a summary at the end (with a count per warning kind), and with --out a NAME.warnings.json beside
 // each converted file's outputs. Exit code 0 when every file was read (converted or refused by rule),
 // 1 when any file failed, 2 for a usage error. With --format cda or both, each converted file gets both CDA
@@ -17,6 +18,7 @@ import { DEMO_FEST_FILE } from '../../registries/fest/demo-file.ts';
 // threads the main thread stays a small dispatcher.
 import type { ConvertSettings, FileJob, FileResult, OutputFormat } from './convert-file.ts';
 import type { ReasonLanguage } from '../rules.ts';
+import type { ThreadHeap } from './relaunch.ts';
 
 export const CONVERT_USAGE =
   'usage: npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD] [--workers N] [--lang en|nb]';
@@ -24,6 +26,12 @@ export const CONVERT_USAGE =
 export interface ConvertIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /**
+   * Called once a run is known to be long (many files), before anything is written. The command line passes
+   * relaunchTuned (relaunch.ts), which may replace the process with itself under tuned memory settings; a
+   * caller that is not a process of its own (a test) leaves it out.
+   */
+  beforeLongRun?: (heap: ThreadHeap) => void;
 }
 
 interface Options {
@@ -101,8 +109,8 @@ async function countFiles(inputs: readonly string[]): Promise<number> {
   return n;
 }
 
-/** Whether to fan out to worker threads: only when there are enough files to pay for their start-up. */
-const WORKER_THRESHOLD = 40;
+/** A run this long uses every core (worker threads beside the main thread) and the tuned start (relaunch.ts). */
+const LONG_RUN = 40;
 
 interface Tally {
   files: number;
@@ -139,18 +147,15 @@ function summary(t: Tally): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Runs the files through worker threads, at most `window` files in flight per worker. */
-async function runInWorkers(files: AsyncGenerator<FileJob>, settings: ConvertSettings, workers: number, onResult: (r: FileResult) => void): Promise<void> {
-  const window = 4;
-  // A worker holds the FHIR definitions, the terminology and FEST (about three times the file in memory).
-  // Capping its heap near that working set makes V8 collect early rather than grow: the command's peak
-  // memory stays flat however many files pass.
-  const festMb = (await stat(settings.festPath)).size / 1e6;
-  const resourceLimits = { maxOldGenerationSizeMb: Math.ceil(128 + 4 * festMb), maxYoungGenerationSizeMb: 8 };
-  const pool = Array.from({ length: workers }, () => new Worker(new URL('./convert-worker.ts', import.meta.url), { workerData: settings, resourceLimits }));
+/**
+ * Converts the files on `threads` threads: this one and threads - 1 workers, each with its own pipeline, taking
+ * the next file from the walk whenever it has room. The main thread converting too saves a whole isolate
+ * (its heap, its compiled code, its malloc arena) over a pure dispatcher. A worker holds at most `WINDOW` files.
+ */
+async function convertAll(files: AsyncGenerator<FileJob>, settings: ConvertSettings, threads: number, keepOutput: boolean, onResult: (r: FileResult) => void): Promise<void> {
   let exhausted = false;
   let pulling: Promise<void> = Promise.resolve();
-  // One file at a time comes out of the directory walk, whichever worker asks.
+  // One file at a time comes out of the directory walk, whichever thread asks.
   const next = (): Promise<FileJob | undefined> => {
     const p = pulling.then(async () => (exhausted ? undefined : await files.next()));
     pulling = p.then(() => undefined);
@@ -162,42 +167,72 @@ async function runInWorkers(files: AsyncGenerator<FileJob>, settings: ConvertSet
       return r.value;
     });
   };
-  await Promise.all(
-    pool.map(
-      (w) =>
-        new Promise<void>((resolve, reject) => {
-          let inFlight = 0;
-          let done = false;
-          const feed = async (): Promise<void> => {
-            while (!done && inFlight < window) {
-              const job = await next();
-              if (!job) {
-                done = true;
-                break;
-              }
-              inFlight++;
-              w.postMessage(job);
-            }
-            if (done && inFlight === 0) {
-              w.postMessage(null);
-              resolve();
-            }
-          };
-          w.on('message', (m: FileResult | 'ready') => {
-            if (m !== 'ready') {
-              inFlight--;
-              onResult(m);
-            }
-            feed().catch(reject);
-          });
-          w.on('error', reject);
-          w.on('exit', (code) => {
-            if (!done || inFlight) reject(new Error(`a convert worker stopped (exit code ${code})`));
-          });
-        }),
-    ),
-  );
-  await Promise.all(pool.map((w) => w.terminate()));
+  const workers = threads > 1 ? await startWorkers(settings, threads - 1) : [];
+  const local = async (): Promise<void> => {
+    const { convertFile, pipelineFor } = await import('./convert-file.ts');
+    const deps = await pipelineFor(settings);
+    for (let job = await next(); job; job = await next()) {
+      onResult(await convertFile(job, deps, settings, keepOutput));
+      // Between files, the workers' results and their requests for more get their turn.
+      if (workers.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+  try {
+    await Promise.all([local(), ...workers.map((w) => feedWorker(w, next, onResult))]);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+const WINDOW = 4;
+
+/**
+ * The heap of a converting thread. It holds the FHIR definitions, the terminology and FEST (about three times
+ * the file in memory); capping it near that working set makes V8 collect early rather than grow. Workers get
+ * it as resourceLimits, a relaunched main thread as flags (relaunch.ts), so every converting thread is alike.
+ */
+async function threadHeap(festPath: string): Promise<ThreadHeap> {
+  const festMb = (await stat(festPath)).size / 1e6;
+  return { oldGenerationMb: Math.ceil(128 + 4 * festMb), youngGenerationMb: 8 };
+}
+
+async function startWorkers(settings: ConvertSettings, n: number): Promise<Worker[]> {
+  const heap = await threadHeap(settings.festPath);
+  const resourceLimits = { maxOldGenerationSizeMb: heap.oldGenerationMb, maxYoungGenerationSizeMb: heap.youngGenerationMb };
+  return Array.from({ length: n }, () => new Worker(new URL('./convert-worker.ts', import.meta.url), { workerData: settings, resourceLimits }));
+}
+
+function feedWorker(w: Worker, next: () => Promise<FileJob | undefined>, onResult: (r: FileResult) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let inFlight = 0;
+    let done = false;
+    const feed = async (): Promise<void> => {
+      while (!done && inFlight < WINDOW) {
+        const job = await next();
+        if (!job) {
+          done = true;
+          break;
+        }
+        inFlight++;
+        w.postMessage(job);
+      }
+      if (done && inFlight === 0) {
+        w.postMessage(null);
+        resolve();
+      }
+    };
+    w.on('message', (m: FileResult | 'ready') => {
+      if (m !== 'ready') {
+        inFlight--;
+        onResult(m);
+      }
+      feed().catch(reject);
+    });
+    w.on('error', reject);
+    w.on('exit', (code) => {
+      if (!done || inFlight) reject(new Error(`a convert worker stopped (exit code ${code})`));
+    });
+  });
 }
 
 export async function convertM1Command(args: readonly string[], config: Config, io: ConvertIo): Promise<number> {
@@ -232,11 +267,11 @@ export async function convertM1Command(args: readonly string[], config: Config, 
   // One file and no output folder: the output goes to stdout, the summary to stderr.
   const single = opts.inputs.length === 1 && !opts.out && (await stat(opts.inputs[0]!)).isFile();
   const summaryTo = single ? io.stderr : io.stdout;
-  // Counting first costs one directory walk and gives the progress bar its end and the pool its size.
+  // Counting first costs one directory walk and gives the progress bar its end and the run its threads.
   const total = await countFiles(opts.inputs);
-  const workers = opts.workers ?? (total >= WORKER_THRESHOLD ? Math.max(1, availableParallelism()) : 1);
-  // Many files go to worker threads even on one core: a worker's heap is capped (see runInWorkers).
-  const threaded = total >= WORKER_THRESHOLD || workers > 1;
+  const long = total >= LONG_RUN;
+  const threads = opts.workers ?? (long ? Math.max(1, availableParallelism()) : 1);
+  if (long) io.beforeLongRun?.(await threadHeap(settings.festPath));
   const bar = io.stderr.isTTY && !single ? new SingleBar({ format: 'M1 [{bar}] {value}/{total} | {converted} converted, {refused} refused, {failed} failed', stream: io.stderr, hideCursor: true }) : undefined;
   const t: Tally = { files: 0, converted: 0, refused: 0, failed: 0, refusedBy: new Map(), failedBy: new Map(), warningsBy: new Map(), failures: [] };
   bar?.start(total, 0, { converted: 0, refused: 0, failed: 0 });
@@ -245,13 +280,7 @@ export async function convertM1Command(args: readonly string[], config: Config, 
     if (single && r.output) io.stdout.write(r.output);
     bar?.update(t.files, { converted: t.converted, refused: t.refused, failed: t.failed });
   };
-  if (threaded) {
-    await runInWorkers(m1Files(opts.inputs), settings, workers, onResult);
-  } else {
-    const { convertFile, pipelineFor } = await import('./convert-file.ts');
-    const deps = await pipelineFor(settings);
-    for await (const job of m1Files(opts.inputs)) onResult(await convertFile(job, deps, settings, single));
-  }
+  await convertAll(m1Files(opts.inputs), settings, threads, single, onResult);
   bar?.stop();
   summaryTo.write(summary(t));
   return t.failed > 0 ? 1 : 0;
