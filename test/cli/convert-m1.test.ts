@@ -124,6 +124,11 @@ describe('convert-m1', () => {
     const cda = await run([file, '--date', DATE, '--format', 'cda']);
     expect(checkEhdsiCda(cda.stdout).ok).toBe(true);
     await expectSchemaValidCda(cda.stdout);
+    // Asking for threads changes nothing for one file: its output still reaches stdout.
+    const threaded = await run([file, '--date', DATE, '--workers', '3']);
+    expect(threaded.code).toBe(0);
+    const sansIds = (text: string): string => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID').replace(/"timestamp": "[^"]+"/g, '');
+    expect(sansIds(threaded.stdout)).toBe(sansIds(json.stdout));
   });
 
   it('prints a count per warning kind and writes NAME.warnings.json beside each converted file (a package FEST lacks)', async () => {
