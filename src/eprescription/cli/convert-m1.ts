@@ -1,8 +1,8 @@
 // `npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD]
 // [--workers N] [--lang en|nb]`: converts M1 files to the EU ePrescription without a server. Directories are walked as a
 // stream (one open directory per level, files handed out as they are found), a bounded number of files is
-// in flight at any time, and with many files every core converts (the main thread and a worker thread per
-// further core; --workers N sets how many threads convert in all). A progress bar on a
+// in flight at any time, and with many files every core converts (a worker thread per core, the main thread
+// handing out files; --workers N sets how many threads convert, and with 1 the main thread converts alone). A progress bar on a
 // terminal; a summary at the end (with a count per warning kind), and with --out a NAME.warnings.json beside
 // each converted file's outputs. Exit code 0 when every file was read (converted or refused by rule),
 // 1 when any file failed, 2 for a usage error. With --format cda or both, each converted file gets both CDA
@@ -109,7 +109,7 @@ async function countFiles(inputs: readonly string[]): Promise<number> {
   return n;
 }
 
-/** A run this long uses every core (worker threads beside the main thread) and the tuned start (relaunch.ts). */
+/** A run this long uses every core (a worker thread per core) and the tuned start (relaunch.ts). */
 const LONG_RUN = 40;
 
 interface Tally {
@@ -148,14 +148,21 @@ function summary(t: Tally): string {
 }
 
 /**
- * Converts the files on `threads` threads: this one and threads - 1 workers, each with its own pipeline, taking
- * the next file from the walk whenever it has room. The main thread converting too saves a whole isolate
- * (its heap, its compiled code, its malloc arena) over a pure dispatcher.
+ * Converts the files on `threads` threads. One: this thread converts them itself, with nothing to hand out.
+ * More: a worker per thread, and this thread only walks the folders and hands out files. When this thread
+ * converted beside the workers, its own file writes held up the handing out; on a busy file system the
+ * workers ran dry (100,000 files on 2 cores: 494 files/s with this thread converting, 624-690 without).
  */
 async function convertAll(files: AsyncGenerator<FileJob>, settings: ConvertSettings, threads: number, keepOutput: boolean, onResult: (r: FileResult) => void): Promise<void> {
+  if (threads === 1) {
+    const { convertFile, pipelineFor } = await import('./convert-file.ts');
+    const deps = await pipelineFor(settings);
+    for await (const job of files) onResult(await convertFile(job, deps, settings, keepOutput));
+    return;
+  }
   let exhausted = false;
   let pulling: Promise<void> = Promise.resolve();
-  // One file at a time comes out of the directory walk, whichever thread asks.
+  // One file at a time comes out of the directory walk, whichever worker asks.
   const next = (): Promise<FileJob | undefined> => {
     const p = pulling.then(async () => (exhausted ? undefined : await files.next()));
     pulling = p.then(() => undefined);
@@ -167,31 +174,22 @@ async function convertAll(files: AsyncGenerator<FileJob>, settings: ConvertSetti
       return r.value;
     });
   };
-  const workers = threads > 1 ? await startWorkers(settings, threads - 1) : [];
-  const local = async (): Promise<void> => {
-    const { convertFile, pipelineFor } = await import('./convert-file.ts');
-    const deps = await pipelineFor(settings);
-    for (let job = await next(); job; job = await next()) {
-      onResult(await convertFile(job, deps, settings, keepOutput));
-      // Between files, the workers' results and their requests for more get their turn.
-      if (workers.length) await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  };
+  const workers = await startWorkers(settings, threads);
   try {
-    await Promise.all([local(), ...workers.map((w) => feedWorker(w, next, onResult))]);
+    await Promise.all(workers.map((w) => feedWorker(w, next, onResult)));
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
-// Files a worker may hold. The main thread refills it only between its own files, and its file writes can
-// stall on a busy file system: with 4 the worker ran dry (30,000 files on 2 cores: 72.7 s; with 32: 61.1 s).
-const WINDOW = 32;
+// Files a worker may hold, so that it has the next one while its last result travels back.
+const WINDOW = 4;
 
 /**
  * The heap of a converting thread. It holds the FHIR definitions, the terminology and FEST (about three times
  * the file in memory); capping it near that working set makes V8 collect early rather than grow. Workers get
- * it as resourceLimits, a relaunched main thread as flags (relaunch.ts), so every converting thread is alike.
+ * it as resourceLimits, a relaunched main thread as flags (relaunch.ts): alike whether it converts alone or
+ * hands out files to workers.
  */
 async function threadHeap(festPath: string): Promise<ThreadHeap> {
   const festMb = (await stat(festPath)).size / 1e6;
