@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readFestRecords } from '../src/eprescription/fest-memory.ts';
-import { DEMO_FEST_FILE } from '../src/registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../src/registries/fest/demo-file.ts';
 import { festCodes, mappingCoverageRows } from '../src/eprescription/code-coverage.ts';
 import { coverageMarkdown } from '../src/terminology/coverage.ts';
 import { getTerminology } from '../src/terminology/index.ts';

@@ -33,7 +33,7 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
     run: async (args, config) => {
       const { convertM1Command } = await import('./eprescription/cli/convert-m1.ts');
       const { relaunchTuned } = await import('./eprescription/cli/relaunch.ts');
-      return convertM1Command(args, config, { stdout: process.stdout, stderr: process.stderr, beforeLongRun: (heap) => relaunchTuned(heap) });
+      return convertM1Command(args, config, { stdout: process.stdout, stderr: process.stderr, beforeLongRun: relaunchTuned });
     },
   },
   migrate: {

@@ -28,7 +28,7 @@ export async function loadPipeline(ctx: BenchContext): Promise<BenchPipeline | {
   const { convertM1 } = (await import(PIPELINE)) as { convertM1?: ConvertM1 };
   const { pipelineFor } = (await import(BATCH_SETUP)) as { pipelineFor?: PipelineFor };
   if (typeof convertM1 !== 'function' || typeof pipelineFor !== 'function') return { missing: 'not yet: no convertM1 / pipelineFor to call' };
-  const [{ loadConfig }, { DEMO_FEST_FILE }] = await Promise.all([import('../../src/config.ts'), import('../../src/registries/fest/ingest.ts')]);
+  const [{ loadConfig }, { DEMO_FEST_FILE }] = await Promise.all([import('../../src/config.ts'), import('../../src/registries/fest/demo-file.ts')]);
   const config = loadConfig({ HELSEBRO_DATA_DIR: ctx.tmp });
   const deps = await pipelineFor({
     mode: 'demo',

@@ -13,7 +13,8 @@ export {
   type PrescriberRegistry,
 } from './hpr.ts';
 export { personNumberSystem, storePopulationRegistry, type PopulationRegistry } from './population.ts';
-export { DEMO_FEST_FILE, ingestFest, ingestFestFile, loadDemoFest, type FestLoadReport, type FestProgress } from './fest/ingest.ts';
+export { DEMO_FEST_FILE } from './fest/demo-file.ts';
+export { ingestFest, ingestFestFile, loadDemoFest, type FestLoadReport, type FestProgress } from './fest/ingest.ts';
 export { FestFormatError, parseFest, type FestEvent } from './fest/m30-parser.ts';
 export { festIngestCommand, FEST_INGEST_USAGE } from './fest/cli.ts';
 export type { CodedValue, FestIngredient, FestPackage, FestProduct } from './fest/types.ts';

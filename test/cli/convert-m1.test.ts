@@ -153,6 +153,16 @@ describe('convert-m1', () => {
     expect((await run([FIXTURES, '--lang', 'de'])).code).toBe(2);
   });
 
+  it('reads an empty folder (and one with no .xml in it) as zero files: exit 0, nothing written', async () => {
+    const empty = join(temp, 'empty');
+    mkdirSync(join(empty, 'nested'), { recursive: true });
+    writeFileSync(join(empty, 'nested', 'notes.txt'), 'not an M1');
+    const r = await run([empty, '--date', DATE, '--out', join(temp, 'empty-out')]);
+    expect(r.code).toBe(0);
+    expect(counts(r.stdout)).toEqual({ files: 0, converted: 0, refused: 0, failed: 0 });
+    expect(existsSync(join(temp, 'empty-out')) ? walk(join(temp, 'empty-out')) : []).toEqual([]);
+  });
+
   it('exits 1 for a file that does not parse, and 2 for usage errors', async () => {
     expect((await run([join(FIXTURES, 'hostile/xxe-fil.xml'), '--date', DATE])).code).toBe(1);
     for (const args of [[], ['--format', 'pdf', FIXTURES], ['--date', '02.03.2026', FIXTURES], [join(temp, 'no-such-folder')], ['--bogus', FIXTURES]]) {

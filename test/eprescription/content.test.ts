@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Medication, Organization } from '@medplum/fhirtypes';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
-import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import { expectSchemaValidCda } from '../support/cda-schema.ts';
 import { buildM1 } from './support/m1-builder.ts';
 import { HYDROKORTISON, specFor } from './support/m1-spec.ts';

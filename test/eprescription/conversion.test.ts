@@ -11,7 +11,7 @@ import { convertM1, type ChainFacts, type Converted, type PipelineDeps } from '.
 import { CODE_SYSTEM, OID } from '../../src/fhir/identifiers.ts';
 import type { DrugRegistry } from '../../src/registries/drugs.ts';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
-import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import { depsFor, fixture, preparedDb } from './support/pipeline.ts';
 import { expectSchemaValidCda } from '../support/cda-schema.ts';
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dosage, MedicationRequest } from '@medplum/fhirtypes';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
-import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import { buildM1, type DoseSpec, type DoseringSpec, type LegemiddelItem } from './support/m1-builder.ts';
 import { specFor } from './support/m1-spec.ts';
 import { depsFor, preparedDb } from './support/pipeline.ts';

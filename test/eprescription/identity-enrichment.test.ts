@@ -9,7 +9,7 @@ import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescri
 import { sizeFactors } from '../../src/registries/fest/package-size.ts';
 import { CONVERSION_WARNING_EXTENSION } from '../../src/eprescription/provenance.ts';
 import type { DrugRegistry } from '../../src/registries/drugs.ts';
-import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import type { FestProduct, FestRecord } from '../../src/registries/fest/types.ts';
 import { buildM1 } from './support/m1-builder.ts';
 import { specFor } from './support/m1-spec.ts';

@@ -8,7 +8,7 @@ import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fes
 import { EHDSI_TEMPLATE } from '../../src/eprescription/emit-cda.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
 import { currentLevel1, importM1 } from '../../src/eprescription/service.ts';
-import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import type { Db } from '../../src/store/db.ts';
 import { parseXml } from '../../src/xml/parse.ts';
 import type { XmlElement } from '../../src/xml/element.ts';

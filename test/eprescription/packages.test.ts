@@ -7,7 +7,7 @@ import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fes
 import { MPD_EXTENSION } from '../../src/eprescription/emit-fhir.ts';
 import { packageLevels, sizeFactors } from '../../src/registries/fest/package-size.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
-import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import { parseXml } from '../../src/xml/parse.ts';
 import type { XmlElement } from '../../src/xml/element.ts';
 import { expectSchemaValidCda } from '../support/cda-schema.ts';

@@ -12,7 +12,7 @@ import { pipelineFor } from '../../src/eprescription/cli/convert-file.ts';
 import { convertM1 } from '../../src/eprescription/pipeline.ts';
 import { validateMpdBundle } from '../../src/eprescription/validate-fhir.ts';
 import { loadBaseDefinitions, validateBaseResource } from '../../src/fhir/base-validation.ts';
-import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import { fixture, fixtureNames, officialM1s } from '../eprescription/support/pipeline.ts';
 
 type Json = Record<string, unknown>;

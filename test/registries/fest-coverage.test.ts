@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFest } from '../../src/registries/fest/m30-parser.ts';
-import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import type { CodedValue, FestRecord } from '../../src/registries/fest/types.ts';
 import { CONCEPT_MAP, display, lookup, translate } from '../../src/terminology/index.ts';
 

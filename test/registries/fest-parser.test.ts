@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FestFormatError, parseFest, type FestEvent } from '../../src/registries/fest/m30-parser.ts';
-import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import type { FestRecord, FestRecordOf } from '../../src/registries/fest/types.ts';
 
 const FIXTURE = new URL('../fixtures/fest/prefixed-m30.xml', import.meta.url);

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { festCodes, mappingCoverageRows } from '../../src/eprescription/code-coverage.ts';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
 import { convertM1, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
-import { DEMO_FEST_FILE } from '../../src/registries/fest/ingest.ts';
+import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import type { FestRecord } from '../../src/registries/fest/types.ts';
 import { coverageMarkdown, mapCoverage } from '../../src/terminology/coverage.ts';
 import { getTerminology } from '../../src/terminology/index.ts';

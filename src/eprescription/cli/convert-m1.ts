@@ -1,12 +1,13 @@
 // `npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD]
-// [--workers N] [--lang en|nb]`: converts M1 files to the EU ePrescription without a server. Directories are walked as a
-// stream (one open directory per level, files handed out as they are found), a bounded number of files is
-// in flight at any time, and with many files every core converts (a worker thread per core, the main thread
-// handing out files; --workers N sets how many threads convert, and with 1 the main thread converts alone). A progress bar on a
-// terminal; a summary at the end (with a count per warning kind), and with --out a NAME.warnings.json beside
-// each converted file's outputs. Exit code 0 when every file was read (converted or refused by rule),
-// 1 when any file failed, 2 for a usage error. With --format cda or both, each converted file gets both CDA
-// levels: NAME.cda.xml (Level 3) and NAME.cda-l1.xml (Level 1, its PDF in the --lang language).
+// [--workers N] [--lang en|nb]`: converts M1 files to the EU ePrescription without a server. Directories are
+// walked as a stream (one open directory per level, files handed out as they are found), a bounded number of
+// files is in flight at any time, and with many files every core converts: a worker thread per core, the main
+// thread handing out files. --workers N sets how many threads convert; with 1 the main thread converts alone.
+// A progress bar on a terminal; a summary at the end (with a count per warning kind), and with --out a
+// NAME.warnings.json beside each converted file's outputs. Exit code 0 when every file was read (converted or
+// refused by rule), 1 when any file failed, 2 for a usage error. With --format cda or both, each converted
+// file gets both CDA levels: NAME.cda.xml (Level 3) and NAME.cda-l1.xml (Level 1, its PDF in the --lang
+// language).
 import { opendir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join, relative } from 'node:path';
@@ -153,7 +154,7 @@ function summary(t: Tally): string {
  * converted beside the workers, its own file writes held up the handing out; on a busy file system the
  * workers ran dry (100,000 files on 2 cores: 494 files/s with this thread converting, 624-690 without).
  */
-async function convertAll(files: AsyncGenerator<FileJob>, settings: ConvertSettings, threads: number, keepOutput: boolean, onResult: (r: FileResult) => void): Promise<void> {
+async function convertAll(files: AsyncGenerator<FileJob>, settings: ConvertSettings, threads: number, heap: ThreadHeap, keepOutput: boolean, onResult: (r: FileResult) => void): Promise<void> {
   if (threads === 1) {
     const { convertFile, pipelineFor } = await import('./convert-file.ts');
     const deps = await pipelineFor(settings);
@@ -174,7 +175,7 @@ async function convertAll(files: AsyncGenerator<FileJob>, settings: ConvertSetti
       return r.value;
     });
   };
-  const workers = await startWorkers(settings, threads);
+  const workers = startWorkers(settings, threads, heap);
   try {
     await Promise.all(workers.map((w) => feedWorker(w, next, onResult)));
   } finally {
@@ -196,8 +197,7 @@ async function threadHeap(festPath: string): Promise<ThreadHeap> {
   return { oldGenerationMb: Math.ceil(128 + 4 * festMb), youngGenerationMb: 8 };
 }
 
-async function startWorkers(settings: ConvertSettings, n: number): Promise<Worker[]> {
-  const heap = await threadHeap(settings.festPath);
+function startWorkers(settings: ConvertSettings, n: number, heap: ThreadHeap): Worker[] {
   const resourceLimits = { maxOldGenerationSizeMb: heap.oldGenerationMb, maxYoungGenerationSizeMb: heap.youngGenerationMb };
   return Array.from({ length: n }, () => new Worker(new URL('./convert-worker.ts', import.meta.url), { workerData: settings, resourceLimits }));
 }
@@ -272,7 +272,10 @@ export async function convertM1Command(args: readonly string[], config: Config, 
   const long = total >= LONG_RUN;
   // A single file printed to stdout stays on this thread: a worker's result carries no output.
   const threads = single ? 1 : (opts.workers ?? (long ? Math.max(1, availableParallelism()) : 1));
-  if (long) io.beforeLongRun?.(await threadHeap(settings.festPath));
+  const heap = await threadHeap(settings.festPath);
+  // A relaunched process starts the command again, so it walks the folders once more to count: a cost in
+  // milliseconds against a run of at least LONG_RUN conversions.
+  if (long) io.beforeLongRun?.(heap);
   const bar = io.stderr.isTTY && !single ? new SingleBar({ format: 'M1 [{bar}] {value}/{total} | {converted} converted, {refused} refused, {failed} failed', stream: io.stderr, hideCursor: true }) : undefined;
   const t: Tally = { files: 0, converted: 0, refused: 0, failed: 0, refusedBy: new Map(), failedBy: new Map(), warningsBy: new Map(), failures: [] };
   bar?.start(total, 0, { converted: 0, refused: 0, failed: 0 });
@@ -281,7 +284,7 @@ export async function convertM1Command(args: readonly string[], config: Config, 
     if (single && r.output) io.stdout.write(r.output);
     bar?.update(t.files, { converted: t.converted, refused: t.refused, failed: t.failed });
   };
-  await convertAll(m1Files(opts.inputs), settings, threads, single, onResult);
+  await convertAll(m1Files(opts.inputs), settings, threads, heap, single, onResult);
   bar?.stop();
   summaryTo.write(summary(t));
   return t.failed > 0 ? 1 : 0;

@@ -8,10 +8,7 @@ import type { Db } from '../../store/db.ts';
 import { parseFest, type FestParseOptions } from './m30-parser.ts';
 import { findFestLoad, recordFestLoad, upsertFestRecords } from './repository.ts';
 import { FEST_KINDS, type FestKind, type FestRecord } from './types.ts';
-
 import { DEMO_FEST_FILE } from './demo-file.ts';
-
-export { DEMO_FEST_FILE };
 
 export interface FestProgress {
   bytesRead: number;
