@@ -1,15 +1,16 @@
 // Scale: $summary p50 with 10,000 and with 1,000,000 patients in PostgreSQL (about ten NPR/KPR episodes
 // each), one request at a time, each for one of 2,000 patients drawn at random from the whole population
-// (each read once before timing). Goal: the larger p50 within 1.2 times the smaller. Patient read is
-// measured alongside as a reference for the store.
+// (each read once before timing), the two sizes in alternating rounds. Goal: the larger p50 within 1.2 times
+// the smaller. Patient read is measured alongside as a reference for the store.
 import { join } from 'node:path';
 import { openPostgres } from '../../src/store/postgres.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import type { BenchContext } from '../lib/context.ts';
-import { loadSeconds } from '../lib/context.ts';
+import { loadSeconds, roundWindows } from '../lib/context.ts';
 import { runLoad, type LoadResult } from '../lib/load.ts';
 import { benchPatientId, ensurePopulation } from '../lib/population.ts';
 import { fmtInt, fmtMs, fmtRatio, notYet, skipped, type Row } from '../lib/report.ts';
+import { alternate, median, roundRatios } from '../lib/rounds.ts';
 import { findRoute, SUMMARY_PATH } from '../lib/routes.ts';
 import { startBenchServer } from '../lib/server-process.ts';
 
@@ -17,13 +18,16 @@ const EPISODES = 10;
 const SAMPLE = 2_000;
 const GOAL = 'p50 at 1M <= 1.2x p50 at 10k';
 
-interface Measured {
+/** A population loaded and served by its own bench server, its sampled patients read once. */
+interface Served {
   size: number;
-  read: LoadResult;
-  summary: LoadResult | undefined;
+  url: string;
+  token: string;
+  ids: string[];
+  stop(): Promise<void>;
 }
 
-async function measure(ctx: BenchContext, url: string, size: number, summaryServed: boolean): Promise<Measured> {
+async function serve(ctx: BenchContext, url: string, size: number, summaryServed: boolean): Promise<Served> {
   const schema = `bench_scale_${size}`;
   const db = await openPostgres({ connectionString: url, schema, max: 2 });
   try {
@@ -52,32 +56,75 @@ async function measure(ctx: BenchContext, url: string, size: number, summaryServ
         await res.arrayBuffer();
       }
     }
-    const { seconds, warmup } = loadSeconds(ctx);
-    const spec = (suffix: string) => ({
-      mode: 'latency' as const,
-      origin: srv.url,
-      paths: ids.map((id) => `/fhir/Patient/${id}${suffix}`),
-      headers: { authorization: `Bearer ${srv.token}` },
-      connections: 1,
-      seconds,
-      warmupSeconds: warmup,
-    });
-    ctx.log(`scale: ${fmtInt(size)} patients, Patient read`);
-    const read = await runLoad(spec(''));
-    let summary: LoadResult | undefined;
-    if (summaryServed) {
-      ctx.log(`scale: ${fmtInt(size)} patients, $summary`);
-      summary = await runLoad(spec('/$summary'));
-    }
-    return { size, read, summary };
-  } finally {
+    return { size, url: srv.url, token: srv.token, ids, stop: () => srv.stop() };
+  } catch (err) {
     await srv.stop();
+    throw err;
   }
+}
+
+/** One window of one request at a time over a population's sampled patients. */
+function load(p: Served, suffix: string, seconds: number, warmupSeconds: number): Promise<LoadResult> {
+  return runLoad({
+    mode: 'latency',
+    origin: p.url,
+    paths: p.ids.map((id) => `/fhir/Patient/${id}${suffix}`),
+    headers: { authorization: `Bearer ${p.token}` },
+    connections: 1,
+    seconds,
+    warmupSeconds,
+  });
+}
+
+/** Rounds of one size: the median round's p50, the worst round's p99, every round's requests and failures. */
+function pooled(results: readonly LoadResult[]): LoadResult {
+  const statusCodes: Record<string, number> = {};
+  for (const r of results) for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  return {
+    requests: results.reduce((n, r) => n + r.requests, 0),
+    perSecond: results.reduce((n, r) => n + r.perSecond, 0) / results.length,
+    p50: median(results.map((r) => r.p50)),
+    p99: Math.max(...results.map((r) => r.p99)),
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+    errors: results.reduce((n, r) => n + r.errors, 0),
+    statusCodes,
+  };
+}
+
+interface Compared {
+  small: LoadResult;
+  large?: LoadResult;
+  /** Median of the rounds' p50 ratios, and each round's. */
+  ratio?: { ratio: number; each: number[] };
+}
+
+/**
+ * Both sizes in alternating rounds (bench/lib/rounds.ts), both servers up at once: the machine's speed
+ * drifts over minutes, and measuring one size after the other let that drift land on one side (the plain
+ * Patient read, untouched code, read 0.51x and then 1.97x at 1M in two runs of one night).
+ */
+async function compare(ctx: BenchContext, small: Served, large: Served | undefined, suffix: string): Promise<Compared> {
+  if (!large) {
+    const { seconds, warmup } = loadSeconds(ctx);
+    return { small: await load(small, suffix, seconds, warmup) };
+  }
+  const { rounds, seconds, warmup } = roundWindows(ctx);
+  const each = await alternate(
+    rounds,
+    (i) => load(small, suffix, seconds, i === 0 ? warmup : 1),
+    (i) => load(large, suffix, seconds, i === 0 ? warmup : 1),
+  );
+  return {
+    small: pooled(each.map((r) => r.base)),
+    large: pooled(each.map((r) => r.real)),
+    ratio: roundRatios(each, (r) => r.p50),
+  };
 }
 
 const failures = (r: LoadResult): number => r.non2xx + r.errors;
 
-function rows(label: string, small: LoadResult, large: LoadResult | undefined, smallSize: number, largeSize: number | undefined): Row[] {
+function rows(label: string, c: Compared, smallSize: number, largeSize: number | undefined): Row[] {
+  const { small, large } = c;
   const out: Row[] = [
     {
       case: `Scale: ${label} p50, ${fmtInt(smallSize)} patients`,
@@ -89,8 +136,8 @@ function rows(label: string, small: LoadResult, large: LoadResult | undefined, s
       ...(failures(small) ? { note: `error responses ${JSON.stringify(small.statusCodes)}` } : {}),
     },
   ];
-  if (large && largeSize) {
-    const ratio = large.p50 / small.p50;
+  if (large && largeSize && c.ratio) {
+    const { ratio, each } = c.ratio;
     out.push({
       case: `Scale: ${label} p50, ${fmtInt(largeSize)} patients`,
       figure: `p50 ${fmtMs(large.p50)}, p99 ${fmtMs(large.p99)} (${fmtInt(large.requests)} requests)`,
@@ -100,7 +147,8 @@ function rows(label: string, small: LoadResult, large: LoadResult | undefined, s
       verdict: ratio <= 1.2 && !failures(large) ? 'pass' : 'FAIL',
       note: failures(large)
         ? `error responses ${JSON.stringify(large.statusCodes)}`
-        : `${fmtInt(SAMPLE)} patients drawn at random, each read and summarised once before timing`,
+        : `${fmtInt(SAMPLE)} patients drawn at random from each population, each read and summarised once before timing; ` +
+          `${each.length} alternating rounds, ratio the median of ${each.map((x) => x.toFixed(2)).join(', ')}; p50 the median round's, p99 the worst round's`,
     });
   }
   return out;
@@ -110,12 +158,21 @@ export async function scaleCases(ctx: BenchContext): Promise<Row[]> {
   const summaryServed = findRoute('GET', SUMMARY_PATH) !== undefined;
   const name = 'Scale: $summary p50, 10k vs 1M patients';
   if (!ctx.pg) return [skipped(name, GOAL, `needs PostgreSQL: ${ctx.pgUnavailable ?? 'none'}`)];
-  const small = await measure(ctx, ctx.pg.url, 10_000, summaryServed);
-  const large = ctx.quick ? undefined : await measure(ctx, ctx.pg.url, 1_000_000, summaryServed);
-  const out: Row[] = [];
-  if (small.summary) out.push(...rows('$summary', small.summary, large?.summary, small.size, large?.size));
-  else out.push(notYet(name, GOAL, `not yet served: no ${SUMMARY_PATH} in the route table`));
-  if (ctx.quick) out.push(skipped(`${name} (1M)`, GOAL, 'the 1,000,000-patient population is skipped under --quick'));
-  out.push(...rows('Patient read (reference)', small.read, large?.read, small.size, large?.size));
-  return out;
+  const small = await serve(ctx, ctx.pg.url, 10_000, summaryServed);
+  let large: Served | undefined;
+  try {
+    large = ctx.quick ? undefined : await serve(ctx, ctx.pg.url, 1_000_000, summaryServed);
+    ctx.log('scale: Patient read');
+    const read = await compare(ctx, small, large, '');
+    const summary = summaryServed ? (ctx.log('scale: $summary'), await compare(ctx, small, large, '/$summary')) : undefined;
+    const out: Row[] = [];
+    if (summary) out.push(...rows('$summary', summary, small.size, large?.size));
+    else out.push(notYet(name, GOAL, `not yet served: no ${SUMMARY_PATH} in the route table`));
+    if (ctx.quick) out.push(skipped(`${name} (1M)`, GOAL, 'the 1,000,000-patient population is skipped under --quick'));
+    out.push(...rows('Patient read (reference)', read, small.size, large?.size));
+    return out;
+  } finally {
+    await small.stop();
+    await large?.stop();
+  }
 }

@@ -101,6 +101,46 @@ describe.each(engines)('audit_event store (%s)', (engine) => {
     expect((await searchAudit(db, { patientFnr: fnr, count: 10, offset: 0 })).total).toBe(1);
   });
 
+  it('events written at once go to the store as one statement, and each comes back whole', async () => {
+    const statements: string[] = [];
+    const counting = { query: ((sql: string, params?: readonly unknown[], opts?: object) => {
+      statements.push(sql);
+      return db.query(sql, params, opts);
+    }) as Db['query'] };
+    const fnrs = Array.from({ length: 12 }, () => syntheticFnr());
+    // Text the array form must carry unchanged: quotes, backslashes, braces, commas, NUL-free unicode, and
+    // a patient known only by fødselsnummer (a null id column).
+    const odd = 'O\'Brien "Q" \\ {a,b} æøå ✓ NULL';
+    const written = await Promise.all(
+      fnrs.map((fnr, i) =>
+        recordAudit(counting, {
+          ...event(i % 2 ? { fnr } : { fnr, id: `p-${i}` }, '2026-08-01T09:00:00Z'),
+          source: { observer: { display: odd }, type: [{ code: String(i) }] },
+        }),
+      ),
+    );
+    expect(statements.filter((s) => /insert into audit_event/.test(s))).toHaveLength(1);
+    for (const [i, fnr] of fnrs.entries()) {
+      const page = await searchAudit(db, { patientFnr: fnr, count: 10, offset: 0 });
+      expect(page.events).toEqual([written[i]]);
+      expect(page.events[0]!.source?.observer?.display).toBe(odd);
+    }
+    const ids = await db.query<{ patient_id: string | null }>('select patient_id from audit_event where patient_fnr = $1', [fnrs[1]]);
+    expect(ids.rows).toEqual([{ patient_id: null }]);
+  });
+
+  it('an event the table refuses fails alone: the events written with it are stored', async () => {
+    const fnrs = Array.from({ length: 5 }, () => syntheticFnr());
+    const results = await Promise.allSettled(
+      fnrs.map((fnr, i) => recordAudit(db, { ...event({ fnr }, '2026-08-02T09:00:00Z'), ...(i === 2 ? { action: 'X' as never } : {}) })),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/check constraint/);
+    for (const [i, fnr] of fnrs.entries()) {
+      expect((await searchAudit(db, { patientFnr: fnr, count: 10, offset: 0 })).total).toBe(i === 2 ? 0 : 1);
+    }
+  });
+
   it('refuses events without a request id or with an invalid time, and replaces a non-uuid id', async () => {
     const fnr = syntheticFnr();
     const e = event({ fnr }, '2026-07-01T12:00:00Z');
