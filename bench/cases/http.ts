@@ -6,29 +6,13 @@ import { join } from 'node:path';
 import { PERSONAS } from '../../src/demo/personas.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { roundWindows } from '../lib/context.ts';
-import { runLoad, type LoadResult } from '../lib/load.ts';
+import { pooled, runLoad, type LoadResult } from '../lib/load.ts';
 import { fmtInt, fmtMs, fmtRatio, notYet, type Row } from '../lib/report.ts';
-import { alternate, median, roundRatios, type Round } from '../lib/rounds.ts';
+import { alternate, roundRatios, type Round } from '../lib/rounds.ts';
 import { findRoute, PS_PATH, SUMMARY_PATH } from '../lib/routes.ts';
 import { startBenchServer, type BenchServer } from '../lib/server-process.ts';
 
 const CONNECTIONS = 32;
-
-/** Both sides of a case over its rounds: requests per second over all rounds, the median round's p50 and the worst round's p99. */
-function pooled(results: readonly LoadResult[]): LoadResult {
-  const requests = results.reduce((n, r) => n + r.requests, 0);
-  const statusCodes: Record<string, number> = {};
-  for (const r of results) for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
-  return {
-    requests,
-    perSecond: results.reduce((n, r) => n + r.perSecond, 0) / results.length,
-    p50: median(results.map((r) => r.p50)),
-    p99: Math.max(...results.map((r) => r.p99)),
-    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
-    errors: results.reduce((n, r) => n + r.errors, 0),
-    statusCodes,
-  };
-}
 
 const describe = (r: LoadResult): string => `${fmtInt(r.perSecond)} req/s, p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)}`;
 

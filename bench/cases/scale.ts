@@ -7,10 +7,10 @@ import { openPostgres } from '../../src/store/postgres.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { loadSeconds, roundWindows } from '../lib/context.ts';
-import { runLoad, type LoadResult } from '../lib/load.ts';
+import { pooled, runLoad, type LoadResult } from '../lib/load.ts';
 import { benchPatientId, ensurePopulation } from '../lib/population.ts';
 import { fmtInt, fmtMs, fmtRatio, notYet, skipped, type Row } from '../lib/report.ts';
-import { alternate, median, roundRatios } from '../lib/rounds.ts';
+import { alternate, roundRatios } from '../lib/rounds.ts';
 import { findRoute, SUMMARY_PATH } from '../lib/routes.ts';
 import { startBenchServer } from '../lib/server-process.ts';
 
@@ -74,21 +74,6 @@ function load(p: Served, suffix: string, seconds: number, warmupSeconds: number)
     seconds,
     warmupSeconds,
   });
-}
-
-/** Rounds of one size: the median round's p50, the worst round's p99, every round's requests and failures. */
-function pooled(results: readonly LoadResult[]): LoadResult {
-  const statusCodes: Record<string, number> = {};
-  for (const r of results) for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
-  return {
-    requests: results.reduce((n, r) => n + r.requests, 0),
-    perSecond: results.reduce((n, r) => n + r.perSecond, 0) / results.length,
-    p50: median(results.map((r) => r.p50)),
-    p99: Math.max(...results.map((r) => r.p99)),
-    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
-    errors: results.reduce((n, r) => n + r.errors, 0),
-    statusCodes,
-  };
 }
 
 interface Compared {

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/db.ts';
+import { turnBatcher } from '../store/turn-batch.ts';
 import { auditPatientKeys } from './build.ts';
 import { observeAuditWrite, secondsSince } from '../metrics/registry.ts';
 
@@ -29,7 +30,7 @@ export async function recordAudit(q: Queryable, event: AuditEvent): Promise<Audi
 
 // Group commit. Every request writes its event before it answers, so under load the events of the
 // requests in flight at once reach the store within the same turn of the event loop. Those that share a
-// Queryable (the pool; a transaction's client is its own) go as one multi-row INSERT: one statement, one
+// Queryable (src/store/turn-batch.ts) go as one multi-row INSERT: one statement, one
 // commit and one WAL flush instead of one each, which is most of what an event costs the store. Each
 // caller still waits for its own row's commit; nothing is held back past the turn it was written in.
 type AuditRow = [string, string, string | null, string | null, string, string, string, string];
@@ -52,25 +53,13 @@ const INSERT_MANY = `insert into audit_event (id, recorded, patient_id, patient_
   from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
     as r(id, recorded, patient_id, patient_fnr, action, outcome, request_id, resource)`;
 
-const waiting = new WeakMap<Queryable, PendingRow[]>();
-
 function insertRow(q: Queryable, row: AuditRow): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let batch = waiting.get(q);
-    if (!batch) {
-      batch = [];
-      waiting.set(q, batch);
-      setImmediate(() => flushRows(q));
-    }
-    batch.push({ row, resolve, reject });
-  });
+  return new Promise((resolve, reject) => enqueue(q, { row, resolve, reject }));
 }
 
-function flushRows(q: Queryable): void {
-  const batch = waiting.get(q) ?? [];
-  waiting.delete(q);
+const enqueue = turnBatcher<PendingRow>((q, batch) => {
   for (let i = 0; i < batch.length; i += MAX_ROWS) void insertRows(q, batch.slice(i, i + MAX_ROWS));
-}
+});
 
 async function insertAlone(q: Queryable, p: PendingRow): Promise<void> {
   try {

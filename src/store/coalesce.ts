@@ -11,6 +11,7 @@
 // read, and the kinds are joined by UNION ALL. The statement's text therefore depends only on which kinds
 // travel together, not on how many reads of each, so it can stay prepared however the reads fall.
 import type { Queryable } from './db.ts';
+import { turnBatcher } from './turn-batch.ts';
 
 interface Pending {
   sql: string;
@@ -31,26 +32,12 @@ const PREPARED_KINDS = 6;
 /** Where a read's parameters live inside the statement; a name no read's own SQL uses. */
 const ARGS = 'coalesced_args';
 
-const waiting = new WeakMap<Queryable, Pending[]>();
-
 /** The single json value `sql` answers (null when it finds no row), parsed as both engines parse json. */
 export function readJson<T>(q: Queryable, sql: string, params: readonly unknown[] = []): Promise<T | null> {
-  return new Promise((resolve, reject) => {
-    let batch = waiting.get(q);
-    if (!batch) {
-      batch = [];
-      waiting.set(q, batch);
-      // After the I/O callbacks of this round of the event loop: the sources of one summary have all asked
-      // by then, and so have other requests whose turn came in the same round.
-      setImmediate(() => flush(q));
-    }
-    batch.push({ sql, params, resolve: resolve as (v: unknown) => void, reject });
-  });
+  return new Promise((resolve, reject) => enqueue(q, { sql, params, resolve: resolve as (v: unknown) => void, reject }));
 }
 
-function flush(q: Queryable): void {
-  const batch = waiting.get(q) ?? [];
-  waiting.delete(q);
+const enqueue = turnBatcher<Pending>((q, batch) => {
   const shared: Pending[] = [];
   for (const p of batch) {
     // Parameters travel as text arrays; anything that is not a plain scalar (an array, a Date, a Buffer)
@@ -59,7 +46,7 @@ function flush(q: Queryable): void {
     else void runAlone(q, p);
   }
   for (let i = 0; i < shared.length; i += MAX_BATCH) void run(q, shared.slice(i, i + MAX_BATCH));
-}
+});
 
 /** The one order of read texts both statement forms use, so that the same reads always make the same text. */
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
