@@ -62,8 +62,9 @@ export function serialize(root: XNode, style: NsStyle = DEFAULT_STYLE, indent = 
     let def = defaultUri;
     if (depth === 0 && style.declareAtRoot) {
       for (const [k, p] of Object.entries(style.prefixes) as [NsKey, string | undefined][]) {
-        // Two namespaces may share a prefix: the first is bound here, the other where it is used.
-        if (!p || scope.has(p)) continue;
+        // Two namespaces may share a prefix: one is bound here, the other where it is used. The root's own
+        // namespace gets its prefix here, else the root would declare that prefix a second time.
+        if (!p || scope.has(p) || (p === style.prefixes[n.ns] && k !== n.ns)) continue;
         decls.push(` xmlns:${p}="${NS_URI[k]}"`);
         scope.set(p, NS_URI[k]);
       }
