@@ -57,8 +57,8 @@ async function convert(dir: string, out: string, env: Record<string, string>, pi
 }
 
 /**
- * Files per round: each side converts the whole corpus over the rounds (a quarter each), so a round is long
- * enough that start-up (the FEST extract, the workers) is a few percent of it.
+ * Rounds a side: each side converts the whole corpus over them (a quarter each in a full run), so a round is
+ * long enough that start-up (the FEST extract, the workers) is a few percent of it.
  */
 const roundsOf = (ctx: BenchContext): number => (ctx.quick ? 2 : 4);
 
@@ -77,7 +77,6 @@ export async function batchCase(ctx: BenchContext): Promise<Row[]> {
     const m = corpus[i % corpus.length]!;
     writeFileSync(join(parts[i % rounds]!, `m1-${String(i).padStart(6, '0')}.xml`), m.bytes);
   }
-  const filesIn = (r: number): number => Math.floor(count / rounds) + (r < count % rounds ? 1 : 0);
   const dataDir = join(ctx.tmp, 'batch-data');
   // Every run writes into a folder of its own, removed only at the end: deleting one run's output before the
   // next had the kernel still freeing it while the next was timed.
@@ -99,7 +98,8 @@ export async function batchCase(ctx: BenchContext): Promise<Row[]> {
     // The corpus holds valid messages only, so anything but exit 0 means the run itself went wrong.
     const broken = runs.find((r) => r.exitCode !== 0);
     const rate = (side: 'base' | 'real'): number => count / each.reduce((t, r) => t + r[side].seconds, 0);
-    const perRound = each.map((r, i) => filesIn(i) / r.real.seconds / (filesIn(i) / r.base.seconds));
+    // Both sides of a round convert the same folder, so the ratio of their rates is that of their times.
+    const perRound = each.map((r) => r.base.seconds / r.real.seconds);
     const ratio = median(perRound);
     const peak = Math.max(...runs.map((r) => r.peakRss));
     return [
@@ -113,7 +113,7 @@ export async function batchCase(ctx: BenchContext): Promise<Row[]> {
         note: broken
           ? `convert-m1 exited ${broken.exitCode}: ${broken.stderr.trim().split('\n').slice(-3).join(' / ')}`
           : `one run over all ${fmtInt(count)} files on 2 cores: ${fmtInt(count / whole.seconds)} files/s, peak RSS ${fmtMiB(whole.peakRss)}; ` +
-            `then ${rounds} alternating rounds of ${fmtInt(filesIn(0))} files a side, ratio the median of ${perRound.map((x) => x.toFixed(2)).join(', ')}; ` +
+            `then ${rounds} alternating rounds of ${fmtInt(Math.ceil(count / rounds))} files a side, ratio the median of ${perRound.map((x) => x.toFixed(2)).join(', ')}; ` +
             'the rates are over all rounds, the peak over every run',
       },
     ];
