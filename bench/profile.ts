@@ -1,9 +1,9 @@
 // Profiles the server under the bench's load: the real stack in its own process, the same load generator
 // as `npm run bench`, the V8 profiler on for the measured window only (after an unprofiled warm-up), then the top of the profile (self time per function, and time per
 // source module) written to bench/results/profile-<path>-<label>.md, so a change can be shown before and after.
-//   node bench/profile.ts [--label before] [--seconds 20] [--path /Patient/ms/$summary]   (BENCH_PG_URL: on PostgreSQL)
+//   node bench/profile.ts [--label before] [--seconds 20] [--path /Patient/ms/$summary] [--keep file.cpuprofile]   (BENCH_PG_URL: on PostgreSQL)
 // (also /Patient/ms/$ehdsi-ps, asked for as XML).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,7 +73,7 @@ function shortUrl(url: string): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { label: { type: 'string', default: 'now' }, seconds: { type: 'string', default: '20' }, path: { type: 'string' } },
+    options: { label: { type: 'string', default: 'now' }, seconds: { type: 'string', default: '20' }, path: { type: 'string' }, keep: { type: 'string' } },
   });
   const path = values.path ?? `/Patient/${PERSONAS.ms.id}/$summary`;
   const dataDir = mkdtempSync(join(tmpdir(), 'helsebro-profile-'));
@@ -95,6 +95,7 @@ async function main(): Promise<void> {
   const load = await srv.profile(file, () => runLoad(spec(Number(values.seconds), 0)));
   await srv.stop();
   const s = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+  if (values.keep) copyFileSync(file, values.keep);
   rmSync(dataDir, { recursive: true, force: true });
   const pct = (ms: number): string => `${((100 * ms) / s.totalMs).toFixed(1)}%`;
   const lines = [

@@ -9,6 +9,7 @@
 // BENCH_DEMO_FEST=1 (load the demo FEST extract, which dispensing needs for enrichment).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import v8 from 'node:v8';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { personNumberOf } from '../src/fhir/identifiers.ts';
@@ -30,7 +31,7 @@ export const BENCH_SCOPE = 'user/*.cruds';
 
 export type ServeMessage =
   | { type: 'ready'; url: string; baselineUrl: string; token: string; engine: string; precomputed: string[] }
-  | { type: 'memory'; rss: number; heapUsed: number }
+  | { type: 'memory'; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; spaces: Record<string, number> }
   | { type: 'token'; token: string; id: number }
   | { type: 'profile'; file: string }
   | { type: 'failed'; message: string };
@@ -105,7 +106,8 @@ async function main(): Promise<void> {
   process.on('message', (m: ServeRequest) => {
     if (m.type === 'memory') {
       const mem = process.memoryUsage();
-      send({ type: 'memory', rss: mem.rss, heapUsed: mem.heapUsed });
+      const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
+      send({ type: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers, spaces });
     } else if (m.type === 'token') {
       const who = m.client ? { client: m.client } : { hpr: BENCH_HPR };
       void issuer.issueDemoToken({ scope: m.scope, ttlSec: 6 * 3600, ...who }).then((t) => send({ type: 'token', token: t, id: m.id }));

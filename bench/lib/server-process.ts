@@ -2,10 +2,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ServeMessage, ServeRequest } from '../serve.ts';
+import { serverStartFlags } from './start-flags.ts';
 
 const SERVE = fileURLToPath(new URL('../serve.ts', import.meta.url));
-// Started as `npm start` starts the server: with the compile cache on before any TypeScript is loaded.
-const COMPILE_CACHE = fileURLToPath(new URL('../../bin/compile-cache.js', import.meta.url));
+// Started as `npm start` starts the server: its Node flags (the compile cache, the young generation's size).
+const START_FLAGS = serverStartFlags(fileURLToPath(new URL('../../', import.meta.url)));
 
 export interface BenchServerOptions {
   store: 'pglite' | 'postgres';
@@ -27,7 +28,7 @@ export interface BenchServer {
   token: string;
   engine: string;
   precomputed: string[];
-  memory(): Promise<{ rss: number; heapUsed: number }>;
+  memory(): Promise<Omit<Extract<ServeMessage, { type: 'memory' }>, 'type'>>;
   tokenFor(scope: string, client?: string): Promise<string>;
   /** CPU-profiles the server while `during` runs; the profile (V8 .cpuprofile JSON) goes to `file`. */
   profile<T>(file: string, during: () => Promise<T>): Promise<T>;
@@ -37,7 +38,7 @@ export interface BenchServer {
 export async function startBenchServer(opts: BenchServerOptions): Promise<BenchServer> {
   const child = fork(SERVE, [], {
     execPath: process.execPath,
-    execArgv: ['--import', COMPILE_CACHE],
+    execArgv: START_FLAGS,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,
@@ -83,8 +84,8 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
     engine: ready.engine,
     precomputed: ready.precomputed,
     memory: async () => {
-      const m = await ask({ type: 'memory' }, 'memory');
-      return { rss: m.rss, heapUsed: m.heapUsed };
+      const { type: _type, ...m } = await ask({ type: 'memory' }, 'memory');
+      return m;
     },
     tokenFor: async (scope, client) => {
       const id = ++nextId;

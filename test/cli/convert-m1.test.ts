@@ -115,6 +115,32 @@ describe('convert-m1', () => {
     expect(existsSync(join(temp, 'many-out', 'batch-3', 'day-0'))).toBe(true);
   });
 
+  it('writes the same bytes from worker threads as from one thread, and a file whose outputs cannot be written fails alone', async () => {
+    const dir = join(temp, 'unwritable');
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['a', 'b', 'c']) writeFileSync(join(dir, `${name}.xml`), readFileSync(join(FIXTURES, 'valid/03-virkestoff-atorvastatin.xml')));
+    const outputs: Record<string, Record<string, string>> = {};
+    for (const workers of ['2', '1']) {
+      const out = join(temp, `unwritable-out-${workers}`);
+      // A folder where b's FHIR output should go: that file cannot be written.
+      mkdirSync(join(out, 'b.fhir.json'), { recursive: true });
+      const r = await run([dir, '--date', DATE, '--format', 'both', '--workers', workers, '--out', out]);
+      expect(r.code, workers).toBe(1);
+      expect(counts(r.stdout), workers).toEqual({ files: 3, converted: 2, refused: 0, failed: 1 });
+      expect(r.stdout).toMatch(/b\.xml: writing the outputs: .*b\.fhir\.json/);
+      outputs[workers] = Object.fromEntries(
+        walk(out)
+          .filter((f) => /[ac]\.(fhir\.json|cda\.xml|cda-l1\.xml|warnings\.json)$/.test(f))
+          .map((f) => [f.slice(out.length), readFileSync(f, 'latin1')]),
+      );
+    }
+    expect(Object.keys(outputs['2']!).sort()).toEqual(['/a.cda-l1.xml', '/a.cda.xml', '/a.fhir.json', '/a.warnings.json', '/c.cda-l1.xml', '/c.cda.xml', '/c.fhir.json', '/c.warnings.json']);
+    // Byte for byte (the names carry æ, ø, å): what travels from a worker as UTF-8 is what one thread writes,
+    // apart from the ids and times each conversion makes afresh.
+    const stable = (text: string): string => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID').replace(/\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})|\d{14}([+-]\d{4})?/g, 'TIME');
+    for (const [name, text] of Object.entries(outputs['1']!)) expect(stable(outputs['2']![name]!), name).toBe(stable(text));
+  });
+
   it('prints one file to stdout (CDA on request) and the summary to stderr', async () => {
     const file = join(FIXTURES, 'valid/02-merkevare-fludrokortison.xml');
     const json = await run([file, '--date', DATE]);

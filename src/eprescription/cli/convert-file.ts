@@ -1,10 +1,10 @@
-// One file through the pipeline for the convert-m1 command: read, convert, write the outputs (never for a
+// One file through the pipeline for the convert-m1 command: read, convert, name the outputs (never for a
 // refused or a group A/B prescription), and report the outcome in a few numbers and codes. Shared by the
-// main thread and the worker threads.
+// main thread and the worker threads; the outputs are written by one thread only (write-outputs.ts).
 // Synchronous file calls: the command's threads do nothing else while a file is read or written, and each
 // asynchronous call would cost two thread hand-offs (to libuv's pool and back) per file system call.
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { toOperationOutcome } from '../../fhir/outcomes.ts';
 import { demoHprRegistry, hprRegistryFromTable } from '../../registries/hpr.ts';
@@ -13,6 +13,7 @@ import { memoryDrugRegistry, readFestRecords } from '../fest-memory.ts';
 import { assertExportableGroup } from '../guard.ts';
 import { convertM1, type PipelineDeps } from '../pipeline.ts';
 import { exportReasonIssues, type ReasonLanguage } from '../rules.ts';
+import type { OutputFile } from './write-outputs.ts';
 
 export type OutputFormat = 'fhir' | 'cda' | 'both';
 
@@ -47,6 +48,8 @@ export interface FileResult {
   warnings: string[];
   /** The output text, when asked for (a single file printed to stdout). */
   output?: string;
+  /** What to write into the --out folder (writeOutputs). */
+  files: OutputFile[];
 }
 
 // No population registry without a store: the patient is described from the message.
@@ -67,18 +70,6 @@ export async function pipelineFor(settings: ConvertSettings): Promise<PipelineDe
 
 const outputPath = (settings: ConvertSettings, rel: string, suffix: string): string => join(settings.out!, `${rel.replace(/\.xml$/i, '')}${suffix}`);
 
-// Folders made so far in this thread: each output folder is made once, not once per file written into it.
-const made = new Set<string>();
-
-function write(path: string, text: string): void {
-  const dir = dirname(path);
-  if (!made.has(dir)) {
-    mkdirSync(dir, { recursive: true });
-    made.add(dir);
-  }
-  writeFileSync(path, text);
-}
-
 /** A warning's kind: its stable code (FEST-UNKNOWN-PRODUCT, unmapped-code ...) when it has one. */
 export const warningKind = (i: OperationOutcomeIssue): string => i.details?.coding?.[0]?.code ?? i.code;
 
@@ -88,9 +79,11 @@ const errorCodes = (oo: OperationOutcome): string[] => {
 };
 
 export async function convertFile(job: FileJob, deps: PipelineDeps, settings: ConvertSettings, keepOutput = false): Promise<FileResult> {
+  const files: OutputFile[] = [];
+  const write = (path: string, data: string): void => void files.push({ path, data });
   try {
     const size = statSync(job.path).size;
-    if (size > settings.maxBytes) return { path: job.path, outcome: 'failed', codes: ['xml-too-large'], warnings: [], message: `${size} bytes; the limit is ${settings.maxBytes}` };
+    if (size > settings.maxBytes) return { path: job.path, outcome: 'failed', codes: ['xml-too-large'], warnings: [], message: `${size} bytes; the limit is ${settings.maxBytes}`, files: [] };
     const bytes = readFileSync(job.path);
     const now = settings.date ? new Date(`${settings.date}T12:00:00+01:00`) : new Date();
     // CDA output is both levels: Level 3 and Level 1 (its PDF in the language of --lang).
@@ -98,13 +91,13 @@ export async function convertFile(job: FileJob, deps: PipelineDeps, settings: Co
     if (!r.ok) {
       const oo = toOperationOutcome(r.problem);
       if (settings.out) write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
-      return { path: job.path, outcome: 'failed', codes: errorCodes(oo), warnings: [], message: r.problem.issues[0]?.diagnostics ?? 'failed' };
+      return { path: job.path, outcome: 'failed', codes: errorCodes(oo), warnings: [], message: r.problem.issues[0]?.diagnostics ?? 'failed', files };
     }
     const c = r.value;
     if (!c.exportable) {
       const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: exportReasonIssues(c.decision, settings.lang) };
       if (settings.out) write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
-      return { path: job.path, outcome: 'refused', codes: c.decision.reasons.map((x) => x.code), warnings: [] };
+      return { path: job.path, outcome: 'refused', codes: c.decision.reasons.map((x) => x.code), warnings: [], files };
     }
     // The last gate before anything leaves: never a group A or B prescription.
     assertExportableGroup([...c.groups, c.enrichment.product?.prescriptionGroup], 'the convert-m1 output');
@@ -119,10 +112,10 @@ export async function convertFile(job: FileJob, deps: PipelineDeps, settings: Co
       const sidecar: OperationOutcome = { resourceType: 'OperationOutcome', issue: c.warnings.length ? c.warnings : [{ severity: 'information', code: 'informational', diagnostics: 'No warnings' }] };
       write(outputPath(settings, job.rel, '.warnings.json'), `${JSON.stringify(sidecar, null, 2)}\n`);
     }
-    const result: FileResult = { path: job.path, outcome: 'converted', codes: [], warnings: c.warnings.map(warningKind) };
+    const result: FileResult = { path: job.path, outcome: 'converted', codes: [], warnings: c.warnings.map(warningKind), files };
     if (keepOutput) result.output = settings.format === 'cda' ? c.cda : settings.format === 'both' ? `${fhir}${c.cda}` : fhir;
     return result;
   } catch (err) {
-    return { path: job.path, outcome: 'failed', codes: ['exception'], warnings: [], message: err instanceof Error ? err.message : String(err) };
+    return { path: job.path, outcome: 'failed', codes: ['exception'], warnings: [], message: err instanceof Error ? err.message : String(err), files: [] };
   }
 }

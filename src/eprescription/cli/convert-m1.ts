@@ -20,6 +20,7 @@ import { DEMO_FEST_FILE } from '../../registries/fest/demo-file.ts';
 import type { ConvertSettings, FileJob, FileResult, OutputFormat } from './convert-file.ts';
 import type { ReasonLanguage } from '../rules.ts';
 import type { ThreadHeap } from './relaunch.ts';
+import { writeOutputs } from './write-outputs.ts';
 
 export const CONVERT_USAGE =
   'usage: npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD] [--workers N] [--lang en|nb]';
@@ -158,7 +159,7 @@ async function convertAll(files: AsyncGenerator<FileJob>, settings: ConvertSetti
   if (threads === 1) {
     const { convertFile, pipelineFor } = await import('./convert-file.ts');
     const deps = await pipelineFor(settings);
-    for await (const job of files) onResult(await convertFile(job, deps, settings, keepOutput));
+    for await (const job of files) onResult(writeOutputs(await convertFile(job, deps, settings, keepOutput)));
     return;
   }
   let exhausted = false;
@@ -175,9 +176,10 @@ async function convertAll(files: AsyncGenerator<FileJob>, settings: ConvertSetti
       return r.value;
     });
   };
+  // This thread writes every worker's outputs (write-outputs.ts says why).
   const workers = startWorkers(settings, threads, heap);
   try {
-    await Promise.all(workers.map((w) => feedWorker(w, next, onResult)));
+    await Promise.all(workers.map((w) => feedWorker(w, next, (r) => onResult(writeOutputs(r)))));
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
