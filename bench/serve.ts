@@ -10,6 +10,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { personNumberOf } from '../src/fhir/identifiers.ts';
@@ -31,7 +32,7 @@ export const BENCH_SCOPE = 'user/*.cruds';
 
 export type ServeMessage =
   | { type: 'ready'; url: string; baselineUrl: string; token: string; engine: string; precomputed: string[] }
-  | { type: 'memory'; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; spaces: Record<string, number> }
+  | { type: 'memory'; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; spaces: Record<string, number>; gc: Record<string, { count: number; ms: number }> }
   | { type: 'token'; token: string; id: number }
   | { type: 'profile'; file: string }
   | { type: 'failed'; message: string };
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
     if (m.type === 'memory') {
       const mem = process.memoryUsage();
       const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
-      send({ type: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers, spaces });
+      send({ type: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers, spaces, gc: Object.fromEntries(gcPauses) });
     } else if (m.type === 'token') {
       const who = m.client ? { client: m.client } : { hpr: BENCH_HPR };
       void issuer.issueDemoToken({ scope: m.scope, ttlSec: 6 * 3600, ...who }).then((t) => send({ type: 'token', token: t, id: m.id }));
@@ -126,6 +127,19 @@ async function main(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
   send({ type: 'ready', url: real.url, baselineUrl, token, engine: db.engine, precomputed: baselineRoutes.served });
 }
+
+/** Garbage-collection pauses of the main thread since start, by kind (minor, major, incremental, weakcb). */
+const gcPauses = new Map<string, { count: number; ms: number }>();
+const GC_KIND: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = GC_KIND[(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+    const g = gcPauses.get(kind) ?? { count: 0, ms: 0 };
+    g.count++;
+    g.ms += e.duration;
+    gcPauses.set(kind, g);
+  }
+}).observe({ entryTypes: ['gc'] });
 
 /** The V8 CPU profiler over exactly the window the bench asks for (not start-up), via the inspector. */
 const profiler = (() => {

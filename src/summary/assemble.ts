@@ -254,7 +254,9 @@ function nameOf(p: Patient): string {
 export function referencesIn(value: unknown, out: string[] = []): string[] {
   if (Array.isArray(value)) for (const v of value) referencesIn(v, out);
   else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue;
+      const v = (value as Record<string, unknown>)[k];
       if (k === 'reference' && typeof v === 'string') out.push(v);
       else referencesIn(v, out);
     }

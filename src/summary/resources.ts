@@ -76,16 +76,22 @@ function clean(value: unknown): unknown {
     return out ?? value;
   }
   if (value && typeof value === 'object') {
+    // for-in rather than Object.entries: a summary walks every object of every resource, and the entry
+    // arrays were the largest single allocation of a summary.
+    const obj = value as Record<string, unknown>;
     let out: Record<string, unknown> | undefined;
-    const entries = Object.entries(value);
-    for (let i = 0; i < entries.length; i++) {
-      const [k, v] = entries[i]!;
+    for (const k in obj) {
+      if (!Object.hasOwn(obj, k)) continue;
+      const v = obj[k];
       const c = clean(v);
       const keep = c !== undefined && !isEmpty(c);
       if (!out) {
         if (keep && c === v) continue;
         out = {};
-        for (let j = 0; j < i; j++) setOwn(out, entries[j]![0], entries[j]![1]);
+        for (const j in obj) {
+          if (j === k) break;
+          if (Object.hasOwn(obj, j)) setOwn(out, j, obj[j]);
+        }
       }
       if (keep) setOwn(out, k, c);
     }
