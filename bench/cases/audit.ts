@@ -110,20 +110,21 @@ export async function auditCases(ctx: BenchContext): Promise<Row[]> {
   // Both sizes up at once and read in alternating rounds (bench/lib/rounds.ts), as the scale case does: the
   // machine's speed drifts over minutes, and one window a side read 1.09x and then 1.22x with the same code.
   const smallServed = await serve(ctx, ctx.pg.url, 10_000);
-  let bigServed: Served | undefined;
+  const bigServed = await serve(ctx, ctx.pg.url, large).catch(async (err: unknown) => {
+    await smallServed.srv.stop();
+    throw err;
+  });
   let each: Round<LoadResult>[];
   try {
-    bigServed = await serve(ctx, ctx.pg.url, large);
     const { rounds, seconds, warmup } = roundWindows(ctx);
-    const served = bigServed;
     each = await alternate(
       rounds,
       (i) => load(smallServed, seconds, i === 0 ? warmup : 1),
-      (i) => load(served, seconds, i === 0 ? warmup : 1),
+      (i) => load(bigServed, seconds, i === 0 ? warmup : 1),
     );
   } finally {
     await smallServed.srv.stop();
-    await bigServed?.srv.stop();
+    await bigServed.srv.stop();
   }
   const small = pooled(each.map((r) => r.base));
   const big = pooled(each.map((r) => r.real));

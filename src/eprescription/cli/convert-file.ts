@@ -80,7 +80,7 @@ const errorCodes = (oo: OperationOutcome): string[] => {
 
 export async function convertFile(job: FileJob, deps: PipelineDeps, settings: ConvertSettings, keepOutput = false): Promise<FileResult> {
   const files: OutputFile[] = [];
-  const write = (path: string, data: string): void => void files.push({ path, data });
+  const output = (path: string, data: string): void => void files.push({ path, data });
   try {
     const size = statSync(job.path).size;
     if (size > settings.maxBytes) return { path: job.path, outcome: 'failed', codes: ['xml-too-large'], warnings: [], message: `${size} bytes; the limit is ${settings.maxBytes}`, files: [] };
@@ -90,27 +90,27 @@ export async function convertFile(job: FileJob, deps: PipelineDeps, settings: Co
     const r = await convertM1(bytes, deps, { now, parse: { maxBytes: settings.maxBytes }, ...(settings.format !== 'fhir' ? { level1: settings.lang } : {}) });
     if (!r.ok) {
       const oo = toOperationOutcome(r.problem);
-      if (settings.out) write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
+      if (settings.out) output(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
       return { path: job.path, outcome: 'failed', codes: errorCodes(oo), warnings: [], message: r.problem.issues[0]?.diagnostics ?? 'failed', files };
     }
     const c = r.value;
     if (!c.exportable) {
       const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: exportReasonIssues(c.decision, settings.lang) };
-      if (settings.out) write(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
+      if (settings.out) output(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);
       return { path: job.path, outcome: 'refused', codes: c.decision.reasons.map((x) => x.code), warnings: [], files };
     }
     // The last gate before anything leaves: never a group A or B prescription.
     assertExportableGroup([...c.groups, c.enrichment.product?.prescriptionGroup], 'the convert-m1 output');
     const fhir = `${JSON.stringify(c.bundle, null, 2)}\n`;
     if (settings.out) {
-      if (settings.format !== 'cda') write(outputPath(settings, job.rel, '.fhir.json'), fhir);
+      if (settings.format !== 'cda') output(outputPath(settings, job.rel, '.fhir.json'), fhir);
       if (settings.format !== 'fhir') {
-        write(outputPath(settings, job.rel, '.cda.xml'), c.cda);
-        if (c.cdaL1) write(outputPath(settings, job.rel, '.cda-l1.xml'), c.cdaL1);
+        output(outputPath(settings, job.rel, '.cda.xml'), c.cda);
+        if (c.cdaL1) output(outputPath(settings, job.rel, '.cda-l1.xml'), c.cdaL1);
       }
       // Beside the outputs, what the reader of them should know: a product FEST lacks, an unmapped code ...
       const sidecar: OperationOutcome = { resourceType: 'OperationOutcome', issue: c.warnings.length ? c.warnings : [{ severity: 'information', code: 'informational', diagnostics: 'No warnings' }] };
-      write(outputPath(settings, job.rel, '.warnings.json'), `${JSON.stringify(sidecar, null, 2)}\n`);
+      output(outputPath(settings, job.rel, '.warnings.json'), `${JSON.stringify(sidecar, null, 2)}\n`);
     }
     const result: FileResult = { path: job.path, outcome: 'converted', codes: [], warnings: c.warnings.map(warningKind), files };
     if (keepOutput) result.output = settings.format === 'cda' ? c.cda : settings.format === 'both' ? `${fhir}${c.cda}` : fhir;
