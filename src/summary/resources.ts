@@ -55,17 +55,25 @@ export function cleanStrings<T>(value: T): T {
   return clean(value) as T;
 }
 
+// Whether the array or object the last call of clean returned has no members. clean sets it as it
+// returns and its caller reads it straight after: an object member left empty is dropped without a second
+// walk over the member to find out.
+let emptied = false;
+
 function clean(value: unknown): unknown {
   if (typeof value === 'string') {
+    emptied = false;
     if (!HAS_NOT_FHIR_TEXT.test(value)) return HAS_TEXT.test(value) ? value : undefined;
     const s = value.replace(NOT_FHIR_TEXT, '');
     return HAS_TEXT.test(s) ? s : undefined;
   }
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
+    let kept = 0;
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
       const c = clean(v);
+      if (c !== undefined) kept++;
       if (out) {
         if (c !== undefined) out.push(c);
       } else if (c !== v) {
@@ -73,6 +81,7 @@ function clean(value: unknown): unknown {
         if (c !== undefined) out.push(c);
       }
     }
+    emptied = kept === 0;
     return out ?? value;
   }
   if (value && typeof value === 'object') {
@@ -80,11 +89,13 @@ function clean(value: unknown): unknown {
     // arrays were the largest single allocation of a summary.
     const obj = value as Record<string, unknown>;
     let out: Record<string, unknown> | undefined;
+    let kept = 0;
     for (const k in obj) {
       if (!Object.hasOwn(obj, k)) continue;
       const v = obj[k];
       const c = clean(v);
-      const keep = c !== undefined && !isEmpty(c);
+      const keep = c !== undefined && !emptied;
+      if (keep) kept++;
       if (!out) {
         if (keep && c === v) continue;
         out = {};
@@ -95,16 +106,11 @@ function clean(value: unknown): unknown {
       }
       if (keep) setOwn(out, k, c);
     }
+    emptied = kept === 0;
     return out ?? value;
   }
+  emptied = false;
   return value;
-}
-
-function isEmpty(c: unknown): boolean {
-  if (Array.isArray(c)) return c.length === 0;
-  if (typeof c !== 'object' || c === null) return false;
-  for (const k in c) if (Object.hasOwn(c, k)) return false;
-  return true;
 }
 
 /** out[k] = v, except that an upstream key "__proto__" stays data instead of replacing the prototype. */

@@ -130,7 +130,7 @@ describe.each(engines)('NPR/KPR extract loading (%s)', (engine) => {
       operator: { name: 'Norsk helsenett SF', orgnr: '994598759' },
     });
     expect(validateIpsDocument(bundle).errors).toEqual([]);
-    expect(JSON.stringify(bundle)).toContain('11.03.1993 – 26.07.2020, 10000 oppføringer');
+    expect(JSON.stringify(bundle)).toContain('11.03.1993 &#8211; 26.07.2020, 10000 oppføringer');
   });
 
   it('reads one patient through the patient index (query plan)', async () => {

@@ -191,9 +191,9 @@ describe('assembleSummary: sections and emptyReason', () => {
 describe('assembleSummary: narrative', () => {
   it('shows the aggregated migraine as in the concept sketch, in Norwegian and in English', () => {
     const nb = section(build('ms').bundle, '11450-4')!.text!.div;
-    expect(nb).toContain('<td>Migrene uten aura</td><td>ICD-10 G43.0</td><td>11.03.1993 – 31.10.2024, 21 oppføringer</td>');
+    expect(nb).toContain('<td>Migrene uten aura</td><td>ICD-10 G43.0</td><td>11.03.1993 &#8211; 31.10.2024, 21 oppføringer</td>');
     const en = section(build('ms', { lang: 'en' }).bundle, '11450-4')!.text!.div;
-    expect(en).toContain('<td>Migraine without aura</td><td>ICD-10 G43.0</td><td>1993-03-11 – 2024-10-31, 21 episodes</td>');
+    expect(en).toContain('<td>Migraine without aura</td><td>ICD-10 G43.0</td><td>1993-03-11 &#8211; 2024-10-31, 21 episodes</td>');
     expect(en).toContain('lang="en"');
   });
 

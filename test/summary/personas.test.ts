@@ -50,7 +50,7 @@ describe.each(engines)('demo summaries from the store (%s)', (engine) => {
       { url: 'episodes', valueUnsignedInt: 21 },
       { url: 'registry', valueCode: 'NPR' },
     ]);
-    expect(sectionByCode(bundle, '11450-4')!.text!.div).toContain('Migrene uten aura</td><td>ICD-10 G43.0</td><td>11.03.1993 – 31.10.2024, 21 oppføringer');
+    expect(sectionByCode(bundle, '11450-4')!.text!.div).toContain('Migrene uten aura</td><td>ICD-10 G43.0</td><td>11.03.1993 &#8211; 31.10.2024, 21 oppføringer');
     // and the rest of the persona: MS, urinary retention, natalizumab, InterStim with its procedures
     const problems = entriesOf(bundle, '11450-4').map((r) => (r as Condition).code?.coding?.[0]?.code);
     expect(problems).toEqual(expect.arrayContaining(['G35', 'R33']));

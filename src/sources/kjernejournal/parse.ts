@@ -2,6 +2,7 @@
 // whole source: showing part of a patient's critical information as if it were all of it is worse
 // than saying Kjernejournal could not be read.
 import type { z } from 'zod';
+import { compileShape, type ShapeCheck, type ShapeProblem } from '../check-shape.ts';
 import { MalformedSourceError } from '../source.ts';
 import {
   kjAllergyIntolerance,
@@ -25,8 +26,18 @@ const SCHEMA = {
 
 export type KjRecordOf<T extends KjReadType> = z.infer<(typeof SCHEMA)[T]>;
 
+const CHECK: { [T in KjReadType]: (value: unknown) => ShapeCheck<KjRecordOf<T>> } = {
+  AllergyIntolerance: compileShape(kjAllergyIntolerance),
+  Condition: compileShape(kjCondition),
+  Procedure: compileShape(kjProcedure),
+  DeviceUseStatement: compileShape(kjDeviceUseStatement),
+  Flag: compileShape(kjFlag),
+};
+const checkStatus = compileShape(kjStatus);
+const checkSearchset = compileShape(kjSearchset);
+
 export function parseStatus(raw: unknown, nin: string): KjStatus {
-  const parsed = kjStatus.safeParse(raw);
+  const parsed = checkStatus(raw);
   if (!parsed.success) throw new MalformedSourceError(`Kjernejournal status: ${describe(parsed.error)}`);
   if (parsed.data.patientNIN !== undefined && parsed.data.patientNIN !== nin) {
     throw new MalformedSourceError('Kjernejournal status answered for another patient');
@@ -35,13 +46,13 @@ export function parseStatus(raw: unknown, nin: string): KjStatus {
 }
 
 export function parseSearchset<T extends KjReadType>(type: T, raw: unknown, nin: string): KjRecordOf<T>[] {
-  const bundle = kjSearchset.safeParse(raw);
+  const bundle = checkSearchset(raw);
   if (!bundle.success) throw new MalformedSourceError(`Kjernejournal ${type}: not a searchset Bundle (${describe(bundle.error)})`);
   const out: KjRecordOf<T>[] = [];
   for (const [i, entry] of (bundle.data.entry ?? []).entries()) {
     // Search results may carry an OperationOutcome entry (search.mode = outcome): not a record.
     if (entry.resource.resourceType === 'OperationOutcome') continue;
-    const record = SCHEMA[type].safeParse(entry.resource);
+    const record = CHECK[type](entry.resource);
     if (!record.success) throw new MalformedSourceError(`Kjernejournal ${type} entry ${i}: ${describe(record.error)}`);
     const owner = ownerNin(record.data);
     if (owner !== undefined && owner !== nin) throw new MalformedSourceError(`Kjernejournal ${type} entry ${i} belongs to another patient`);
@@ -55,9 +66,4 @@ function ownerNin(record: { patient?: { identifier?: { value?: string } }; subje
 }
 
 /** Names the first problem by path only: values may be personal data. */
-function describe(error: z.ZodError): string {
-  const first = error.issues[0];
-  if (!first) return 'invalid';
-  const path = first.path.map(String).join('.') || '(root)';
-  return `${path}: ${first.code}`;
-}
+const describe = (error: ShapeProblem): string => `${error.path}: ${error.code}`;

@@ -1,11 +1,17 @@
 // SFM $getMedication answer -> the medication list's items (pure). Only heads of renewal chains are
 // list items; the statements they replaced are history (SFM marks them completed with part-of).
 import type { z } from 'zod';
+import { compileShape, type ShapeProblem } from '../check-shape.ts';
 import { MalformedSourceError } from '../source.ts';
 import { sfmBundle, sfmMedication, sfmMedicationStatement, sfmParameters, type MedicationListItem, type SfmMedication } from './types.ts';
 
+const checkParameters = compileShape(sfmParameters);
+const checkBundle = compileShape(sfmBundle);
+const checkMedication = compileShape(sfmMedication);
+const checkStatement = compileShape(sfmMedicationStatement);
+
 export function medicationBundleOf(raw: unknown): unknown {
-  const params = sfmParameters.safeParse(raw);
+  const params = checkParameters(raw);
   if (params.success) {
     const medication = params.data.parameter?.find((p) => p.name === 'medication');
     if (!medication?.resource) throw new MalformedSourceError('medication list: Parameters without a medication Bundle');
@@ -16,18 +22,18 @@ export function medicationBundleOf(raw: unknown): unknown {
 }
 
 export function parseMedicationList(raw: unknown): MedicationListItem[] {
-  const bundle = sfmBundle.safeParse(medicationBundleOf(raw));
+  const bundle = checkBundle(medicationBundleOf(raw));
   if (!bundle.success) throw new MalformedSourceError(`medication list: not a document Bundle (${describe(bundle.error)})`);
   const medications = new Map<string, SfmMedication>();
   const statements: Array<z.infer<typeof sfmMedicationStatement>> = [];
   for (const [i, entry] of (bundle.data.entry ?? []).entries()) {
     const type = entry.resource.resourceType;
     if (type === 'Medication') {
-      const med = sfmMedication.safeParse(entry.resource);
+      const med = checkMedication(entry.resource);
       if (!med.success) throw new MalformedSourceError(`medication list entry ${i} (Medication): ${describe(med.error)}`);
       for (const key of keysOf(entry.fullUrl, med.data.id, 'Medication')) medications.set(key, med.data);
     } else if (type === 'MedicationStatement') {
-      const st = sfmMedicationStatement.safeParse(entry.resource);
+      const st = checkStatement(entry.resource);
       if (!st.success) throw new MalformedSourceError(`medication list entry ${i} (MedicationStatement): ${describe(st.error)}`);
       statements.push(st.data);
     }
@@ -52,7 +58,4 @@ function keysOf(fullUrl: string | undefined, id: string | undefined, type: strin
   return keys;
 }
 
-function describe(error: z.ZodError): string {
-  const first = error.issues[0];
-  return first ? `${first.path.map(String).join('.') || '(root)'}: ${first.code}` : 'invalid';
-}
+const describe = (error: ShapeProblem): string => `${error.path}: ${error.code}`;
