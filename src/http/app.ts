@@ -1,8 +1,8 @@
 // The express application: request ids and logging, security headers, health probes, and the FHIR API.
 // Read top-down, a FHIR request goes: request id -> raw body (size-capped) -> route match -> token ->
 // rate limits (person, client; source address without a valid token) -> 401 (audited) -> negotiate and
-// parse (router.ts) -> decide (decide.ts: role, scope, patient, access rules) -> handler -> audit ->
-// sendResult (respond.ts).
+// parse (router.ts) -> decide (decide.ts: role, scope, patient, access rules) -> handler -> serialise
+// (respond.ts) -> audit -> send.
 // Any throw outside a handler lands in the error boundary at the end.
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -34,7 +34,7 @@ import { buildCapabilityStatement, routeScopeNeeds, securityDescription } from '
 import { resourceScopes, smartConfiguration } from './smart-configuration.ts';
 import { supportedProfiles } from './supported-profiles.ts';
 import { finishResult, representationProblem } from './representation.ts';
-import { sendProblem, sendResult } from './respond.ts';
+import { outcomeOf, prepareResult, sendPrepared, sendProblem, type AnsweredOutcome, type PreparedResponse } from './respond.ts';
 import { PersonNumbers } from './person-numbers.ts';
 import { buildFhirRequest, RouteTable } from './router.ts';
 import type { AuditNotes, FhirRequest, HandlerResult, RouteContext, RouteDef } from './types.ts';
@@ -166,7 +166,7 @@ export function createApp(given: AppDeps): express.Express {
       baseUrl: `${publicBase(config, req)}/fhir`,
       requestId: req.id,
     });
-    const result = await serve(route, fhirReq, principal, ctx);
+    const { response, outcome } = await answer(route, fhirReq, principal, ctx, pretty);
     // The audit record is written before any byte of the answer leaves; if it cannot be written, the
     // answer is not given either.
     await auditCall({
@@ -177,9 +177,9 @@ export function createApp(given: AppDeps): express.Express {
       request: isProblem(fhirReq) ? undefined : fhirReq,
       requestId: req.id,
       notes,
-      result,
+      outcome,
     });
-    sendResult(res, result, pretty);
+    sendPrepared(res, response);
   });
   app.use('/fhir', fhir);
 
@@ -244,6 +244,22 @@ async function serve(route: RouteDef, req: FhirRequest | Problem, principal: Pri
   const unrepresentable = representationProblem(route, req);
   if (unrepresentable) return unrepresentable;
   return finishResult(route, req, await guard(() => route.handler(req, ctx, decided), ctx));
+}
+
+/**
+ * The route's answer, serialised at once. The audit write that follows is most requests' longest wait; held
+ * through it as one string, the answer costs the young-generation collections meanwhile nothing, where the
+ * objects it was made from (thousands, for a summary) would be copied by each of them.
+ */
+async function answer(
+  route: RouteDef,
+  req: FhirRequest | Problem,
+  principal: Principal | undefined,
+  ctx: RouteContext,
+  pretty: boolean,
+): Promise<{ response: PreparedResponse; outcome: AnsweredOutcome }> {
+  const result = await serve(route, req, principal, ctx);
+  return { response: prepareResult(result, pretty), outcome: outcomeOf(result) };
 }
 
 /** Runs a step that may throw: a ProblemError is its Problem, an unreachable store a 503, anything else a 500. */

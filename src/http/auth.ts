@@ -11,9 +11,9 @@ import { recordAudit } from '../audit/repository.ts';
 import type { Config } from '../config.ts';
 import { isProblem, type Problem } from '../fhir/outcomes.ts';
 import type { Queryable } from '../store/db.ts';
-import { sendProblem } from './respond.ts';
+import { sendProblem, type AnsweredOutcome } from './respond.ts';
 import type { RouteMatch } from './router.ts';
-import type { AuditNotes, FhirRequest, HandlerResult, RouteDef } from './types.ts';
+import type { AuditNotes, FhirRequest, RouteDef } from './types.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -60,18 +60,19 @@ export interface AuditContext {
   request: Pick<FhirRequest, 'requestId' | 'query'> | undefined;
   requestId: string;
   notes: AuditNotes;
-  result: HandlerResult;
+  /** Not the result itself: a caller may drop the answer's content while the record is written. */
+  outcome: AnsweredOutcome;
 }
 
 /**
  * Records the AuditEvent for a call to a protected route, unless the handler recorded it in its own
  * transaction. Routes that touch no person's data (audit: false) are recorded only when refused.
  */
-export async function auditCall(a: AuditContext): Promise<void> {
-  if (a.route.access === 'public' || a.notes.recorded) return;
-  const status = a.result.status;
+export function auditCall(a: AuditContext): Promise<void> {
+  if (a.route.access === 'public' || a.notes.recorded) return Promise.resolve();
+  const status = a.outcome.status;
   const refused = status === 401 || status === 403;
-  if (a.route.access.audit === false && !refused) return;
+  if (a.route.access.audit === false && !refused) return Promise.resolve();
   const query = a.route.interaction === 'search-type' && a.request ? a.request.query.toString() : undefined;
   const event = buildAuditEvent({
     principal: a.principal,
@@ -83,13 +84,14 @@ export async function auditCall(a: AuditContext): Promise<void> {
     resourceId: a.notes.resourceId,
     query: query || undefined,
     outcome: auditOutcomeFromStatus(status),
-    outcomeDesc: isProblem(a.result) ? a.result.issues.map((i) => i.code).join(', ') : undefined,
+    outcomeDesc: a.outcome.issueCodes,
     requestId: a.requestId,
     withheld: a.notes.withheld,
     at: new Date(),
     observer: { name: a.config.operator.name, orgnr: a.config.operator.orgnr },
   });
-  await recordAudit(a.db, event);
+  // Returned, not awaited here: nothing of the call stays referenced while the record is written.
+  return recordAudit(a.db, event).then(() => undefined);
 }
 
 /**

@@ -4,19 +4,44 @@ import { isProblem, toOperationOutcome, type Problem } from '../fhir/outcomes.ts
 import { CONTENT_TYPE } from './negotiate.ts';
 import type { HandlerResult } from './types.ts';
 
-export function sendResult(res: Response, result: HandlerResult, pretty: boolean): void {
-  if (isProblem(result)) return sendProblem(res, result, pretty);
-  for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
-  res.status(result.status);
+/** An answer ready to go: status, headers and the body already serialised. */
+export interface PreparedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Uint8Array;
+}
+
+/** What the audit record needs of an answer: its status and, for a Problem, the codes of its issues. */
+export interface AnsweredOutcome {
+  status: number;
+  issueCodes?: string | undefined;
+}
+
+export function outcomeOf(result: HandlerResult): AnsweredOutcome {
+  return isProblem(result) ? { status: result.status, issueCodes: result.issues.map((i) => i.code).join(', ') } : { status: result.status };
+}
+
+export function prepareResult(result: HandlerResult, pretty: boolean): PreparedResponse {
+  if (isProblem(result)) return prepareProblem(result, pretty);
+  const headers: Record<string, string> = { ...result.headers };
   if ('resource' in result) {
-    res.setHeader('Content-Type', CONTENT_TYPE.fhir);
+    headers['Content-Type'] = CONTENT_TYPE.fhir;
     // Most resources are in order already; a scan of them is far cheaper than stringify with a replacer.
     const ordered = result.inFhirOrder === true || inFhirOrder(result.resource);
-    res.send(JSON.stringify(result.resource, ordered ? undefined : resourceTypeFirst, pretty ? 2 : undefined));
-  } else {
-    res.setHeader('Content-Type', result.contentType);
-    res.send(typeof result.body === 'string' ? result.body : Buffer.from(result.body));
+    return { status: result.status, headers, body: JSON.stringify(result.resource, ordered ? undefined : resourceTypeFirst, pretty ? 2 : undefined) };
   }
+  headers['Content-Type'] = result.contentType;
+  return { status: result.status, headers, body: result.body };
+}
+
+export function sendPrepared(res: Response, prepared: PreparedResponse): void {
+  for (const k in prepared.headers) res.setHeader(k, prepared.headers[k]!);
+  res.status(prepared.status);
+  res.send(typeof prepared.body === 'string' ? prepared.body : Buffer.from(prepared.body));
+}
+
+export function sendResult(res: Response, result: HandlerResult, pretty: boolean): void {
+  sendPrepared(res, prepareResult(result, pretty));
 }
 
 /**
@@ -49,9 +74,14 @@ export function inFhirOrder(value: unknown): boolean {
   return true;
 }
 
+function prepareProblem(problem: Problem, pretty: boolean): PreparedResponse {
+  return {
+    status: problem.status,
+    headers: { ...problem.headers, 'Content-Type': CONTENT_TYPE.fhir },
+    body: JSON.stringify(toOperationOutcome(problem), null, pretty ? 2 : undefined),
+  };
+}
+
 export function sendProblem(res: Response, problem: Problem, pretty = false): void {
-  for (const [k, v] of Object.entries(problem.headers ?? {})) res.setHeader(k, v);
-  res.status(problem.status);
-  res.setHeader('Content-Type', CONTENT_TYPE.fhir);
-  res.send(JSON.stringify(toOperationOutcome(problem), null, pretty ? 2 : undefined));
+  sendPrepared(res, prepareProblem(problem, pretty));
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { inFhirOrder } from '../../src/http/respond.ts';
+import { forbidden, unauthorized } from '../../src/fhir/outcomes.ts';
+import { inFhirOrder, outcomeOf, prepareResult } from '../../src/http/respond.ts';
 
 describe('inFhirOrder', () => {
   it('says whether every resource, nested ones too, has resourceType as its first key', () => {
@@ -10,5 +11,40 @@ describe('inFhirOrder', () => {
     // An object without a resourceType (a Coding, a Reference) may have any key first.
     expect(inFhirOrder({ resourceType: 'Patient', name: [{ family: 'N', given: ['A'] }], meta: { versionId: '1' } })).toBe(true);
     expect(inFhirOrder([1, 'a', null, { resourceType: 'Basic' }])).toBe(true);
+  });
+});
+
+describe('prepareResult', () => {
+  it('serialises a resource as FHIR JSON, resourceType first in every resource, with the handler\'s headers', () => {
+    const resource = { id: 'p1', resourceType: 'Patient', contained: [{ id: 'm', resourceType: 'Medication' }] } as never;
+    const prepared = prepareResult({ status: 200, resource, headers: { ETag: 'W/"2"' } }, false);
+    expect(prepared.status).toBe(200);
+    expect(prepared.headers).toEqual({ ETag: 'W/"2"', 'Content-Type': 'application/fhir+json; charset=utf-8' });
+    expect(prepared.body).toBe('{"resourceType":"Patient","id":"p1","contained":[{"resourceType":"Medication","id":"m"}]}');
+    expect(prepareResult({ status: 200, resource: { resourceType: 'Basic', id: 'b' } }, true).body).toBe('{\n  "resourceType": "Basic",\n  "id": "b"\n}');
+  });
+
+  it('answers a Problem as an OperationOutcome with the headers its status needs', () => {
+    const prepared = prepareResult(unauthorized(), false);
+    expect(prepared.status).toBe(401);
+    expect(prepared.headers['WWW-Authenticate']).toMatch(/^Bearer realm=/);
+    expect(prepared.headers['Content-Type']).toBe('application/fhir+json; charset=utf-8');
+    expect(JSON.parse(prepared.body as string)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'security', diagnostics: 'Authentication required' }] });
+  });
+
+  it('passes other bodies through with their content type', () => {
+    const bytes = new TextEncoder().encode('<ClinicalDocument/>');
+    expect(prepareResult({ status: 200, body: bytes, contentType: 'text/xml; charset=utf-8' }, false)).toEqual({
+      status: 200,
+      headers: { 'Content-Type': 'text/xml; charset=utf-8' },
+      body: bytes,
+    });
+  });
+});
+
+describe('outcomeOf', () => {
+  it('keeps what the audit record needs: the status, and the issue codes of a Problem', () => {
+    expect(outcomeOf({ status: 200, resource: { resourceType: 'Basic' } })).toEqual({ status: 200 });
+    expect(outcomeOf(forbidden('not yours'))).toEqual({ status: 403, issueCodes: 'forbidden' });
   });
 });

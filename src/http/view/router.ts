@@ -34,6 +34,7 @@ import { renderPrescriptionPage } from '../../view/prescription-page.ts';
 import { isProblemSort } from '../../view/summary-rows.ts';
 import { isLang, type Lang } from '../../view/text.ts';
 import { auditCall, type AuditedRoute } from '../auth.ts';
+import { outcomeOf } from '../respond.ts';
 import { decideRequest } from '../decide.ts';
 import { FHIR_ID, locator, patientByPersonNumber, patientFromPath, rowPatient, type StoredPatient } from '../locate.ts';
 import { SUMMARY_OPERATION, summaryDocument } from '../handlers/summary.ts';
@@ -591,7 +592,7 @@ function audit(
   result: HandlerResult,
   query: URLSearchParams = new URLSearchParams(),
 ): Promise<void> {
-  return auditCall({ db: deps.db, config: deps.config, route, principal, request: { requestId, query }, requestId, notes, result });
+  return auditCall({ db: deps.db, config: deps.config, route, principal, request: { requestId, query }, requestId, notes, outcome: outcomeOf(result) });
 }
 
 /** Express 5 forwards rejected promises to the error handler; this only narrows the handler type. */
