@@ -73,6 +73,12 @@ export async function acquirePostgres(opts: { fresh: boolean; log: (s: string) =
     `-c max_connections=100`,
     `-c shared_buffers=512MB`,
     `-c max_wal_size=4GB`,
+    // No statement logging, whatever an ALTER SYSTEM left in the cluster: a leftover log_min_duration_statement
+    // of 0 from a diagnosis once had every statement of every run written out with its parameters (33 GB),
+    // at a cost to the store that the runs measured.
+    `-c log_min_duration_statement=-1`,
+    `-c log_statement=none`,
+    `-c log_duration=off`,
   ].join(' ');
   // A run that was interrupted may have left its cluster running: use it as it is.
   const running = await as(join(bin, 'pg_ctl'), ['-D', data, 'status']).then(() => true, () => false);
