@@ -14,14 +14,16 @@ describe('inFhirOrder', () => {
   });
 });
 
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
 describe('prepareResult', () => {
   it('serialises a resource as FHIR JSON, resourceType first in every resource, with the handler\'s headers', () => {
     const resource = { id: 'p1', resourceType: 'Patient', contained: [{ id: 'm', resourceType: 'Medication' }] } as never;
     const prepared = prepareResult({ status: 200, resource, headers: { ETag: 'W/"2"' } }, false);
     expect(prepared.status).toBe(200);
     expect(prepared.headers).toEqual({ ETag: 'W/"2"', 'Content-Type': 'application/fhir+json; charset=utf-8' });
-    expect(prepared.body).toBe('{"resourceType":"Patient","id":"p1","contained":[{"resourceType":"Medication","id":"m"}]}');
-    expect(prepareResult({ status: 200, resource: { resourceType: 'Basic', id: 'b' } }, true).body).toBe('{\n  "resourceType": "Basic",\n  "id": "b"\n}');
+    expect(text(prepared.body)).toBe('{"resourceType":"Patient","id":"p1","contained":[{"resourceType":"Medication","id":"m"}]}');
+    expect(text(prepareResult({ status: 200, resource: { resourceType: 'Patient', id: 'b' } }, true).body)).toBe('{\n  "resourceType": "Patient",\n  "id": "b"\n}');
   });
 
   it('answers a Problem as an OperationOutcome with the headers its status needs', () => {
@@ -29,10 +31,14 @@ describe('prepareResult', () => {
     expect(prepared.status).toBe(401);
     expect(prepared.headers['WWW-Authenticate']).toMatch(/^Bearer realm=/);
     expect(prepared.headers['Content-Type']).toBe('application/fhir+json; charset=utf-8');
-    expect(JSON.parse(prepared.body as string)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'security', diagnostics: 'Authentication required' }] });
+    expect(JSON.parse(text(prepared.body))).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'security', diagnostics: 'Authentication required' }] });
   });
 
-  it('passes other bodies through with their content type', () => {
+  it('encodes a text body as UTF-8, and passes bytes through, each with its content type', () => {
+    const xml = prepareResult({ status: 200, body: '<name>Åse Ødegård</name>', contentType: 'application/xml; charset=utf-8' }, false);
+    expect(xml.headers['Content-Type']).toBe('application/xml; charset=utf-8');
+    expect([...xml.body.subarray(6, 8)]).toEqual([0xc3, 0x85]);
+    expect(text(xml.body)).toBe('<name>Åse Ødegård</name>');
     const bytes = new TextEncoder().encode('<ClinicalDocument/>');
     expect(prepareResult({ status: 200, body: bytes, contentType: 'text/xml; charset=utf-8' }, false)).toEqual({
       status: 200,
@@ -44,7 +50,7 @@ describe('prepareResult', () => {
 
 describe('outcomeOf', () => {
   it('keeps what the audit record needs: the status, and the issue codes of a Problem', () => {
-    expect(outcomeOf({ status: 200, resource: { resourceType: 'Basic' } })).toEqual({ status: 200 });
+    expect(outcomeOf({ status: 200, resource: { resourceType: 'Patient' } })).toEqual({ status: 200 });
     expect(outcomeOf(forbidden('not yours'))).toEqual({ status: 403, issueCodes: 'forbidden' });
   });
 });
