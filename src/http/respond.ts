@@ -4,15 +4,11 @@ import { isProblem, toOperationOutcome, type Problem } from '../fhir/outcomes.ts
 import { CONTENT_TYPE } from './negotiate.ts';
 import type { HandlerResult } from './types.ts';
 
-/**
- * An answer ready to go: status, headers and the body already encoded. Encoded at once, because the answer is
- * held through the audit write: a string body may be a rope of thousands of pieces (the XML writer builds
- * documents by concatenation), and every young-generation collection during the wait would copy them all.
- */
+/** An answer ready to go: status, headers and the body already serialised. */
 export interface PreparedResponse {
   status: number;
   headers: Record<string, string>;
-  body: Uint8Array;
+  body: string | Uint8Array;
 }
 
 /** What the audit record needs of an answer: its status and, for a Problem, the codes of its issues. */
@@ -32,20 +28,18 @@ export function prepareResult(result: HandlerResult, pretty: boolean): PreparedR
     headers['Content-Type'] = CONTENT_TYPE.fhir;
     // Most resources are in order already; a scan of them is far cheaper than stringify with a replacer.
     const ordered = result.inFhirOrder === true || inFhirOrder(result.resource);
-    return { status: result.status, headers, body: utf8(JSON.stringify(result.resource, ordered ? undefined : resourceTypeFirst, pretty ? 2 : undefined)) };
+    return { status: result.status, headers, body: JSON.stringify(result.resource, ordered ? undefined : resourceTypeFirst, pretty ? 2 : undefined) };
   }
   headers['Content-Type'] = result.contentType;
-  return { status: result.status, headers, body: typeof result.body === 'string' ? utf8(result.body) : result.body };
+  return { status: result.status, headers, body: result.body };
 }
 
 export function sendPrepared(res: Response, prepared: PreparedResponse): void {
   for (const k in prepared.headers) res.setHeader(k, prepared.headers[k]!);
   res.status(prepared.status);
   const body = prepared.body;
-  res.send(Buffer.isBuffer(body) ? body : Buffer.from(body));
+  res.send(typeof body === 'string' || Buffer.isBuffer(body) ? body : Buffer.from(body));
 }
-
-const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
 
 export function sendResult(res: Response, result: HandlerResult, pretty: boolean): void {
   sendPrepared(res, prepareResult(result, pretty));
@@ -85,7 +79,7 @@ function prepareProblem(problem: Problem, pretty: boolean): PreparedResponse {
   return {
     status: problem.status,
     headers: { ...problem.headers, 'Content-Type': CONTENT_TYPE.fhir },
-    body: utf8(JSON.stringify(toOperationOutcome(problem), null, pretty ? 2 : undefined)),
+    body: JSON.stringify(toOperationOutcome(problem), null, pretty ? 2 : undefined),
   };
 }
 

@@ -86,7 +86,9 @@ function ehdsiPsRoutes(services: SummaryServices): RouteDef[] {
     const document = await summaryDocument(decided, req.lang, ctx, services);
     if (isProblem(document)) return document;
     const xml = await psDocument(document, level, ctx.config.helsebroOid);
-    return { status: 200, body: xml, contentType: 'application/xml; charset=utf-8' };
+    // Encoded where it is made: the XML writer's document is a rope of thousands of pieces, and the answer is
+    // held through the audit write, where every young-generation collection would copy each of them.
+    return { status: 200, body: Buffer.from(xml, 'utf8'), contentType: 'application/xml; charset=utf-8' };
   };
   const access = (patient: PatientLocator<StoredPatient>) => ({
     admits: READERS,
