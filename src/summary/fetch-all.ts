@@ -57,10 +57,16 @@ export async function fetchOne(source: SummarySource, patient: PatientKey, opts:
   };
   if (opts.signal?.aborted) onOuterAbort();
   else opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  // An adapter that answered has finished what it started; one that failed may have left calls running
+  // (one of several parallel reads failed first), and only those need the abort below.
+  let answered = false;
   const work = Promise.resolve()
     .then(() => source.fetch(patient, controller.signal))
     .then(
-      (answer) => checkAnswer(source.name, answer, report),
+      (answer) => {
+        answered = true;
+        return checkAnswer(source.name, answer, report);
+      },
       (err: unknown) => classify(source.name, err, controller.signal, report),
     );
   const started = process.hrtime.bigint();
@@ -73,7 +79,7 @@ export async function fetchOne(source: SummarySource, patient: PatientKey, opts:
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onOuterAbort);
     // Whatever the adapter still has in flight is no longer wanted.
-    if (!controller.signal.aborted) controller.abort(ASSEMBLED);
+    if (!answered && !controller.signal.aborted) controller.abort(ASSEMBLED);
   }
 }
 

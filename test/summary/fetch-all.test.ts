@@ -115,4 +115,18 @@ describe('fetchAll', () => {
     expect(await pending).toEqual([{ source: 'kjernejournal', status: 'timeout', message: 'the request was cancelled' }]);
     expect(hang.signals[0]!.aborted).toBe(true);
   });
+
+  it('aborts what a failed adapter left running, and leaves an adapter that answered alone', async () => {
+    // Two parallel reads: one fails at once, the other is still running when the adapter's Promise.all rejects.
+    let leftover: AbortSignal | undefined;
+    const failing = source('kjernejournal', (signal) => {
+      leftover = signal;
+      return Promise.all([Promise.reject(new SourceUnavailableError('first read failed')), forever()]);
+    });
+    const answering = source('npr', async () => ({ status: 'ok', resources: [flag] }));
+    const results = await fetchAll([failing, answering], patient, { timeoutMs: 60_000 });
+    expect(results.map((r) => r.status)).toEqual(['failed', 'ok']);
+    expect(leftover!.aborted).toBe(true);
+    expect(answering.signals[0]!.aborted).toBe(false);
+  });
 });

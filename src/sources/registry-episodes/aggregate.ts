@@ -34,7 +34,12 @@ export function aggregateDiagnoses(episodes: Iterable<Episode>): DiagnosisAggreg
   const byCode = new Map<string, DiagnosisAggregate>();
   for (const e of episodes) {
     const last = e.end ?? e.start;
-    for (const code of new Set(e.diagnoses)) {
+    const codes = e.diagnoses;
+    for (let i = 0; i < codes.length; i++) {
+      const code = codes[i]!;
+      // An episode counts once per code however often it lists it (an episode lists a handful of codes at
+      // most, so looking back costs less than a Set per episode).
+      if (codes.indexOf(code) !== i) continue;
       const system = DIAGNOSIS_SYSTEM[e.registry];
       const key = `${system}|${code}`;
       const agg = byCode.get(key);
