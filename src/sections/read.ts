@@ -24,8 +24,8 @@ export function formatDate(value: string | undefined, lang: Lang): string | unde
   const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(value);
   if (!m) return undefined;
   const [, y, mo, d] = m;
-  if (lang === 'en') return [y, mo, d].filter(Boolean).join('-');
-  return [d, mo, y].filter(Boolean).join('.');
+  if (lang === 'en') return d ? `${y}-${mo}-${d}` : mo ? `${y}-${mo}` : y;
+  return d ? `${d}.${mo}.${y}` : mo ? `${mo}.${y}` : y;
 }
 
 type NameContext = Pick<RowContext, 'lang' | 'vocabulary'>;
