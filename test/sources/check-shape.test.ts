@@ -5,17 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { compileShape } from '../../src/sources/check-shape.ts';
 import { kjDemoPopulation } from '../../src/sources/kjernejournal/demo-data.ts';
-import {
-  kjAllergyIntolerance,
-  kjCondition,
-  kjDeviceUseStatement,
-  kjFlag,
-  kjProcedure,
-  kjSearchset,
-  kjStatus,
-} from '../../src/sources/kjernejournal/types.ts';
+import * as kj from '../../src/sources/kjernejournal/types.ts';
 import { pllDemoPopulation } from '../../src/sources/medication-list/demo-data.ts';
-import { sfmBundle, sfmMedication, sfmMedicationStatement, sfmParameters } from '../../src/sources/medication-list/types.ts';
+import * as sfm from '../../src/sources/medication-list/types.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -28,17 +20,17 @@ const pllResources = pllBundles.flatMap((b) => ((b as { entry: { resource: Json 
 const of = (type: string, from: Json[]): Json[] => from.filter((r) => (r as { resourceType?: unknown }).resourceType === type);
 
 const SHAPES: [string, z.ZodType, Json[]][] = [
-  ['kjAllergyIntolerance', kjAllergyIntolerance, of('AllergyIntolerance', kjRecords)],
-  ['kjCondition', kjCondition, of('Condition', kjRecords)],
-  ['kjProcedure', kjProcedure, of('Procedure', kjRecords)],
-  ['kjDeviceUseStatement', kjDeviceUseStatement, of('DeviceUseStatement', kjRecords)],
-  ['kjFlag', kjFlag, of('Flag', kjRecords)],
-  ['kjStatus', kjStatus, kjStatuses],
-  ['kjSearchset', kjSearchset, [{ resourceType: 'Bundle', type: 'searchset', entry: kjRecords.slice(0, 3).map((resource) => ({ resource })) }]],
-  ['sfmParameters', sfmParameters, pllAnswers],
-  ['sfmBundle', sfmBundle, pllBundles],
-  ['sfmMedication', sfmMedication, of('Medication', pllResources)],
-  ['sfmMedicationStatement', sfmMedicationStatement, of('MedicationStatement', pllResources)],
+  ['kjAllergyIntolerance', kj.kjAllergyIntolerance, of('AllergyIntolerance', kjRecords)],
+  ['kjCondition', kj.kjCondition, of('Condition', kjRecords)],
+  ['kjProcedure', kj.kjProcedure, of('Procedure', kjRecords)],
+  ['kjDeviceUseStatement', kj.kjDeviceUseStatement, of('DeviceUseStatement', kjRecords)],
+  ['kjFlag', kj.kjFlag, of('Flag', kjRecords)],
+  ['kjStatus', kj.kjStatus, kjStatuses],
+  ['kjSearchset', kj.kjSearchset, [{ resourceType: 'Bundle', type: 'searchset', entry: kjRecords.slice(0, 3).map((resource) => ({ resource })) }]],
+  ['sfmParameters', sfm.sfmParameters, pllAnswers],
+  ['sfmBundle', sfm.sfmBundle, pllBundles],
+  ['sfmMedication', sfm.sfmMedication, of('Medication', pllResources)],
+  ['sfmMedicationStatement', sfm.sfmMedicationStatement, of('MedicationStatement', pllResources)],
 ];
 
 /** Values a mutation puts in place of a member: the kinds of wrong (and right) an upstream may send. */
@@ -103,7 +95,7 @@ describe('compileShape', () => {
   });
 
   it('names where the first problem is and what kind, never the value', () => {
-    const check = compileShape(kjFlag);
+    const check = compileShape(kj.kjFlag);
     const flag = { resourceType: 'Flag', id: 'f1', status: 'active', code: { text: 'Smittefare' } };
     expect(check(flag)).toEqual({ success: true, data: flag });
     expect(check({ ...flag, status: 'Ola Nordmann' })).toEqual({ success: false, error: { path: 'status', code: 'enum' } });
