@@ -27,7 +27,13 @@ const BEYOND_LATIN1_ALL = /[^\u0000-\u00FF]/gu;
 
 function latin1(markup: string): string {
   if (!BEYOND_LATIN1.test(markup)) return markup;
-  return markup.replace(BEYOND_LATIN1_ALL, (c) => `&#${c.codePointAt(0)!};`);
+  return markup.replace(BEYOND_LATIN1_ALL, characterReference);
+}
+
+// A lone surrogate is no character XML allows: it becomes U+FFFD, as a UTF-8 encoder would have made it.
+function characterReference(c: string): string {
+  const cp = c.codePointAt(0)!;
+  return cp >= 0xd800 && cp <= 0xdfff ? '&#65533;' : `&#${cp};`;
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };

@@ -41,10 +41,6 @@ export function sendPrepared(res: Response, prepared: PreparedResponse): void {
   res.send(typeof body === 'string' || Buffer.isBuffer(body) ? body : Buffer.from(body));
 }
 
-export function sendResult(res: Response, result: HandlerResult, pretty: boolean): void {
-  sendPrepared(res, prepareResult(result, pretty));
-}
-
 /**
  * Resources read back from jsonb come with their keys in jsonb's order; put resourceType first again in
  * every resource (top level, entries, contained) so the JSON reads as FHIR JSON is written.

@@ -58,6 +58,9 @@ export function compileShape<S extends z.ZodType>(schema: S): (value: unknown) =
   return (value) => (validate(value) ? { success: true, data: value as z.infer<S> } : { success: false, error: problemOf(validate.errors) });
 }
 
+/** The problem as a message names it: by path and kind only. */
+export const describeProblem = (problem: ShapeProblem): string => `${problem.path}: ${problem.code}`;
+
 function problemOf(errors: ErrorObject[] | null | undefined): ShapeProblem {
   const first = errors?.[0];
   if (!first) return { path: '(root)', code: 'invalid' };

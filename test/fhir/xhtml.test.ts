@@ -13,6 +13,12 @@ describe('xhtmlDiv', () => {
     expect(decoded(div)).toBe(`<div xmlns="http://www.w3.org/1999/xhtml" lang="nb" xml:lang="nb">${inner}</div>`);
   });
 
+  it('makes a lone surrogate (hostile or broken upstream text) U+FFFD, never a reference XML forbids', () => {
+    const div = xhtmlDiv(`<p>${escapeXml('Ola\uD83D Nordmann \uDE00')}</p>`);
+    expect(div).toBe('<div xmlns="http://www.w3.org/1999/xhtml"><p>Ola&#65533; Nordmann &#65533;</p></div>');
+    expect(div).not.toMatch(/&#5[5-7]\d{3};/);
+  });
+
   it('leaves Latin-1 text as it is', () => {
     const inner = '<p>Blåbærsyltetøy &amp; «sitat»</p>';
     expect(xhtmlDiv(inner)).toBe(`<div xmlns="http://www.w3.org/1999/xhtml">${inner}</div>`);

@@ -2,7 +2,7 @@
 // whole source: showing part of a patient's critical information as if it were all of it is worse
 // than saying Kjernejournal could not be read.
 import type { z } from 'zod';
-import { compileShape, type ShapeCheck, type ShapeProblem } from '../check-shape.ts';
+import { compileShape, describeProblem as describe, type ShapeCheck } from '../check-shape.ts';
 import { MalformedSourceError } from '../source.ts';
 import {
   kjAllergyIntolerance,
@@ -12,6 +12,7 @@ import {
   kjProcedure,
   kjSearchset,
   kjStatus,
+  KJ_READ_TYPES,
   type KjReadType,
   type KjStatus,
 } from './types.ts';
@@ -26,12 +27,8 @@ const SCHEMA = {
 
 export type KjRecordOf<T extends KjReadType> = z.infer<(typeof SCHEMA)[T]>;
 
-const CHECK: { [T in KjReadType]: (value: unknown) => ShapeCheck<KjRecordOf<T>> } = {
-  AllergyIntolerance: compileShape(kjAllergyIntolerance),
-  Condition: compileShape(kjCondition),
-  Procedure: compileShape(kjProcedure),
-  DeviceUseStatement: compileShape(kjDeviceUseStatement),
-  Flag: compileShape(kjFlag),
+const CHECK = Object.fromEntries(KJ_READ_TYPES.map((t) => [t, compileShape(SCHEMA[t])])) as {
+  [T in KjReadType]: (value: unknown) => ShapeCheck<KjRecordOf<T>>;
 };
 const checkStatus = compileShape(kjStatus);
 const checkSearchset = compileShape(kjSearchset);
@@ -64,6 +61,3 @@ export function parseSearchset<T extends KjReadType>(type: T, raw: unknown, nin:
 function ownerNin(record: { patient?: { identifier?: { value?: string } }; subject?: { identifier?: { value?: string } } }): string | undefined {
   return record.patient?.identifier?.value ?? record.subject?.identifier?.value;
 }
-
-/** Names the first problem by path only: values may be personal data. */
-const describe = (error: ShapeProblem): string => `${error.path}: ${error.code}`;

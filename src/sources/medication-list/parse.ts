@@ -1,7 +1,7 @@
 // SFM $getMedication answer -> the medication list's items (pure). Only heads of renewal chains are
 // list items; the statements they replaced are history (SFM marks them completed with part-of).
 import type { z } from 'zod';
-import { compileShape, type ShapeProblem } from '../check-shape.ts';
+import { compileShape, describeProblem as describe } from '../check-shape.ts';
 import { MalformedSourceError } from '../source.ts';
 import { sfmBundle, sfmMedication, sfmMedicationStatement, sfmParameters, type MedicationListItem, type SfmMedication } from './types.ts';
 
@@ -57,5 +57,3 @@ function keysOf(fullUrl: string | undefined, id: string | undefined, type: strin
   if (id) keys.push(`${type}/${id}`, `#${id}`);
   return keys;
 }
-
-const describe = (error: ShapeProblem): string => `${error.path}: ${error.code}`;
