@@ -79,6 +79,8 @@ describe.each(engines)('crash safety with the real server (%s)', (engine) => {
 
     const issuer = await loadDemoIssuer(dataDir);
     const token = await issuer.issueDemoToken({ client: 'ncp-no', scope: 'system/MedicationDispense.crs' });
+    // The outbox view is the operator's; the NCP's token is refused there.
+    const operatorToken = await issuer.issueDemoToken({ client: 'operator', scope: 'system/MedicationDispense.rs' });
     const receiver = countingReceiver(15);
     await new Promise<void>((r) => receiver.server.listen(0, '127.0.0.1', r));
     const port = await freePort();
@@ -143,7 +145,9 @@ describe.each(engines)('crash safety with the real server (%s)', (engine) => {
 
     // Let the outbox drain: nothing pending or in flight (the killed server's claims expire first).
     const undelivered = async (): Promise<number> => {
-      const res = await fetch(`${base}/fhir/MedicationDispense/$outbox-status`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${base}/fhir/MedicationDispense/$outbox-status`, { headers: { authorization: `Bearer ${operatorToken}` } });
+      // Anything but the status itself (a refusal, an error) must fail the test, not read as an empty outbox.
+      if (res.status !== 200) throw new Error(`$outbox-status answered ${res.status}: ${await res.text()}`);
       const p = (await res.json()) as Parameters;
       return (p.parameter ?? [])
         .filter((x) => x.name === 'count')
