@@ -75,7 +75,11 @@ describe('formatting', () => {
     expect(formatDate('1993-03-11T10:00:00+01:00', 'nb')).toBe('11.03.1993');
     expect(formatDate('2009-08', 'nb')).toBe('08.2009');
     expect(formatDate('1993-03-11', 'en')).toBe('1993-03-11');
+    expect(formatDate('2009-08', 'en')).toBe('2009-08');
+    expect(formatDate('1993', 'nb')).toBe('1993');
+    expect(formatDate('1993', 'en')).toBe('1993');
     expect(formatDate('not a date', 'nb')).toBeUndefined();
+    expect(formatDate(undefined, 'en')).toBeUndefined();
   });
 
   it('gives instants in Norwegian local time, across daylight saving', () => {

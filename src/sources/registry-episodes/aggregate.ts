@@ -37,8 +37,8 @@ export function aggregateDiagnoses(episodes: Iterable<Episode>): DiagnosisAggreg
     const codes = e.diagnoses;
     for (let i = 0; i < codes.length; i++) {
       const code = codes[i]!;
-      // An episode counts once per code however often it lists it (an episode lists a handful of codes at
-      // most, so looking back costs less than a Set per episode).
+      // An episode counts once per code however often it lists it. Ingest caps an episode at 50 codes
+      // (format.ts), so looking back costs less than a Set per episode, even at the cap.
       if (codes.indexOf(code) !== i) continue;
       const system = DIAGNOSIS_SYSTEM[e.registry];
       const key = `${system}|${code}`;
