@@ -40,7 +40,11 @@ function sample(serverPid: number): Map<string, number> {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       out.set(`${pid}\u0000${comm}`, cpuOf(stat));
-      if (Number(pid) === serverPid) out.set('server main thread', cpuOf(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')));
+      if (Number(pid) === serverPid) {
+        const main = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+        out.set('server main thread', cpuOf(main));
+        out.set('server main thread in the kernel', Number(fieldsOf(main)[12]));
+      }
     } catch {
       // The process ended between the listing and the read.
     }
@@ -54,7 +58,7 @@ function idleTicks(): number {
 }
 
 function groupOf(key: string, serverPid: number): string {
-  if (key === 'server main thread') return key;
+  if (key.startsWith('server main thread')) return key;
   const [pid, comm = ''] = key.split('\u0000');
   if (Number(pid) === serverPid) return 'server (all threads)';
   if (comm.startsWith('postgres')) return 'postgres';

@@ -1,8 +1,8 @@
 // `npx helsebro convert-m1 FILE_OR_DIR... [--format fhir|cda|both] [--out DIR] [--fest FILE] [--date YYYY-MM-DD]
 // [--workers N] [--lang en|nb]`: converts M1 files to the EU ePrescription without a server. Directories are
 // walked as a stream (one open directory per level, files handed out as they are found), a bounded number of
-// files is in flight at any time, and with many files every core converts: a worker thread per core, the main
-// thread handing out files. --workers N sets how many threads convert; with 1 the main thread converts alone.
+// files is in flight at any time, and with many files every core converts: the main thread and a worker thread
+// for each further core. --workers N sets how many threads convert; with 1 the main thread converts alone.
 // A progress bar on a terminal; a summary at the end (with a count per warning kind), and with --out a
 // NAME.warnings.json beside each converted file's outputs. Exit code 0 when every file was read (converted or
 // refused by rule), 1 when any file failed, 2 for a usage error. With --format cda or both, each converted
@@ -15,8 +15,8 @@ import { Worker } from 'node:worker_threads';
 import { SingleBar } from 'cli-progress';
 import type { Config } from '../../config.ts';
 import { DEMO_FEST_FILE } from '../../registries/fest/demo-file.ts';
-// Types only: the pipeline (and @medplum/core with it) is loaded by whichever thread converts, so with worker
-// threads the main thread stays a small dispatcher.
+// Types only: the pipeline (and @medplum/core with it) is loaded once the run is known to convert, after any
+// relaunch (relaunch.ts), so that a usage error or a relaunched process never loads it twice.
 import type { ConvertSettings, FileJob, FileResult, OutputFormat } from './convert-file.ts';
 import type { ReasonLanguage } from '../rules.ts';
 import type { ThreadHeap } from './relaunch.ts';
@@ -150,21 +150,17 @@ function summary(t: Tally): string {
 }
 
 /**
- * Converts the files on `threads` threads. One: this thread converts them itself, with nothing to hand out.
- * More: a worker per thread, and this thread only walks the folders and hands out files. When this thread
- * converted beside the workers, its own file writes held up the handing out; on a busy file system the
- * workers ran dry (100,000 files on 2 cores: 494 files/s with this thread converting, 624-690 without).
+ * Converts the files on `threads` threads: this one and a worker for each thread beyond it. This thread
+ * walks the folders, hands out files, writes every output (write-outputs.ts says why) and converts a file
+ * itself whenever it has nothing else to do, so files go to whichever thread asks first and a run on one
+ * thread is this loop with no workers. Converting here rather than in one more worker saves that worker's
+ * heap (the FHIR definitions, the terminology and FEST held once more) and the copy of half the outputs
+ * between threads.
  */
 async function convertAll(files: AsyncGenerator<FileJob>, settings: ConvertSettings, threads: number, heap: ThreadHeap, keepOutput: boolean, onResult: (r: FileResult) => void): Promise<void> {
-  if (threads === 1) {
-    const { convertFile, pipelineFor } = await import('./convert-file.ts');
-    const deps = await pipelineFor(settings);
-    for await (const job of files) onResult(writeOutputs(await convertFile(job, deps, settings, keepOutput)));
-    return;
-  }
   let exhausted = false;
   let pulling: Promise<void> = Promise.resolve();
-  // One file at a time comes out of the directory walk, whichever worker asks.
+  // One file at a time comes out of the directory walk, whichever thread asks.
   const next = (): Promise<FileJob | undefined> => {
     const p = pulling.then(async () => (exhausted ? undefined : await files.next()));
     pulling = p.then(() => undefined);
@@ -176,23 +172,36 @@ async function convertAll(files: AsyncGenerator<FileJob>, settings: ConvertSetti
       return r.value;
     });
   };
-  // This thread writes every worker's outputs (write-outputs.ts says why).
-  const workers = startWorkers(settings, threads, heap);
+  const workers = startWorkers(settings, threads - 1, heap);
   try {
-    await Promise.all(workers.map((w) => feedWorker(w, next, (r) => onResult(writeOutputs(r)))));
+    const fed = workers.map((w) => feedWorker(w, next, (r) => onResult(writeOutputs(r))));
+    // A worker that fails ends the run; this thread stops converting as soon as it hears of it.
+    let failed: unknown;
+    const watched = Promise.all(fed).catch((err: unknown) => {
+      failed = err;
+    });
+    const { convertFile, pipelineFor } = await import('./convert-file.ts');
+    const deps = await pipelineFor(settings);
+    for (let job = await next(); job && failed === undefined; job = await next()) {
+      onResult(writeOutputs(await convertFile(job, deps, settings, keepOutput)));
+      // A conversion runs from start to end without giving the event loop a turn, so the workers' results
+      // (and their requests for the next file) are taken in here, between two of this thread's files.
+      if (workers.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await watched;
+    if (failed !== undefined) throw failed;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
-// Files a worker may hold, so that it has the next one while its last result travels back.
-const WINDOW = 4;
+// Files a worker may hold: enough to keep it busy while this thread converts a file of its own or writes.
+const WINDOW = 8;
 
 /**
  * The heap of a converting thread. It holds the FHIR definitions, the terminology and FEST (about three times
  * the file in memory); capping it near that working set makes V8 collect early rather than grow. Workers get
- * it as resourceLimits, a relaunched main thread as flags (relaunch.ts): alike whether it converts alone or
- * hands out files to workers.
+ * it as resourceLimits, the relaunched main thread, which converts too, as flags (relaunch.ts).
  */
 async function threadHeap(festPath: string): Promise<ThreadHeap> {
   const festMb = (await stat(festPath)).size / 1e6;

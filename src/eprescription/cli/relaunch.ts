@@ -2,8 +2,8 @@
 // count when given at process start:
 // - MALLOC_ARENA_MAX=2: glibc gives each thread that allocates its own malloc arena, and the arenas hold on
 //   to freed memory between them; glibc reads the setting only when the process starts.
-// - the heap limits the worker threads have (resourceLimits) for the main thread as well: it converts alone
-//   when the run has one thread (one core), and hands out files to the workers otherwise. Uncapped, a
+// - the heap limits the worker threads have (resourceLimits) for the main thread as well: it converts
+//   beside them (alone when the run has one thread). Uncapped, a
 //   thread's young generation grows to 64 MB under the conversion's churn and its old generation floats far
 //   above the live data: one thread converting 6,000 files peaked at 235 MB without the old-generation cap
 //   and 139-144 MB with it. The main thread's limits can only be V8 flags, and V8 flags bind every thread,
