@@ -189,6 +189,19 @@ describe('convert-m1', () => {
     expect(existsSync(join(temp, 'empty-out')) ? walk(join(temp, 'empty-out')) : []).toEqual([]);
   });
 
+  it('stops with exit 1 and the reason, writing nothing, when the FEST file is not an M30 catalogue: on one thread and on two', async () => {
+    const fest = join(temp, 'not-m30.xml');
+    writeFileSync(fest, '<?xml version="1.0"?><FEST><KatLegemiddelpakning/></FEST>');
+    for (const workers of ['1', '2']) {
+      const out = join(temp, `bad-fest-out-${workers}`);
+      // Both threads load the catalogue; whichever fails first, the run ends, and no thread is left behind.
+      const r = await run([join(FIXTURES, 'valid'), '--fest', fest, '--workers', workers, '--date', DATE, '--out', out]);
+      expect(r.code, workers).toBe(1);
+      expect(r.stderr, workers).toMatch(/Not a FEST M30 file: the root element is \{\}FEST/);
+      expect(existsSync(out) ? walk(out) : [], workers).toEqual([]);
+    }
+  });
+
   it('exits 1 for a file that does not parse, and 2 for usage errors', async () => {
     expect((await run([join(FIXTURES, 'hostile/xxe-fil.xml'), '--date', DATE])).code).toBe(1);
     for (const args of [[], ['--format', 'pdf', FIXTURES], ['--date', '02.03.2026', FIXTURES], [join(temp, 'no-such-folder')], ['--bogus', FIXTURES]]) {
