@@ -10,6 +10,7 @@ import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { checkEhdsiCda } from '../../src/eprescription/cda-check.ts';
 import { validateMpdBundle } from '../../src/eprescription/validate-fhir.ts';
 import { expectSchemaValidCda } from '../support/cda-schema.ts';
+import { stableText } from '../support/stable-text.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/m1');
@@ -137,8 +138,7 @@ describe('convert-m1', () => {
     expect(Object.keys(outputs['2']!).sort()).toEqual(['/a.cda-l1.xml', '/a.cda.xml', '/a.fhir.json', '/a.warnings.json', '/c.cda-l1.xml', '/c.cda.xml', '/c.fhir.json', '/c.warnings.json']);
     // Byte for byte (the names carry æ, ø, å), apart from the ids and times each conversion makes afresh.
     // Which thread took which file is up to timing; convert-worker.test.ts pins down the worker's own path.
-    const stable = (text: string): string => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID').replace(/\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})|\d{14}([+-]\d{4})?/g, 'TIME');
-    for (const [name, text] of Object.entries(outputs['1']!)) expect(stable(outputs['2']![name]!), name).toBe(stable(text));
+    for (const [name, text] of Object.entries(outputs['1']!)) expect(stableText(outputs['2']![name]!), name).toBe(stableText(text));
   });
 
   it('prints one file to stdout (CDA on request) and the summary to stderr', async () => {

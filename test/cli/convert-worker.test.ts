@@ -2,13 +2,15 @@
 // written had it converted the file itself. The command's own tests cannot tell which thread took a file
 // (the main thread converts beside its workers and takes whatever is next), so the worker's path is pinned
 // down here, with a worker started exactly as the command starts one.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertFile, pipelineFor, type ConvertSettings, type FileResult } from '../../src/eprescription/cli/convert-file.ts';
 import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
+import { stableText } from '../support/stable-text.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/m1');
@@ -34,11 +36,11 @@ worker.on('message', (m: unknown) => {
   else messages.push(m);
 });
 const nextMessage = (): Promise<unknown> => (messages.length ? Promise.resolve(messages.shift()) : new Promise((resolve) => waiters.push(resolve)));
-afterAll(() => worker.terminate());
-
-// Ids and times are made afresh by each conversion.
-const stable = (text: string): string =>
-  text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID').replace(/\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})|\d{14}([+-]\d{4})?/g, 'TIME');
+const temp = mkdtempSync(join(tmpdir(), 'helsebro-convert-worker-'));
+afterAll(async () => {
+  await worker.terminate();
+  rmSync(temp, { recursive: true, force: true });
+});
 
 describe('convert-m1 worker thread', () => {
   it('says it is ready, then answers each file with its outputs as UTF-8 bytes, the same as a conversion on the main thread', async () => {
@@ -57,21 +59,34 @@ describe('convert-m1 worker thread', () => {
       expect(fromWorker.files.map((f) => f.path)).toContain(join('/nowhere/out', name.replace('.xml', '.cda-l1.xml')));
       for (const [i, f] of fromWorker.files.entries()) {
         expect(f.data, f.path).toBeInstanceOf(Uint8Array);
-        expect(stable(new TextDecoder().decode(f.data as Uint8Array)), f.path).toBe(stable(here.files[i]!.data as string));
+        expect(stableText(new TextDecoder().decode(f.data as Uint8Array)), f.path).toBe(stableText(here.files[i]!.data as string));
       }
     }
   });
 
-  it('answers a file it cannot read as failed, and goes on with the next', async () => {
-    worker.postMessage({ path: join(FIXTURES, 'no-such-file.xml'), rel: 'no-such-file.xml' });
-    const failed = (await nextMessage()) as FileResult;
-    expect(failed.outcome).toBe('failed');
-    expect(failed.codes).toEqual(['exception']);
-    expect(failed.files).toEqual([]);
+  it('answers a missing, an empty and an oversized file as failed, each with its reason and no converted output, and goes on with the next', async () => {
+    const empty = join(temp, 'empty.xml');
+    writeFileSync(empty, '');
+    // One byte over the limit, and never read: the size is checked first.
+    const huge = join(temp, 'huge.xml');
+    writeFileSync(huge, Buffer.alloc(settings.maxBytes + 1, 0x20));
+    // Only a file that was read and refused by the parser gets its OperationOutcome beside it.
+    const cases: [string, string[], string[]][] = [
+      [join(FIXTURES, 'no-such-file.xml'), ['exception'], []],
+      [empty, ['xml-malformed'], ['/nowhere/out/x.outcome.json']],
+      [huge, ['xml-too-large'], []],
+    ];
+    for (const [path, codes, written] of cases) {
+      worker.postMessage({ path, rel: 'x.xml' });
+      const failed = (await nextMessage()) as FileResult;
+      expect(failed.outcome, path).toBe('failed');
+      expect(failed.codes, path).toEqual(codes);
+      expect(failed.files.map((f) => f.path), path).toEqual(written);
+    }
     const name = '03-virkestoff-atorvastatin.xml';
     worker.postMessage({ path: join(FIXTURES, 'valid', name), rel: name });
     const ok = (await nextMessage()) as FileResult;
     expect(ok.outcome).toBe('converted');
-    expect(readFileSync(ok.path, 'utf8')).toContain('<MsgInfo');
+    expect(ok.files.map((f) => f.path)).toContain(join('/nowhere/out', '03-virkestoff-atorvastatin.fhir.json'));
   });
 });
