@@ -35,8 +35,12 @@ export interface ReceiveInput {
   dispensation: Dispensation;
   /** Warnings from parsing, returned with the answer and kept with the row. */
   warnings?: OperationOutcomeIssue[];
-  /** Fixed by the route ($import-ehdsi-cda: ncp, $import-m10: pharmacy); otherwise the prescription's origin decides. */
-  channel?: DispenseChannel;
+  /**
+   * The flow the caller reports in, fixed by who calls: the NCP reports Norwegian prescriptions dispensed
+   * abroad, a Norwegian pharmacy EU prescriptions dispensed here. Never inferred from the prescription, or
+   * one side could report in the other's flow (a pharmacy sending an M10 to the prescription chain).
+   */
+  channel: DispenseChannel;
   source: DispensationSourceKind;
   /** The message as received, when it was XML. */
   sourceBody?: string;
@@ -94,7 +98,7 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
   const d = input.dispensation;
   const now = deps.now?.() ?? new Date();
   const row = await lockPrescription(q, d.prescription);
-  const channel: DispenseChannel = input.channel ?? (row?.origin === 'EU' ? 'pharmacy' : 'ncp');
+  const channel = input.channel;
   const existing = await findDispensationByKey(q, idempotencyKey(d));
   const retraction = isRetraction(d);
   const original = retraction ? await findOriginal(q, d, row) : undefined;

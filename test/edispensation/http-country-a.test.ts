@@ -29,6 +29,8 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
   });
 
   const ncp = (path: string, init: RequestInit = {}) => srv.fetchAs(NCP_SCOPES, path, init, { client: 'ncp-no' });
+  const pharmacy = (path: string, init: RequestInit = {}) =>
+    srv.fetchAs('system/MedicationDispense.cruds system/MedicationRequest.rs', path, init, { client: 'pharmacy-apotek-1-ski' });
   const postJson = (body: unknown, headers: Record<string, string> = {}) =>
     ncp('/fhir/MedicationDispense', { method: 'POST', headers: { 'content-type': 'application/fhir+json', ...headers }, body: JSON.stringify(body) });
   const postCda = (xml: string, query = '') =>
@@ -71,9 +73,23 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
       expect(m10res.headers.get('x-message-id')).toBe(m10!.msgId);
       expect(await m10res.text()).toBe(m10!.payload);
 
+      // A pharmacy's flow is EU prescriptions dispensed here: this dispensation abroad, and the M10 with the
+      // patient's fødselsnummer, are not its to read.
+      for (const [path, accept] of [
+        [`/fhir/MedicationDispense/${created.id}`, 'application/fhir+json'],
+        [`/fhir/MedicationDispense/${created.id}/$m10`, 'application/xml'],
+      ] as const) {
+        const refused = await pharmacy(path, { headers: { accept } });
+        expect(refused.status, path).toBe(403);
+        const body = await refused.text();
+        expect(body).not.toContain(PERSONAS.addison.fnr);
+        expect(body).toContain('ACCESS-ROLE');
+      }
+
       const audits = await count(db, `select 1 from audit_event where resource->'entity' @> $1::jsonb`, [JSON.stringify([{ what: { reference: `MedicationDispense/${created.id}` } }])]);
-      // One for the create (written in the transaction), one for the read, one for the $m10 read.
-      expect(audits).toBe(3);
+      // One for the create (written in the transaction), one for the read, one for the $m10 read, and one
+      // for each of the pharmacy's refused reads.
+      expect(audits).toBe(5);
     });
 
     it('answers the same dispensation again with 200 and the first result, and stores nothing more', async () => {
@@ -191,6 +207,20 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
       expect(res.status).toBe(422);
       expect(await codesOf(res)).toEqual(['DISP-WRONG-DIRECTION']);
       expect(await rowsFor(eu.id)).toBe(0);
+    });
+
+    it('refuses a pharmacy reporting the dispensing of a Norwegian prescription: no row, no M10 to the chain', async () => {
+      const rx = await insertNoPrescription(db);
+      const res = await pharmacy('/fhir/MedicationDispense', {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(mpdDispense(rx.prescriptionId)),
+      });
+      expect(res.status).toBe(422);
+      expect(await codesOf(res)).toEqual(['DISP-WRONG-DIRECTION']);
+      expect(await rowsFor(rx.id)).toBe(0);
+      expect(await outboxFor(rx.id)).toBe(0);
+      expect(await prescriptionCounters(db, rx.id)).toMatchObject({ done: 0, quantity: 0 });
     });
 
     it('answers malformed and hostile bodies with 400, never 500', async () => {

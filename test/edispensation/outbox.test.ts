@@ -122,7 +122,7 @@ describe.each(engines)('outbox worker (%s)', (engine) => {
       prescription: { identifier: { system: PRESCRIPTION_ID_SYSTEM, value: prescriptionId } },
       whenHandedOver: new Date(Date.now() - 3600_000).toISOString(),
     });
-    const r = await receiveDispensation(db, { dispensation: d, source: 'ehdsi-cda' }, { ncp: NCP });
+    const r = await receiveDispensation(db, { dispensation: d, source: 'ehdsi-cda', channel: 'ncp' }, { ncp: NCP });
     if (r.kind !== 'created') throw new Error(JSON.stringify(r));
     const [m] = await outboxForDispensation(db, r.row.id);
     return { dispensation: r.row, d, message: m! };
@@ -237,7 +237,7 @@ describe.each(engines)('outbox worker (%s)', (engine) => {
   it('keeps the annullering behind the M10 it withdraws', async () => {
     const rx = await insertNoPrescription(db);
     const { dispensation, d } = await dispense(rx.prescriptionId);
-    const withdrawn = await receiveDispensation(db, { dispensation: { ...d, status: 'discarded', discardOf: d.identifier }, source: 'discard-operation' }, { ncp: NCP });
+    const withdrawn = await receiveDispensation(db, { dispensation: { ...d, status: 'discarded', discardOf: d.identifier }, source: 'discard-operation', channel: 'ncp' }, { ncp: NCP });
     expect(withdrawn.kind).toBe('withdrawn');
     const [original] = await outboxForDispensation(db, dispensation.id);
     receiver.failures = 1;

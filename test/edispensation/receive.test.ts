@@ -32,7 +32,7 @@ describe.each(engines)('receiveDispensation (%s)', (engine) => {
 
   it('stores a dispensation, counts it on the prescription and puts a schema-valid M10 in the outbox', async () => {
     const rx = await insertNoPrescription(db, { dispensingsAllowed: 3, quantityPrescribed: 6 });
-    const r = await receiveDispensation(db, { dispensation: dispensationFor(rx.prescriptionId), source: 'ehdsi-cda' }, deps);
+    const r = await receiveDispensation(db, { dispensation: dispensationFor(rx.prescriptionId), source: 'ehdsi-cda', channel: 'ncp' }, deps);
     if (r.kind !== 'created') throw new Error(JSON.stringify(r));
     expect(r.row.resource.id).toBe(r.row.id);
     expect(r.row.resource.status).toBe('completed');
@@ -48,14 +48,14 @@ describe.each(engines)('receiveDispensation (%s)', (engine) => {
   it('takes one withdrawal however it is sent again (operation, CDA discard, entered-in-error)', async () => {
     const rx = await insertNoPrescription(db);
     const d = dispensationFor(rx.prescriptionId);
-    const created = await receiveDispensation(db, { dispensation: d, source: 'ehdsi-cda' }, deps);
+    const created = await receiveDispensation(db, { dispensation: d, source: 'ehdsi-cda', channel: 'ncp' }, deps);
     expect(created.kind).toBe('created');
-    const viaOperation = await receiveDispensation(db, { dispensation: { ...d, status: 'discarded', discardOf: d.identifier }, source: 'discard-operation' }, deps);
+    const viaOperation = await receiveDispensation(db, { dispensation: { ...d, status: 'discarded', discardOf: d.identifier }, source: 'discard-operation', channel: 'ncp' }, deps);
     expect(viaOperation.kind).toBe('withdrawn');
     // The NCP's own discard of the same dispensation, with other content around it, is the same withdrawal.
     const viaFhir = await receiveDispensation(
       db,
-      { dispensation: { ...d, source: 'fhir-mpd', status: 'entered-in-error', discardOf: d.identifier, quantity: { value: 1, unit: '1' } }, source: 'fhir-mpd' },
+      { dispensation: { ...d, source: 'fhir-mpd', status: 'entered-in-error', discardOf: d.identifier, quantity: { value: 1, unit: '1' } }, source: 'fhir-mpd', channel: 'ncp' },
       deps,
     );
     expect(viaFhir.kind).toBe('replayed');
@@ -67,16 +67,16 @@ describe.each(engines)('receiveDispensation (%s)', (engine) => {
     const rx = await insertNoPrescription(db);
     const other = await insertNoPrescription(db);
     const d = dispensationFor(rx.prescriptionId);
-    await receiveDispensation(db, { dispensation: d, source: 'ehdsi-cda' }, deps);
+    await receiveDispensation(db, { dispensation: d, source: 'ehdsi-cda', channel: 'ncp' }, deps);
     const wrong = { ...d, status: 'discarded' as const, discardOf: d.identifier, prescription: { identifier: { system: PRESCRIPTION_ID_SYSTEM, value: other.prescriptionId } } };
-    const r = await receiveDispensation(db, { dispensation: wrong, source: 'ehdsi-cda' }, deps);
+    const r = await receiveDispensation(db, { dispensation: wrong, source: 'ehdsi-cda', channel: 'ncp' }, deps);
     expect(codes(r)).toEqual(['DISP-DISCARD-MISMATCH']);
     expect(await prescriptionCounters(db, rx.id)).toMatchObject({ done: 1 });
   });
 
   it('keeps a refused dispensation out of the store entirely', async () => {
     const rx = await insertNoPrescription(db, { quantityPrescribed: 1 });
-    const r = await receiveDispensation(db, { dispensation: dispensationFor(rx.prescriptionId), source: 'ehdsi-cda' }, deps);
+    const r = await receiveDispensation(db, { dispensation: dispensationFor(rx.prescriptionId), source: 'ehdsi-cda', channel: 'ncp' }, deps);
     expect(codes(r)).toEqual(['DISP-QUANTITY-EXCEEDED']);
     expect(await count(db, 'select 1 from dispensation where prescription_row = $1', [rx.id])).toBe(0);
     expect(await count(db, 'select 1 from outbox where order_key = $1', [rx.id])).toBe(0);
@@ -86,7 +86,7 @@ describe.each(engines)('receiveDispensation (%s)', (engine) => {
   it('rolls the whole dispensation back when its audit record cannot be written', async () => {
     const rx = await insertNoPrescription(db);
     const failing = { ...deps, audit: async () => Promise.reject(new Error('audit store unavailable')) };
-    await expect(receiveDispensation(db, { dispensation: dispensationFor(rx.prescriptionId), source: 'ehdsi-cda' }, failing)).rejects.toThrow('audit store unavailable');
+    await expect(receiveDispensation(db, { dispensation: dispensationFor(rx.prescriptionId), source: 'ehdsi-cda', channel: 'ncp' }, failing)).rejects.toThrow('audit store unavailable');
     expect(await count(db, 'select 1 from dispensation where prescription_row = $1', [rx.id])).toBe(0);
     expect(await count(db, 'select 1 from outbox where order_key = $1', [rx.id])).toBe(0);
     expect(await prescriptionCounters(db, rx.id)).toMatchObject({ done: 0 });

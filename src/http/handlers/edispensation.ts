@@ -32,7 +32,9 @@ import { receiveDispensation, type ReceiveInput, type ReceiveResult } from '../.
 import { readDispensation, type DispensationRow } from '../../edispensation/store/dispensations.ts';
 import { findPrescription, readPrescriptionRow } from '../../edispensation/store/prescriptions.ts';
 import { operatorView } from '../../edispensation/outbox/operator-view.ts';
-import { withdrawalRule } from '../../auth/access-rules.ts';
+import { pharmacyReadsEuOnly, withdrawalRule, type AccessTarget } from '../../auth/access-rules.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { DispenseChannel } from '../../edispensation/checks.ts';
 import type { Config } from '../../config.ts';
 import { FHIR_ID, locator, noPatient, rowPatient } from '../locate.ts';
 import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type PatientLocator, type RouteContext, type RouteDef } from '../types.ts';
@@ -68,6 +70,24 @@ const storedDispensation = locator('stored', 'MedicationDispense', async (req, c
 /** People read their own dispensations, clinicians for care; the NCP and pharmacies those of their flows. */
 const READERS = ['citizen', 'guardian', 'clinician', 'ncp', 'pharmacy'] as const;
 
+const READ_ACCESS = {
+  admits: READERS,
+  scope: { resourceType: 'MedicationDispense', interaction: 'r' as const },
+  audit: 'R' as const,
+  source: 'edispensation' as const,
+  patient: storedDispensation,
+};
+
+/**
+ * A pharmacy's flow is EU prescriptions dispensed in Norway; a Norwegian prescription dispensed abroad (and
+ * its M10, fødselsnummer and all) is the NCP's and the prescription chain's business. The NCP is party to both.
+ */
+const pharmacyReadsOwnFlow = (who: Principal, found: Found<DispensationRow>, target: AccessTarget) =>
+  pharmacyReadsEuOnly(who, found.loaded.channel === 'pharmacy' ? 'EU' : 'NO', target);
+
+/** The flow a caller reports in is its role's, whatever prescription the message names. */
+const reportingChannel = (who: Principal): DispenseChannel => (who.kind === 'system' && who.role === 'ncp' ? 'ncp' : 'pharmacy');
+
 export const edispensationRoutes: RouteDef[] = [
   route({
     method: 'POST',
@@ -80,8 +100,9 @@ export const edispensationRoutes: RouteDef[] = [
       'Receive a dispensation as an HL7 Europe MPD MedicationDispense: from the NCP for a Norwegian prescription (an M10 goes to the prescription chain), ' +
       'or from a Norwegian pharmacy for an EU prescription (an EU eDispensation goes to the NCP). 201 when stored; the same identifier and content again: 200 with the first result; ' +
       'the same identifier with other content: 409; business-rule refusals: 422 with codes from https://helsebro.no/fhir/CodeSystem/dispense-check. ' +
-      'Status entered-in-error withdraws the dispensation with that identifier (within 24 hours).',
-    handler: (req, ctx, decided) => receiveParsed(req, ctx, decided, decided.loaded, { source: 'fhir-mpd' }, 'create'),
+      'Status entered-in-error withdraws the dispensation with that identifier (within 24 hours). ' +
+      "The flow is the caller's: the NCP reporting an EU prescription, or a pharmacy a Norwegian one, gets 422 DISP-WRONG-DIRECTION and nothing is stored or sent.",
+    handler: (req, ctx, decided) => receiveParsed(req, ctx, decided, decided.loaded, { source: 'fhir-mpd', channel: reportingChannel(decided.principal) }, 'create'),
   }),
   route({
     method: 'POST',
@@ -155,7 +176,8 @@ export const edispensationRoutes: RouteDef[] = [
       const row = decided.loaded;
       if (row.kind !== 'dispense' || row.id !== req.params.id) return notFound(`MedicationDispense/${req.params.id} not found`);
       const d: Dispensation = { ...row.model, status: 'discarded', discardOf: row.model.identifier };
-      return receiveParsed(req, ctx, decided, { ok: true, value: d, warnings: [] }, { source: 'discard-operation' }, 'operation');
+      // The withdrawal goes out in the flow the dispensation came in by; the rule above let only that side ask.
+      return receiveParsed(req, ctx, decided, { ok: true, value: d, warnings: [] }, { source: 'discard-operation', channel: row.channel }, 'operation');
     },
   }),
   route({
@@ -163,7 +185,7 @@ export const edispensationRoutes: RouteDef[] = [
     path: '/MedicationDispense/:id',
     resourceType: 'MedicationDispense',
     interaction: 'read',
-    access: { admits: READERS, scope: { resourceType: 'MedicationDispense', interaction: 'r' }, audit: 'R', source: 'edispensation', patient: storedDispensation },
+    access: { ...READ_ACCESS, rules: [pharmacyReadsOwnFlow] },
     documentation: 'Read a dispensation (status entered-in-error once withdrawn). The foreign pharmacy and pharmacist are kept as sent.',
     handler: async (_req, _ctx, decided) => ({ status: 200, resource: decided.loaded.resource }),
   }),
@@ -174,7 +196,7 @@ export const edispensationRoutes: RouteDef[] = [
     interaction: 'operation',
     operation: { name: 'm10', level: 'instance' },
     produces: 'xml',
-    access: { admits: READERS, scope: { resourceType: 'MedicationDispense', interaction: 'r' }, audit: 'R', source: 'edispensation', patient: storedDispensation },
+    access: { ...READ_ACCESS, rules: [pharmacyReadsOwnFlow] },
     documentation:
       'The M10 Utleveringsrapport of a dispensation: the one Helsebro sent to the prescription chain (dispensed abroad), or the one the Norwegian pharmacy sent ' +
       '(EU prescription). ?annullering=true: the M10 that withdrew it. Header X-Outbox-State tells whether it has been delivered.',
