@@ -63,6 +63,8 @@ export interface PatientQuery {
   identifiers?: readonly IdentifierToken[] | undefined;
   /** Helsebro ids, any of them. */
   ids?: readonly string[] | undefined;
+  /** Only the patient with this identifier, whatever else the search asks (a citizen searching finds at most themself). */
+  confinedTo?: { system: string; value: string } | undefined;
   count: number;
   offset: number;
 }
@@ -88,6 +90,9 @@ export async function searchPatients(q: Queryable, query: PatientQuery): Promise
       return `(${cond.join(' and ')})`;
     });
     where.push(`exists (select 1 from patient_identifier i where i.patient_id = p.id and (${alternatives.join(' or ') || 'false'}))`);
+  }
+  if (query.confinedTo !== undefined) {
+    where.push(`exists (select 1 from patient_identifier c where c.patient_id = p.id and c.system = ${add(query.confinedTo.system)} and c.value = ${add(query.confinedTo.value)})`);
   }
   const clause = where.length ? `where ${where.join(' and ')}` : '';
   const total = await q.query<{ n: number }>(`select count(*)::int as n from patient p ${clause}`, params);

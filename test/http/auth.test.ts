@@ -174,6 +174,14 @@ describe.each(engines)('trust over HTTP (%s)', (engine) => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(other.status).toBe(403);
+    // Criteria that do not match the citizen find nobody; they are not replaced by the citizen's own number.
+    const search = async (q: string): Promise<Bundle> =>
+      (await (await fetch(`${srv.url}/fhir/Patient?${q}`, { headers: { authorization: `Bearer ${token}` } })).json()) as Bundle;
+    const unmatched = await search(`identifier=${encodeURIComponent('urn:oid:2.16.578.1.12.4.1.2|9144889')}`);
+    expect(unmatched.total).toBe(0);
+    expect((await search('_id=nobody-by-this-id')).total).toBe(0);
+    const own = await search(`identifier=${encodeURIComponent(`${OID.fnr}|${PERSONAS.addison.fnr}`)}&_id=${PERSONAS.addison.id}`);
+    expect(own.entry!.map((e) => e.resource!.id)).toEqual([PERSONAS.addison.id]);
   });
 
   it("lets a citizen read the log of their own data and refuses anyone else's", async () => {

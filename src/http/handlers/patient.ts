@@ -59,11 +59,13 @@ async function searchPatientHandler(req: FhirRequest, ctx: RouteContext, decided
   const rawIds = query.get('_id');
   const ids = rawIds === null ? undefined : orValues(rawIds, '_id');
   if (isProblem(ids)) return ids;
-  // A citizen's search is confined to the person the decision was made about (themself or whom they act for).
+  // A citizen's search is confined to the person the decision was made about (themself or whom they act for),
+  // and still means what it says: criteria that do not match that person find nobody.
   const confined = decided.principal.kind === 'citizen' && decided.patient ? { system: OID.fnr, value: decided.patient.fnr } : undefined;
   const page = await searchPatients(ctx.db, {
-    identifiers: confined ? [confined] : tokens,
+    identifiers: tokens,
     ids,
+    confinedTo: confined,
     count: paging.summaryCount ? 0 : paging.count,
     offset: paging.offset,
   });
