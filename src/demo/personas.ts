@@ -71,7 +71,7 @@ export const PERSONAS = {
     birthDate: '2012-06-09',
     city: 'Drammen',
     postalCode: '3015',
-    story: '14 years old with a guardian-access reservation (vergeinnsynsreservasjon)',
+    story: '14 years old; her contraceptive prescription carries a guardian-access reservation (vergeinnsynsreservasjon), so her parents do not see it',
   },
   nodata: {
     id: 'nodata',
