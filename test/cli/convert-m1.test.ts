@@ -1,7 +1,7 @@
 // `npx helsebro convert-m1` as an operator runs it: a real process over folders of M1 files, its outputs,
 // its summary and its exit codes. A reseptgruppe A or B prescription never becomes an output file.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -186,7 +186,26 @@ describe('convert-m1', () => {
     const r = await run([empty, '--date', DATE, '--out', join(temp, 'empty-out')]);
     expect(r.code).toBe(0);
     expect(counts(r.stdout)).toEqual({ files: 0, converted: 0, refused: 0, failed: 0 });
+    expect(r.stdout).toContain('skipped: 1 entry in the folders that are not .xml files');
     expect(existsSync(join(temp, 'empty-out')) ? walk(join(temp, 'empty-out')) : []).toEqual([]);
+  });
+
+  it('does not follow links in a folder (a loop, or a way out of it), and says what it passed over', async () => {
+    const dir = join(temp, 'links');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'm1.xml'), readFileSync(join(FIXTURES, 'valid/03-virkestoff-atorvastatin.xml')));
+    symlinkSync(dir, join(dir, 'loop'));
+    symlinkSync(join(FIXTURES, 'valid/01-pakning-hydrokortison.xml'), join(dir, 'elsewhere.xml'));
+    const r = await run([dir, '--date', DATE, '--out', join(temp, 'links-out')]);
+    expect(r.code).toBe(0);
+    expect(counts(r.stdout)).toEqual({ files: 1, converted: 1, refused: 0, failed: 0 });
+    expect(r.stdout).toContain('skipped: 2 entries in the folders that are not .xml files (links are not followed)');
+  });
+
+  it('refuses an input that is neither a file nor a folder (a device, a pipe) with exit 2, instead of reading it', async () => {
+    const r = await run(['/dev/null', '--date', DATE]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('convert-m1: /dev/null: not a regular file or folder');
   });
 
   it('stops with exit 1 and the reason, writing nothing, when the FEST file is not an M30 catalogue: on one thread and on two', async () => {

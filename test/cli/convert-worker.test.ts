@@ -70,11 +70,12 @@ describe('convert-m1 worker thread', () => {
     // One byte over the limit, and never read: the size is checked first.
     const huge = join(temp, 'huge.xml');
     writeFileSync(huge, Buffer.alloc(settings.maxBytes + 1, 0x20));
-    // Only a file that was read and refused by the parser gets its OperationOutcome beside it.
+    // A file refused for what it is (malformed, too large) gets its OperationOutcome beside it; one that could
+    // not be read at all has nothing to say it about.
     const cases: [string, string[], string[]][] = [
       [join(FIXTURES, 'no-such-file.xml'), ['exception'], []],
       [empty, ['xml-malformed'], ['/nowhere/out/x.outcome.json']],
-      [huge, ['xml-too-large'], []],
+      [huge, ['xml-too-large'], ['/nowhere/out/x.outcome.json']],
     ];
     for (const [path, codes, written] of cases) {
       worker.postMessage({ path, rel: 'x.xml' });
@@ -82,6 +83,11 @@ describe('convert-m1 worker thread', () => {
       expect(failed.outcome, path).toBe('failed');
       expect(failed.codes, path).toEqual(codes);
       expect(failed.files.map((f) => f.path), path).toEqual(written);
+      if (codes[0] === 'xml-too-large') {
+        const oo = JSON.parse(new TextDecoder().decode(failed.files[0]!.data as Uint8Array)) as { issue: { code: string; diagnostics: string }[] };
+        expect(oo.issue[0]).toMatchObject({ code: 'too-costly' });
+        expect(oo.issue[0]!.diagnostics).toContain(`the limit is ${settings.maxBytes} bytes`);
+      }
     }
     const name = '03-virkestoff-atorvastatin.xml';
     worker.postMessage({ path: join(FIXTURES, 'valid', name), rel: name });

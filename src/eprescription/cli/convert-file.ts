@@ -6,7 +6,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { toOperationOutcome } from '../../fhir/outcomes.ts';
+import { fail, toOperationOutcome } from '../../fhir/outcomes.ts';
+import { messageProblem } from '../../xml/errors.ts';
 import { demoHprRegistry, hprRegistryFromTable } from '../../registries/hpr.ts';
 import type { PopulationRegistry } from '../../registries/population.ts';
 import { memoryDrugRegistry, readFestRecords } from '../fest-memory.ts';
@@ -83,11 +84,14 @@ export async function convertFile(job: FileJob, deps: PipelineDeps, settings: Co
   const output = (path: string, data: string): void => void files.push({ path, data });
   try {
     const size = statSync(job.path).size;
-    if (size > settings.maxBytes) return { path: job.path, outcome: 'failed', codes: ['xml-too-large'], warnings: [], message: `${size} bytes; the limit is ${settings.maxBytes}`, files: [] };
-    const bytes = readFileSync(job.path);
     const now = settings.date ? new Date(`${settings.date}T12:00:00+01:00`) : new Date();
-    // CDA output is both levels: Level 3 and Level 1 (its PDF in the language of --lang).
-    const r = await convertM1(bytes, deps, { now, parse: { maxBytes: settings.maxBytes }, ...(settings.format !== 'fhir' ? { level1: settings.lang } : {}) });
+    // A file over the limit is refused unread, with the outcome the parser would have given it (and its file
+    // beside the others'), so a run's failures all read the same way.
+    const r =
+      size > settings.maxBytes
+        ? fail(messageProblem(413, 'too-costly', 'xml-too-large', `Document is ${size} bytes; the limit is ${settings.maxBytes} bytes`))
+        : // CDA output is both levels: Level 3 and Level 1 (its PDF in the language of --lang).
+          await convertM1(readFileSync(job.path), deps, { now, parse: { maxBytes: settings.maxBytes }, ...(settings.format !== 'fhir' ? { level1: settings.lang } : {}) });
     if (!r.ok) {
       const oo = toOperationOutcome(r.problem);
       if (settings.out) output(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);

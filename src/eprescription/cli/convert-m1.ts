@@ -85,8 +85,12 @@ function parseArgs(args: readonly string[]): Options | string {
   return opts;
 }
 
-/** Every .xml file under the inputs, streamed: directories are read entry by entry, never listed whole. */
-async function* m1Files(inputs: readonly string[]): AsyncGenerator<FileJob> {
+/**
+ * Every .xml file under the inputs, streamed: directories are read entry by entry, never listed whole. Other
+ * entries (other files, symbolic links, pipes, devices) are passed over, and counted in `skipped` when given:
+ * a link is not followed, so a link loop or a link out of the folder cannot take the run elsewhere.
+ */
+async function* m1Files(inputs: readonly string[], skipped?: { n: number }): AsyncGenerator<FileJob> {
   for (const input of inputs) {
     const s = await stat(input);
     if (s.isFile()) {
@@ -100,15 +104,17 @@ async function* m1Files(inputs: readonly string[]): AsyncGenerator<FileJob> {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) pending.push(path);
         else if (entry.isFile() && /\.xml$/i.test(entry.name)) yield { path, rel: relative(input, path) };
+        else if (skipped) skipped.n++;
       }
     }
   }
 }
 
-async function countFiles(inputs: readonly string[]): Promise<number> {
-  let n = 0;
-  for await (const _ of m1Files(inputs)) n++;
-  return n;
+async function countFiles(inputs: readonly string[]): Promise<{ files: number; skipped: number }> {
+  let files = 0;
+  const skipped = { n: 0 };
+  for await (const _ of m1Files(inputs, skipped)) files++;
+  return { files, skipped: skipped.n };
 }
 
 /** A run this long uses every core (a worker thread per core) and the tuned start (relaunch.ts). */
@@ -259,10 +265,14 @@ export async function convertM1Command(args: readonly string[], config: Config, 
     return 2;
   }
   for (const input of [...opts.inputs, opts.fest]) {
-    try {
-      await stat(input);
-    } catch {
+    const s = await stat(input).catch(() => undefined);
+    if (!s) {
       io.stderr.write(`convert-m1: ${input}: no such file or folder\n`);
+      return 2;
+    }
+    // A pipe or a device would block on read or be walked as a folder; only files and folders are inputs.
+    if (!s.isFile() && !(s.isDirectory() && input !== opts.fest)) {
+      io.stderr.write(`convert-m1: ${input}: not a regular file${input === opts.fest ? '' : ' or folder'}\n`);
       return 2;
     }
   }
@@ -281,7 +291,7 @@ export async function convertM1Command(args: readonly string[], config: Config, 
   const single = opts.inputs.length === 1 && !opts.out && (await stat(opts.inputs[0]!)).isFile();
   const summaryTo = single ? io.stderr : io.stdout;
   // Counting first costs one directory walk and gives the progress bar its end and the run its threads.
-  const total = await countFiles(opts.inputs);
+  const { files: total, skipped } = await countFiles(opts.inputs);
   const long = total >= LONG_RUN;
   // A single file printed to stdout stays on this thread: a worker's result carries no output.
   const threads = single ? 1 : (opts.workers ?? (long ? Math.max(1, availableParallelism()) : 1));
@@ -300,5 +310,6 @@ export async function convertM1Command(args: readonly string[], config: Config, 
   await convertAll(m1Files(opts.inputs), settings, threads, heap, single, onResult);
   bar?.stop();
   summaryTo.write(summary(t));
+  if (skipped) summaryTo.write(`skipped: ${skipped} entr${skipped === 1 ? 'y' : 'ies'} in the folders that are not .xml files (links are not followed)\n`);
   return t.failed > 0 ? 1 : 0;
 }
