@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Patient } from '@medplum/fhirtypes';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
 import { EHDSI_TEMPLATE } from '../../src/eprescription/emit-cda.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
@@ -101,6 +102,21 @@ describe('eHDSI ePrescription Level 1', () => {
     expect(text).toContain('Substitution: Not allowed (the prescriber reserves against substitution)');
     // The same words the Level 3 narrative gives.
     expect(c.cda).toContain('as needed: 1 Tablet, at most 6 Tablet per 24 hours');
+  });
+
+  it('gives the birth date Level 3 derives from the fødselsnummer when the M1 has no DateOfBirth', async () => {
+    // The official sample names the patient by fødselsnummer 21014605158 only; the population registry does not know her.
+    const m1 = fixture('official', 'Lege endrer på legemiddelbehandling/M1 Resept.xml');
+    expect(m1.toString('utf8')).not.toContain('DateOfBirth');
+    const nb = await convert(m1, 'nb', new Date('2019-07-18T12:00:00+02:00'));
+    const patient = nb.bundle.entry!.find((e) => e.resource?.resourceType === 'Patient')!.resource as Patient;
+    expect(patient.birthDate).toBe('1946-01-21');
+    expect(rootOf(nb.cda).child(V3, 'recordTarget')?.child(V3, 'patientRole')?.child(V3, 'patient')?.child(V3, 'birthTime')?.attr('value')).toBe('19460121');
+    const nbText = await textOf(pdfOf(nb.cdaL1));
+    expect(nbText).toContain('Født: 1946-01-21');
+    expect(nbText).not.toContain('ikke oppgitt');
+    const en = await convert(m1, 'en', new Date('2019-07-18T12:00:00+02:00'));
+    expect(await textOf(pdfOf(en.cdaL1))).toContain('Date of birth: 1946-01-21');
   });
 
   it('draws the hostile persona\'s markup and right-to-left name as plain text: nothing runs, nothing reorders', async () => {
