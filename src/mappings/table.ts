@@ -54,7 +54,7 @@ export const TRANSFORMS = {
     description: 'FEST strength (Styrke, StyrkeNevner) to Ratio / CDA RTO, numerator unit through the named map, denominator through 7452.',
     codeMap: 'required',
   },
-  dosage: { description: 'Structured Dosering (DoseFastTidspunkt, DoseEtterBehov, interval, time of day) to Dosage.timing / CDA PIVL_TS or EIVL_TS.', codeMap: 'optional' },
+  dosage: { description: 'Structured Dosering (DoseFastTidspunkt, DoseEtterBehov, interval, time of day) to Dosage.timing / CDA PIVL_TS (a time of day only as text).', codeMap: 'optional' },
   'dispensings-remaining': {
     description: 'Dispensings left: Reiterasjon + 1 minus the dispensings so far (context); repeats after the next one where the target counts repeats.',
     codeMap: 'none',
