@@ -401,11 +401,7 @@ function patient(input: EmitFhirInput): Patient {
 
 function practitioner(input: EmitFhirInput): Practitioner {
   const { mapped: m, ids } = input;
-  let name = humanName(m.one('Practitioner.name', 'person-name'));
-  if (!name) {
-    const family = m.one('Practitioner.name.family', 'copy');
-    if (family !== undefined) name = [{ family: String(family) }];
-  }
+  const name = humanName(m.one('Practitioner.name', 'person-name'));
   return compact({
     resourceType: 'Practitioner',
     id: ids.practitioner,

@@ -437,10 +437,20 @@ export const TRANSFORM_IMPL: { [K in TransformName]: Transform<K> } = {
     return value ? [{ value }] : [];
   }),
   reference: (_row, values) => (values.length ? [{ value: true as const }] : []),
-  'person-name': (_row, values) =>
+  'person-name': (row, values, env) =>
     values.flatMap((v) => {
-      const name = v.kind === 'element' ? nameOf(v.el) : undefined;
-      return name ? [{ value: name }] : [];
+      if (v.kind === 'element') {
+        const name = nameOf(v.el);
+        return name ? [{ value: name }] : [];
+      }
+      // A register's person (HPR): the row names the family name, the given names sit beside it, so a
+      // prescriber known only by number is named in full, never by family name alone.
+      if (v.kind === 'data' && typeof v.value === 'string' && v.value.trim()) {
+        const beside = resolveDataPath(row.sourcePath.replace(/[^.]+$/, 'given'), dataOf(row, env.data))[0];
+        const given = beside?.kind === 'data' && Array.isArray(beside.value) ? beside.value.flatMap((g) => (typeof g === 'string' ? splitNames(g) : [])) : [];
+        return [{ value: { family: v.value.trim(), given } }];
+      }
+      return [];
     }),
   gender: (_row, values) =>
     values.flatMap((v) => {
