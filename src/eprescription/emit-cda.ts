@@ -409,6 +409,9 @@ function narrative(parts: Parts): XmlNode {
               f.dosageWritten ? 'dosage-1' : 'pinstruct-1',
             )
           : undefined,
+        // Only the structured dosage's label says "as needed"; without it the reader abroad learns it here, not
+        // from the Norwegian text alone.
+        f.asNeeded && !f.dosage ? row('Use / Bruk', 'As needed / Ved behov', 'use-1') : undefined,
         f.package ? row('Package / Pakning', f.package.en === f.package.nb ? f.package.en : `${f.package.en} / ${f.package.nb}`) : undefined,
         perDispensing ? row('Per dispensing / Per utlevering', perDispensing) : undefined,
         f.dispensings ? row('Dispensings remaining / Gjenstående utleveringer', `${f.dispensings.remaining} of ${f.dispensings.total}`) : undefined,
@@ -621,11 +624,20 @@ function entry(parts: Parts): XmlNode {
         ? el(
             'precondition',
             { typeCode: 'PRCN' },
-            el('criterion', { classCode: 'OBS', moodCode: 'EVN.CRT' }, el('text', {}, el('reference', { value: pinstruct ? '#dosage-1' : '#pinstruct-1' }))),
+            el('criterion', { classCode: 'OBS', moodCode: 'EVN.CRT' }, el('text', {}, el('reference', { value: asNeededCriterion(parts, pinstruct) }))),
           )
         : undefined,
     ),
   );
+}
+
+/**
+ * The narrative cell the as-needed criterion points to: the structured dosage in words, else the dosage as
+ * written, else the "As needed" row (the ids narrative() gives them).
+ */
+function asNeededCriterion(parts: Parts, pinstruct: string | undefined): string {
+  if (parts.doseText) return pinstruct ? '#dosage-1' : '#pinstruct-1';
+  return pinstruct ? '#pinstruct-1' : '#use-1';
 }
 
 /**
@@ -668,8 +680,11 @@ function partsOf(input: EmitCdaInput): Parts {
   // The amounts also come with each dose; reading the row records that the table maps them.
   m.all(`${ITEM}/doseQuantity`, 'quantity');
   m.all(`${ITEM}/maxDoseQuantity`, 'dosage');
-  m.all(`${ITEM}/precondition`, 'dosage');
-  return { input, m, oid: input.helsebroOid, dosage: cdaDosage(doses), ...(doses.length ? { doseText: { nb: dosageText(doses, 'nb'), en: dosageText(doses, 'en') } } : {}) };
+  // A value without a position is Bruk 3 Ved behov: the whole item is as needed, whatever the doses say.
+  const wholeItemAsNeeded = m.all(`${ITEM}/precondition`, 'as-needed').some((v) => v.index === undefined);
+  const fromDoses = cdaDosage(doses);
+  const dosage = wholeItemAsNeeded ? { ...fromDoses, asNeeded: true } : fromDoses;
+  return { input, m, oid: input.helsebroOid, dosage, ...(doses.length ? { doseText: { nb: dosageText(doses, 'nb'), en: dosageText(doses, 'en') } } : {}) };
 }
 
 /** What the prescription says, for a rendering beside the CDA (the Level 1 PDF). */

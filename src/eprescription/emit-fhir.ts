@@ -118,7 +118,7 @@ function dosages(m: Mapped, route: CodeableConcept | undefined): Dosage[] {
   const text = m.one('MedicationRequest.dosageInstruction.text', 'text');
   const timings = m.all('MedicationRequest.dosageInstruction.timing', 'dosage');
   const quantities = m.all('MedicationRequest.dosageInstruction.doseAndRate.doseQuantity', 'quantity');
-  const asNeeded = m.all('MedicationRequest.dosageInstruction.asNeededBoolean', 'dosage');
+  const asNeeded = m.all('MedicationRequest.dosageInstruction.asNeededBoolean', 'as-needed');
   const maxima = m.all('MedicationRequest.dosageInstruction.maxDosePerPeriod', 'dosage');
   const indexes = [...new Set([...timings, ...quantities, ...asNeeded, ...maxima].map((v) => v.index ?? 0))].sort((a, b) => a - b);
   if (!indexes.length) indexes.push(0);
@@ -133,7 +133,8 @@ function dosages(m: Mapped, route: CodeableConcept | undefined): Dosage[] {
       // A dose on fixed weekdays or days on/off: its timing is stated in words, never as a daily schedule.
       text: dose?.scheduleInNotes ? [i === 0 ? text : undefined, doseLines([dose], 'nb')[0]].filter(Boolean).join('\n') : i === 0 ? text : undefined,
       timing: dose && !dose.scheduleInNotes ? timingOf(dose) : dose?.start || dose?.end ? { repeat: { boundsPeriod: compact({ start: dose.start, end: dose.end }) } } : undefined,
-      asNeededBoolean: asNeeded.some((a) => a.index === index) ? true : undefined,
+      // Without a position (Bruk 3 Ved behov) as needed holds for every dose.
+      asNeededBoolean: asNeeded.some((a) => a.index === undefined || a.index === index) ? true : undefined,
       route,
       doseAndRate: quantity ? [{ doseQuantity: fhirQuantity(quantity) }] : undefined,
       maxDosePerPeriod: max ? { numerator: fhirQuantity(max), denominator: { value: 1, unit: 'day', system: UCUM, code: 'd' } } : undefined,

@@ -172,6 +172,45 @@ describe('dosage in both outputs', () => {
     expect(c.cda).toContain('morgen: 1; kveld: 2');
   });
 
+  // Kodeverk 9101 (Legemiddelbruk): 1 Fast, 2 Kur, 3 Ved behov.
+  const VED_BEHOV = { code: '3', display: 'Ved behov' };
+
+  it('Bruk 3 (Ved behov) with the dosage as text only: asNeededBoolean in FHIR, a PRCN precondition on the text in the CDA, "As needed" in the PDF', async () => {
+    // An Addison patient's extra stress dose: taken when needed, said only in words.
+    const spec = specFor({ dosVeiledEnkel: '1 tablett ekstra ved feber eller stor påkjenning', bruk: VED_BEHOV });
+    const r = await convertM1(buildM1(spec), deps, { now: NOW, level1: 'en' });
+    if (!r.ok || !r.value.exportable) throw new Error('not converted');
+    const c = r.value;
+    const cdaL1 = c.cdaL1;
+    if (!cdaL1) throw new Error('no Level 1 document');
+    await expectSchemaValidCda([c.cda, cdaL1], ['Level 3', 'Level 1']);
+    expect(dosageOf(c)).toEqual([expect.objectContaining({ text: '1 tablett ekstra ved feber eller stor påkjenning', asNeededBoolean: true })]);
+    expect(dosageOf(c)[0]?.timing).toBeUndefined();
+    const sa = item(c);
+    expect(sa).toMatch(/<precondition typeCode="PRCN">\s*<criterion classCode="OBS" moodCode="EVN.CRT">\s*<text>\s*<reference value="#pinstruct-1"\/>/);
+    // The reference resolves to the dosage as written.
+    expect(c.cda).toMatch(/<td ID="pinstruct-1">1 tablett ekstra ved feber eller stor påkjenning<\/td>/);
+    expect(c.cda).toMatch(/<th>Use \/ Bruk<\/th>\s*<td ID="use-1">As needed \/ Ved behov<\/td>/);
+    expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
+    expect(await textOfPdf(cdaL1)).toContain('Use: As needed');
+  });
+
+  it('Bruk 3 (Ved behov) with a fixed interval: "every 8 hours when needed" in both, the CDA criterion on the structured dosage', async () => {
+    const c = await convert({ bruk: VED_BEHOV, dosering: dosering(fast(TAB, { intervall: { v: '8', u: 'Time' } })) });
+    expect(dosageOf(c)[0]).toMatchObject({ asNeededBoolean: true, timing: { repeat: { frequency: 1, period: 8, periodUnit: 'h' } } });
+    expect(frequency(c)).toMatch(/xsi:type="PIVL_TS"[^>]*>\s*<period value="8" unit="h"\/>/);
+    expect(item(c)).toMatch(/<precondition typeCode="PRCN">\s*<criterion classCode="OBS" moodCode="EVN.CRT">\s*<text>\s*<reference value="#dosage-1"\/>/);
+    expect(c.cda).toContain('Dosage, as needed / Dosering ved behov');
+    expect(c.cda).toMatch(/<td ID="dosage-1">/);
+  });
+
+  it('Bruk 1 (Fast) says nothing about as needed: no asNeededBoolean, no precondition', async () => {
+    const c = await convert({ bruk: { code: '1', display: 'Fast' }, dosering: dosering(fast(TAB, { intervall: { v: '8', u: 'Time' } })) });
+    expect(dosageOf(c)[0]?.asNeededBoolean).toBeUndefined();
+    expect(item(c)).not.toContain('<precondition');
+    expect(c.cda).not.toMatch(/as needed|Ved behov/i);
+  });
+
   it('Kortdose that is not a split pattern adds no structure', async () => {
     const c = await convert({ kortdose: { code: '93', display: '1 daglig' } });
     expect(dosageOf(c)[0]?.timing).toBeUndefined();

@@ -549,6 +549,16 @@ export const TRANSFORM_IMPL: { [K in TransformName]: Transform<K> } = {
     }
     return out;
   },
+  'as-needed': (_row, values, env) =>
+    values.flatMap((v) => {
+      if (v.kind !== 'element') return [];
+      if (DOSE_NAMES.has(v.el.name)) {
+        const at = env.doses().indexOf(v.el);
+        return v.el.name === 'DoseEtterBehov' ? [place(true as const, at >= 0 ? at : undefined)] : [];
+      }
+      // Kodeverk 9101 (Legemiddelbruk) 3 Ved behov: the whole prescription, not one dose, so no position.
+      return codeOf(v)?.code === '3' ? [{ value: true as const }] : [];
+    }),
   'dispensings-remaining': (row, values, env) => {
     const reiterasjon = values[0] ? number(row, values[0], env) : 0;
     const soFar = Number(env.data.context.dispensingsSoFar ?? 0);
