@@ -285,9 +285,11 @@ function packaging(input: EmitFhirInput): { amount?: Medication['amount']; exten
   const container = containerPresentation(formsOf(input));
   const extension: Extension[] = [{ url: MPD_EXTENSION.sizeOfItem, valueQuantity: fhirQuantity({ ...content.q, value: levels.item }) }];
   if (container) extension.push({ url: MPD_EXTENSION.unitOfPresentation, valueCodeableConcept: { coding: [container] } });
+  // Never a bare number: "2" alone reads as the package's content. Without the container's unit of
+  // presentation the items are a count, UCUM 1, as the CDA's pharm:quantity unit="1" of each level says.
   const numerator: Quantity = container?.code
     ? { value: items, unit: container.display ?? container.code, system: EDQM, code: container.code }
-    : { value: items };
+    : { value: items, unit: '1', system: UCUM, code: '1' };
   return { amount: { numerator, denominator }, extension };
 }
 
