@@ -1,23 +1,17 @@
 // The dosage of an eHDSI ePrescription item in CDA structure, only where that structure says the whole
-// dosage: one substanceAdministration has one doseQuantity, one treatment period and timings from HL7
-// TimingEvent (2.16.840.1.113883.5.139, the codes CDA_Pharma.xsd allows). A dosage it cannot state (other
-// amounts at other times, a time of day with no TimingEvent, several periods, fixed and as-needed doses
-// together) is given as text only, never as a structure that says something else. As needed is said the
-// IHE PCC way: a precondition (PRCN) and maxDoseQuantity per day. Pure.
+// dosage: one substanceAdministration has one doseQuantity, one treatment period and timings PIVL_TS can
+// state (an interval, a clock time). A dosage it cannot state (other amounts at other times, a time of day,
+// several periods, fixed and as-needed doses together) is given as text only, never as a structure that says
+// something else. As needed is said the IHE PCC way: a precondition (PRCN) and maxDoseQuantity per day. Pure.
+//
+// A time of day (kodeverk 8325: morgen, formiddag, midt på dagen, ettermiddag, kveld, natt) has no EIVL_TS
+// event that means it. CDA_Pharma.xsd fixes EIVL_TS/event to HL7 v3 TimingEvent (2.16.840.1.113883.5.139),
+// whose codes are meals (CM "at breakfast", AC/PC "before/after a meal") and HS "the hour of sleep": coding
+// morning as breakfast adds a meal instruction the prescriber never gave, which matters for drugs taken
+// fasting or with food. FHIR EventTiming's MORN, NOON, EVE and NIGHT (what the MPD Dosage says) are not
+// allowed there. So a dose at a time of day is text in the CDA, as the narrative and PINSTRUCT say it.
 import type { DoseInfo, EuQuantity } from './map/values.ts';
 import { el, type XmlNode } from './xml-write.ts';
-
-export const TIMING_EVENT_OID = '2.16.840.1.113883.5.139';
-
-// Kodeverk 8325 -> HL7 TimingEvent: the meal events are the nearest the vocabulary has to a time of day
-// (morning: breakfast, midday: lunch, evening: dinner, night: hour of sleep). Formiddag (2) and ettermiddag
-// (4) have none and stay text.
-const TIMING_EVENT: Record<string, { code: string; displayName: string }> = {
-  '1': { code: 'CM', displayName: 'breakfast' },
-  '3': { code: 'CD', displayName: 'lunch' },
-  '5': { code: 'CV', displayName: 'dinner' },
-  '6': { code: 'HS', displayName: 'the hour of sleep' },
-};
 
 const PIVL_UNIT: Record<NonNullable<DoseInfo['every']>['unit'], string> = { s: 's', min: 'min', h: 'h', d: 'd', wk: 'wk', mo: 'mo', a: 'a' };
 
@@ -36,29 +30,22 @@ const sameQuantity = (a: EuQuantity | undefined, b: EuQuantity | undefined): boo
 
 /** One dose's schedule as an SXCM_TS, or undefined when CDA has no way to say it. */
 function schedule(name: string, d: DoseInfo, attrs: Record<string, string>): XmlNode | undefined | 'none' {
-  const event = d.when ? TIMING_EVENT[d.when.source.code ?? ''] : undefined;
-  // "Every day, in the evening" is what a time of day alone says.
-  const daily = d.every?.value === 1 && d.every.unit === 'd' && (d.when || d.timeOfDay);
+  // No TimingEvent means a time of day (header): text only.
+  if (d.when) return undefined;
+  // "Every day at 08:00" is what a clock time alone says.
+  const daily = d.every?.value === 1 && d.every.unit === 'd' && d.timeOfDay;
   const every = daily ? undefined : d.every;
-  const ways = [every, d.when, d.timeOfDay].filter(Boolean).length;
+  const ways = [every, d.timeOfDay].filter(Boolean).length;
   if (ways === 0) return 'none';
-  // Two ways at once ("every second day, in the morning") is more than one TS component can carry.
+  // Two ways at once ("every second day, at 08:00") is more than one TS component can carry.
   if (ways > 1) return undefined;
   if (every) return el(name, { ...attrs, 'xsi:type': 'PIVL_TS', institutionSpecified: 'false' }, el('period', { value: every.value, unit: PIVL_UNIT[every.unit] }));
-  if (d.timeOfDay) {
-    const [h, m, s] = d.timeOfDay.split(':');
-    return el(
-      name,
-      { ...attrs, 'xsi:type': 'PIVL_TS', institutionSpecified: 'false' },
-      el('phase', {}, el('low', { value: `19700101${h}${m}${s ?? '00'}` })),
-      el('period', { value: 1, unit: 'd' }),
-    );
-  }
-  if (!event || !d.when) return undefined;
+  const [h, m, s] = d.timeOfDay!.split(':');
   return el(
     name,
-    { ...attrs, 'xsi:type': 'EIVL_TS' },
-    el('event', { code: event.code, codeSystem: TIMING_EVENT_OID, displayName: event.displayName }),
+    { ...attrs, 'xsi:type': 'PIVL_TS', institutionSpecified: 'false' },
+    el('phase', {}, el('low', { value: `19700101${h}${m}${s ?? '00'}` })),
+    el('period', { value: 1, unit: 'd' }),
   );
 }
 

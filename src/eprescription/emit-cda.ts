@@ -146,25 +146,40 @@ interface Parts {
   doseText?: { nb: string; en: string };
 }
 
-function recordTarget({ input, m, oid }: Parts): XmlNode {
-  const P = '/ClinicalDocument/recordTarget/patientRole';
-  const ids = m.all(`${P}/id`, 'identifier').map((v) => ii(v.value, oid));
+const PATIENT_ROLE = '/ClinicalDocument/recordTarget/patientRole';
+
+/**
+ * Birth date and sex as the document states them: the mapped value (M1, population registry), else what the
+ * fødselsnummer or D-nummer itself says. Level 3 and the Level 1 PDF both read them here, so a PDF cannot
+ * say "not stated" where Level 3 gives a date.
+ */
+function patientBirthAndGender(m: Mapped): { birth?: string; gender?: 'male' | 'female' | 'unknown' } {
+  const P = PATIENT_ROLE;
   const gender = m.one(`${P}/patient/administrativeGenderCode`, 'gender');
-  let birth = m.one(`${P}/patient/birthTime/@value`, 'date');
+  const birth = m.one(`${P}/patient/birthTime/@value`, 'date');
+  if (birth && gender) return { birth, gender };
   const number = m.all(`${P}/id`, 'identifier').map((v) => v.value.value).find((v) => v && /^\d{11}$/.test(v));
-  let fallbackGender: 'male' | 'female' | undefined;
-  if (!birth || !gender) {
-    const parsed = number ? parsePersonNumber(number) : undefined;
-    if (!birth && parsed) {
-      birth = parsed.birthDate;
-      m.fallbackUsed(`${P}/patient/birthTime/@value`);
-    }
-    if (!gender && parsed && number) {
-      fallbackGender = Number(number[8]) % 2 === 1 ? 'male' : 'female';
-      m.fallbackUsed(`${P}/patient/administrativeGenderCode`);
-    }
+  const parsed = number ? parsePersonNumber(number) : undefined;
+  const out: { birth?: string; gender?: 'male' | 'female' | 'unknown' } = {};
+  if (birth) out.birth = birth;
+  else if (parsed) {
+    out.birth = parsed.birthDate;
+    m.fallbackUsed(`${P}/patient/birthTime/@value`);
   }
-  const g = GENDER[gender ?? fallbackGender ?? ''];
+  if (gender) out.gender = gender;
+  else if (parsed && number) {
+    // The ninth digit of a Norwegian person number is odd for men and even for women.
+    out.gender = Number(number[8]) % 2 === 1 ? 'male' : 'female';
+    m.fallbackUsed(`${P}/patient/administrativeGenderCode`);
+  }
+  return out;
+}
+
+function recordTarget({ input, m, oid }: Parts): XmlNode {
+  const P = PATIENT_ROLE;
+  const ids = m.all(`${P}/id`, 'identifier').map((v) => ii(v.value, oid));
+  const { birth, gender } = patientBirthAndGender(m);
+  const g = GENDER[gender ?? ''];
   return el(
     'recordTarget',
     { typeCode: 'RCT', contextControlCode: 'OP' },
@@ -350,7 +365,7 @@ function prescriptionFactsOf(parts: Parts): PrescriptionFacts {
     prescribed: m.one(`${A}/time/@value`, 'date'),
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (facts as unknown as Record<string, unknown>)[k] = v;
-  const birth = m.one(`${P}/patient/birthTime/@value`, 'date');
+  const { birth } = patientBirthAndGender(m);
   if (birth) facts.patient.birthDate = birth;
   const organisation = m.one(`${A}/assignedAuthor/representedOrganization/name`, 'text');
   if (organisation) facts.prescriber.organisation = organisation;
@@ -394,6 +409,9 @@ function narrative(parts: Parts): XmlNode {
               f.dosageWritten ? 'dosage-1' : 'pinstruct-1',
             )
           : undefined,
+        // Only the structured dosage's label says "as needed"; without it the reader abroad learns it here, not
+        // from the Norwegian text alone.
+        f.asNeeded && !f.dosage ? row('Use / Bruk', 'As needed / Ved behov', 'use-1') : undefined,
         f.package ? row('Package / Pakning', f.package.en === f.package.nb ? f.package.en : `${f.package.en} / ${f.package.nb}`) : undefined,
         perDispensing ? row('Per dispensing / Per utlevering', perDispensing) : undefined,
         f.dispensings ? row('Dispensings remaining / Gjenstående utleveringer', `${f.dispensings.remaining} of ${f.dispensings.total}`) : undefined,
@@ -606,11 +624,20 @@ function entry(parts: Parts): XmlNode {
         ? el(
             'precondition',
             { typeCode: 'PRCN' },
-            el('criterion', { classCode: 'OBS', moodCode: 'EVN.CRT' }, el('text', {}, el('reference', { value: pinstruct ? '#dosage-1' : '#pinstruct-1' }))),
+            el('criterion', { classCode: 'OBS', moodCode: 'EVN.CRT' }, el('text', {}, el('reference', { value: asNeededCriterion(parts, pinstruct) }))),
           )
         : undefined,
     ),
   );
+}
+
+/**
+ * The narrative cell the as-needed criterion points to: the structured dosage in words, else the dosage as
+ * written, else the "As needed" row (the ids narrative() gives them).
+ */
+function asNeededCriterion(parts: Parts, pinstruct: string | undefined): string {
+  if (parts.doseText) return pinstruct ? '#dosage-1' : '#pinstruct-1';
+  return pinstruct ? '#pinstruct-1' : '#use-1';
 }
 
 /**
@@ -653,8 +680,11 @@ function partsOf(input: EmitCdaInput): Parts {
   // The amounts also come with each dose; reading the row records that the table maps them.
   m.all(`${ITEM}/doseQuantity`, 'quantity');
   m.all(`${ITEM}/maxDoseQuantity`, 'dosage');
-  m.all(`${ITEM}/precondition`, 'dosage');
-  return { input, m, oid: input.helsebroOid, dosage: cdaDosage(doses), ...(doses.length ? { doseText: { nb: dosageText(doses, 'nb'), en: dosageText(doses, 'en') } } : {}) };
+  // A value without a position is Bruk 3 Ved behov: the whole item is as needed, whatever the doses say.
+  const wholeItemAsNeeded = m.all(`${ITEM}/precondition`, 'as-needed').some((v) => v.index === undefined);
+  const fromDoses = cdaDosage(doses);
+  const dosage = wholeItemAsNeeded ? { ...fromDoses, asNeeded: true } : fromDoses;
+  return { input, m, oid: input.helsebroOid, dosage, ...(doses.length ? { doseText: { nb: dosageText(doses, 'nb'), en: dosageText(doses, 'en') } } : {}) };
 }
 
 /** What the prescription says, for a rendering beside the CDA (the Level 1 PDF). */

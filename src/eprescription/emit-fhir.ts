@@ -118,7 +118,7 @@ function dosages(m: Mapped, route: CodeableConcept | undefined): Dosage[] {
   const text = m.one('MedicationRequest.dosageInstruction.text', 'text');
   const timings = m.all('MedicationRequest.dosageInstruction.timing', 'dosage');
   const quantities = m.all('MedicationRequest.dosageInstruction.doseAndRate.doseQuantity', 'quantity');
-  const asNeeded = m.all('MedicationRequest.dosageInstruction.asNeededBoolean', 'dosage');
+  const asNeeded = m.all('MedicationRequest.dosageInstruction.asNeededBoolean', 'as-needed');
   const maxima = m.all('MedicationRequest.dosageInstruction.maxDosePerPeriod', 'dosage');
   const indexes = [...new Set([...timings, ...quantities, ...asNeeded, ...maxima].map((v) => v.index ?? 0))].sort((a, b) => a - b);
   if (!indexes.length) indexes.push(0);
@@ -133,7 +133,8 @@ function dosages(m: Mapped, route: CodeableConcept | undefined): Dosage[] {
       // A dose on fixed weekdays or days on/off: its timing is stated in words, never as a daily schedule.
       text: dose?.scheduleInNotes ? [i === 0 ? text : undefined, doseLines([dose], 'nb')[0]].filter(Boolean).join('\n') : i === 0 ? text : undefined,
       timing: dose && !dose.scheduleInNotes ? timingOf(dose) : dose?.start || dose?.end ? { repeat: { boundsPeriod: compact({ start: dose.start, end: dose.end }) } } : undefined,
-      asNeededBoolean: asNeeded.some((a) => a.index === index) ? true : undefined,
+      // Without a position (Bruk 3 Ved behov) as needed holds for every dose.
+      asNeededBoolean: asNeeded.some((a) => a.index === undefined || a.index === index) ? true : undefined,
       route,
       doseAndRate: quantity ? [{ doseQuantity: fhirQuantity(quantity) }] : undefined,
       maxDosePerPeriod: max ? { numerator: fhirQuantity(max), denominator: { value: 1, unit: 'day', system: UCUM, code: 'd' } } : undefined,
@@ -284,9 +285,11 @@ function packaging(input: EmitFhirInput): { amount?: Medication['amount']; exten
   const container = containerPresentation(formsOf(input));
   const extension: Extension[] = [{ url: MPD_EXTENSION.sizeOfItem, valueQuantity: fhirQuantity({ ...content.q, value: levels.item }) }];
   if (container) extension.push({ url: MPD_EXTENSION.unitOfPresentation, valueCodeableConcept: { coding: [container] } });
+  // Never a bare number: "2" alone reads as the package's content. Without the container's unit of
+  // presentation the items are a count, UCUM 1, as the CDA's pharm:quantity unit="1" of each level says.
   const numerator: Quantity = container?.code
     ? { value: items, unit: container.display ?? container.code, system: EDQM, code: container.code }
-    : { value: items };
+    : { value: items, unit: '1', system: UCUM, code: '1' };
   return { amount: { numerator, denominator }, extension };
 }
 
@@ -401,11 +404,7 @@ function patient(input: EmitFhirInput): Patient {
 
 function practitioner(input: EmitFhirInput): Practitioner {
   const { mapped: m, ids } = input;
-  let name = humanName(m.one('Practitioner.name', 'person-name'));
-  if (!name) {
-    const family = m.one('Practitioner.name.family', 'copy');
-    if (family !== undefined) name = [{ family: String(family) }];
-  }
+  const name = humanName(m.one('Practitioner.name', 'person-name'));
   return compact({
     resourceType: 'Practitioner',
     id: ids.practitioner,

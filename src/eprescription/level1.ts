@@ -26,6 +26,8 @@ const T = {
   dosageWritten: { nb: 'Dosering slik forskriver skrev den', en: 'Dosage as the prescriber wrote it (Norwegian)' },
   dosage: { nb: 'Dosering per tidspunkt', en: 'Dosage per time' },
   dosageAsNeeded: { nb: 'Dosering ved behov', en: 'Dosage, as needed' },
+  use: { nb: 'Bruk', en: 'Use' },
+  asNeeded: { nb: 'Ved behov', en: 'As needed' },
   dispensingSection: { nb: 'Utlevering', en: 'Dispensing' },
   package: { nb: 'Pakning', en: 'Package' },
   perDispensing: { nb: 'Per utlevering', en: 'Per dispensing' },
@@ -63,6 +65,7 @@ export function prescriptionPdfSpec(f: PrescriptionFacts, lang: PdfLang): Parame
       rows: [
         ...optional(T.dosageWritten, f.dosageWritten),
         ...optional(f.asNeeded ? T.dosageAsNeeded : T.dosage, f.dosage?.[lang]),
+        ...optional(T.use, f.asNeeded && !f.dosage ? t(T.asNeeded) : undefined),
       ],
     },
     {

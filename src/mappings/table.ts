@@ -54,7 +54,11 @@ export const TRANSFORMS = {
     description: 'FEST strength (Styrke, StyrkeNevner) to Ratio / CDA RTO, numerator unit through the named map, denominator through 7452.',
     codeMap: 'required',
   },
-  dosage: { description: 'Structured Dosering (DoseFastTidspunkt, DoseEtterBehov, interval, time of day) to Dosage.timing / CDA PIVL_TS or EIVL_TS.', codeMap: 'optional' },
+  dosage: { description: 'Structured Dosering (DoseFastTidspunkt, DoseEtterBehov, interval, time of day) to Dosage.timing / CDA PIVL_TS (a time of day only as text).', codeMap: 'optional' },
+  'as-needed': {
+    description: 'As needed: Bruk (kodeverk 9101) 3 Ved behov for the whole prescription, a DoseEtterBehov for its dose, to Dosage.asNeededBoolean true / CDA precondition PRCN; any other Bruk gives nothing.',
+    codeMap: 'none',
+  },
   'dispensings-remaining': {
     description: 'Dispensings left: Reiterasjon + 1 minus the dispensings so far (context); repeats after the next one where the target counts repeats.',
     codeMap: 'none',

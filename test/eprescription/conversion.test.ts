@@ -81,7 +81,9 @@ describe('conversions, field by field', () => {
 
   it('describes a prescriber known only by HPR number from HPR; an unmapped dose unit stays Norwegian', async () => {
     const c = await exported(fixture('pipeline', 'p03-forskriver-bare-hpr-nummer.xml'));
-    expect(get<Practitioner>(c, 'Practitioner').name).toEqual([{ family: 'Bakken' }]);
+    const hpr = await deps.registries.prescribers.byHpr('565501872');
+    expect(get<Practitioner>(c, 'Practitioner').name).toEqual([{ family: hpr?.family, given: hpr?.given }]);
+    expect(hpr?.given.length).toBeGreaterThan(0);
     expect(get<PractitionerRole>(c, 'PractitionerRole').code?.[0]?.coding?.[0]).toMatchObject({ code: '221', display: 'Medical doctors' });
     expect(c.cda).toMatch(/<functionCode code="221" codeSystem="2.16.840.1.113883.2.9.6.2.7"/);
     const dose = get<MedicationRequest>(c, 'MedicationRequest').dosageInstruction?.[0]?.doseAndRate?.[0]?.doseQuantity;

@@ -1,5 +1,7 @@
 // Each form of M1 Dosering, in both outputs: the MPD FHIR Dosage and the eHDSI CDA say the same thing the
-// M1 says, and where CDA structure cannot say it, the CDA gives it as text and no structure at all.
+// M1 says, and where CDA structure cannot say it (a time of day among them), the CDA gives it as text and
+// no structure at all.
+import { extractText, getDocumentProxy } from 'unpdf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dosage, MedicationRequest } from '@medplum/fhirtypes';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
@@ -7,12 +9,19 @@ import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescri
 import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import { buildM1, type DoseSpec, type DoseringSpec, type LegemiddelItem } from './support/m1-builder.ts';
 import { specFor } from './support/m1-spec.ts';
-import { depsFor, preparedDb } from './support/pipeline.ts';
+import { depsFor, fixture, preparedDb } from './support/pipeline.ts';
 import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const NOW = new Date('2026-03-02T10:00:00+01:00');
 const TAB = { v: '1', u: 'tablett' };
 const fast = (mengde: { v: string; u: string }, more: Partial<Extract<DoseSpec, { kind: 'fast' }>> = {}): DoseSpec => ({ kind: 'fast', mengde, ...more });
+/** The text of the PDF a Level 1 CDA carries. */
+async function textOfPdf(cdaL1: string): Promise<string> {
+  const b64 = /<text mediaType="application\/pdf" representation="B64">([^<]*)<\/text>/.exec(cdaL1)?.[1];
+  if (!b64) throw new Error('no PDF in the Level 1 document');
+  const { text } = await extractText(await getDocumentProxy(new Uint8Array(Buffer.from(b64.replace(/\s/g, ''), 'base64'))), { mergePages: true });
+  return text.replace(/\s+/g, ' ');
+}
 const tid = (code: string) => ({ code, display: { '1': 'Morgen', '2': 'Formiddag', '3': 'Midt på dagen', '5': 'Kveld', '6': 'Natt' }[code] });
 
 describe('dosage in both outputs', () => {
@@ -43,11 +52,16 @@ describe('dosage in both outputs', () => {
     expect(item(c)).toMatch(/<doseQuantity value="2" unit="\{Tablet\}"\/>/);
   });
 
-  it('DoseFastTidspunkt with Tidsomrade (morning, daily): EIVL_TS with HL7 TimingEvent CM, FHIR when MORN', async () => {
+  it('DoseFastTidspunkt with Tidsomrade (morning, daily): FHIR when MORN; the CDA as text, never the meal event "breakfast"', async () => {
     const c = await convert({ dosering: dosering(fast(TAB, { tidsomrade: tid('1'), intervall: { v: '1', u: 'Døgn' } })) });
     expect(dosageOf(c)[0]?.timing?.repeat).toMatchObject({ when: ['MORN'], period: 1, periodUnit: 'd' });
-    expect(frequency(c)).toMatch(/<effectiveTime operator="A" xsi:type="EIVL_TS">\s*<event code="CM" codeSystem="2\.16\.840\.1\.113883\.5\.139"/);
-    expect(c.cda).not.toMatch(/code="(MORN|NOON|EVE|NIGHT)"/);
+    expect(dosageOf(c)[0]?.doseAndRate?.[0]?.doseQuantity).toMatchObject({ value: 1, code: '15054000' });
+    // HL7 TimingEvent has no "morning"; CM means "at breakfast", an instruction the prescriber did not give.
+    expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
+    expect(item(c)).not.toContain('EIVL_TS');
+    expect(c.cda).not.toMatch(/code="(CM|CD|CV|HS|MORN|NOON|EVE|NIGHT)"/);
+    expect(c.cda).toContain('every day, morning: 1 Tablet');
+    expect(c.cda).toContain('hver dag, morgen: 1 tablett');
   });
 
   it('DoseFastTidspunkt with Klokkeslett: PIVL_TS with the clock time as phase, FHIR timeOfDay', async () => {
@@ -56,11 +70,34 @@ describe('dosage in both outputs', () => {
     expect(frequency(c)).toMatch(/<phase>\s*<low value="19700101080000"\/>\s*<\/phase>\s*<period value="1" unit="d"\/>/);
   });
 
-  it('the same amount morning and evening: SXPR_TS of two events, one doseQuantity; FHIR doses side by side', async () => {
+  it('the same amount morning and evening: FHIR doses side by side (MORN, EVE); the CDA as text, no event structure', async () => {
     const c = await convert({ dosering: dosering(fast(TAB, { tidsomrade: tid('1') }), fast(TAB, { tidsomrade: tid('5') })) });
     expect(dosageOf(c).map((d) => [d.sequence, d.timing?.repeat?.when?.[0]])).toEqual([[1, 'MORN'], [1, 'EVE']]);
-    expect(frequency(c)).toMatch(/xsi:type="SXPR_TS"[\s\S]*code="CM"[\s\S]*operator="I"[\s\S]*code="CV"/);
-    expect(item(c)).toMatch(/<doseQuantity value="1" unit="\{Tablet\}"\/>/);
+    expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
+    expect(item(c)).not.toMatch(/SXPR_TS|EIVL_TS|<doseQuantity/);
+    expect(c.cda).toContain('morning: 1 Tablet; evening: 1 Tablet');
+  });
+
+  it('the official sample\'s morning, midday and evening stay times of day: MORN/NOON/EVE in FHIR, text in the CDA and the PDF, no meal', async () => {
+    const r = await convertM1(fixture('official', 'Lege endrer på legemiddelbehandling/M1 Resept.xml'), deps, { now: new Date('2019-07-18T12:00:00+02:00'), level1: 'en' });
+    if (!r.ok || !r.value.exportable) throw new Error('not converted');
+    const c = r.value;
+    const cdaL1 = c.cdaL1;
+    if (!cdaL1) throw new Error('no Level 1 document');
+    await expectSchemaValidCda([c.cda, cdaL1], ['Level 3', 'Level 1']);
+    // Tidsomrade 1, 3 and 5 (Morgen, Midt på dagen, Kveld), one tablet each, every day for 33 days.
+    expect(dosageOf(c).map((d) => [d.timing?.repeat?.when, d.timing?.repeat?.period, d.timing?.repeat?.periodUnit, d.doseAndRate?.[0]?.doseQuantity?.value])).toEqual([
+      [['MORN'], 1, 'd', 1],
+      [['NOON'], 1, 'd', 1],
+      [['EVE'], 1, 'd', 1],
+    ]);
+    expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
+    expect(c.cda).not.toMatch(/EIVL_TS|code="(CM|CD|CV)"|breakfast|lunch|dinner/);
+    expect(c.cda).toContain('every day, morning: 1 Tablet; every day, midday: 1 Tablet; every day, evening: 1 Tablet');
+    expect(c.cda).toContain('1 tablett morgen, 1 tablett midt på dagen og 1 tablett kveld i 33 dager');
+    const pdf = await textOfPdf(cdaL1);
+    expect(pdf).toContain('every day, morning: 1 Tablet; every day, midday: 1 Tablet; every day, evening: 1 Tablet');
+    expect(pdf).not.toMatch(/breakfast|lunch|dinner/);
   });
 
   it('a split dose 1 + 1 + 2 keeps each time\'s amount: FHIR per dose, the CDA as text with no structure', async () => {
@@ -133,6 +170,45 @@ describe('dosage in both outputs', () => {
     expect(dosageOf(c)[0]?.text).toBe('1 tablett morgen og 2 tabletter kveld');
     expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
     expect(c.cda).toContain('morgen: 1; kveld: 2');
+  });
+
+  // Kodeverk 9101 (Legemiddelbruk): 1 Fast, 2 Kur, 3 Ved behov.
+  const VED_BEHOV = { code: '3', display: 'Ved behov' };
+
+  it('Bruk 3 (Ved behov) with the dosage as text only: asNeededBoolean in FHIR, a PRCN precondition on the text in the CDA, "As needed" in the PDF', async () => {
+    // An Addison patient's extra stress dose: taken when needed, said only in words.
+    const spec = specFor({ dosVeiledEnkel: '1 tablett ekstra ved feber eller stor påkjenning', bruk: VED_BEHOV });
+    const r = await convertM1(buildM1(spec), deps, { now: NOW, level1: 'en' });
+    if (!r.ok || !r.value.exportable) throw new Error('not converted');
+    const c = r.value;
+    const cdaL1 = c.cdaL1;
+    if (!cdaL1) throw new Error('no Level 1 document');
+    await expectSchemaValidCda([c.cda, cdaL1], ['Level 3', 'Level 1']);
+    expect(dosageOf(c)).toEqual([expect.objectContaining({ text: '1 tablett ekstra ved feber eller stor påkjenning', asNeededBoolean: true })]);
+    expect(dosageOf(c)[0]?.timing).toBeUndefined();
+    const sa = item(c);
+    expect(sa).toMatch(/<precondition typeCode="PRCN">\s*<criterion classCode="OBS" moodCode="EVN.CRT">\s*<text>\s*<reference value="#pinstruct-1"\/>/);
+    // The reference resolves to the dosage as written.
+    expect(c.cda).toMatch(/<td ID="pinstruct-1">1 tablett ekstra ved feber eller stor påkjenning<\/td>/);
+    expect(c.cda).toMatch(/<th>Use \/ Bruk<\/th>\s*<td ID="use-1">As needed \/ Ved behov<\/td>/);
+    expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
+    expect(await textOfPdf(cdaL1)).toContain('Use: As needed');
+  });
+
+  it('Bruk 3 (Ved behov) with a fixed interval: "every 8 hours when needed" in both, the CDA criterion on the structured dosage', async () => {
+    const c = await convert({ bruk: VED_BEHOV, dosering: dosering(fast(TAB, { intervall: { v: '8', u: 'Time' } })) });
+    expect(dosageOf(c)[0]).toMatchObject({ asNeededBoolean: true, timing: { repeat: { frequency: 1, period: 8, periodUnit: 'h' } } });
+    expect(frequency(c)).toMatch(/xsi:type="PIVL_TS"[^>]*>\s*<period value="8" unit="h"\/>/);
+    expect(item(c)).toMatch(/<precondition typeCode="PRCN">\s*<criterion classCode="OBS" moodCode="EVN.CRT">\s*<text>\s*<reference value="#dosage-1"\/>/);
+    expect(c.cda).toContain('Dosage, as needed / Dosering ved behov');
+    expect(c.cda).toMatch(/<td ID="dosage-1">/);
+  });
+
+  it('Bruk 1 (Fast) says nothing about as needed: no asNeededBoolean, no precondition', async () => {
+    const c = await convert({ bruk: { code: '1', display: 'Fast' }, dosering: dosering(fast(TAB, { intervall: { v: '8', u: 'Time' } })) });
+    expect(dosageOf(c)[0]?.asNeededBoolean).toBeUndefined();
+    expect(item(c)).not.toContain('<precondition');
+    expect(c.cda).not.toMatch(/as needed|Ved behov/i);
   });
 
   it('Kortdose that is not a split pattern adds no structure', async () => {

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Patient, Practitioner } from '@medplum/fhirtypes';
 import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fest-memory.ts';
 import { EHDSI_TEMPLATE } from '../../src/eprescription/emit-cda.ts';
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
@@ -101,6 +102,44 @@ describe('eHDSI ePrescription Level 1', () => {
     expect(text).toContain('Substitution: Not allowed (the prescriber reserves against substitution)');
     // The same words the Level 3 narrative gives.
     expect(c.cda).toContain('as needed: 1 Tablet, at most 6 Tablet per 24 hours');
+  });
+
+  it('gives the birth date Level 3 derives from the fødselsnummer when the M1 has no DateOfBirth', async () => {
+    // The official sample names the patient by fødselsnummer 21014605158 only; the population registry does not know her.
+    const m1 = fixture('official', 'Lege endrer på legemiddelbehandling/M1 Resept.xml');
+    expect(m1.toString('utf8')).not.toContain('DateOfBirth');
+    const nb = await convert(m1, 'nb', new Date('2019-07-18T12:00:00+02:00'));
+    const patient = nb.bundle.entry!.find((e) => e.resource?.resourceType === 'Patient')!.resource as Patient;
+    expect(patient.birthDate).toBe('1946-01-21');
+    expect(rootOf(nb.cda).child(V3, 'recordTarget')?.child(V3, 'patientRole')?.child(V3, 'patient')?.child(V3, 'birthTime')?.attr('value')).toBe('19460121');
+    const nbText = await textOf(pdfOf(nb.cdaL1));
+    expect(nbText).toContain('Født: 1946-01-21');
+    expect(nbText).not.toContain('ikke oppgitt');
+    const en = await convert(m1, 'en', new Date('2019-07-18T12:00:00+02:00'));
+    expect(await textOf(pdfOf(en.cdaL1))).toContain('Date of birth: 1946-01-21');
+  });
+
+  it('names a prescriber the M1 gives by HPR number only with HPR\'s given and family names, alike in FHIR, Level 3 and the PDF', async () => {
+    const m1 = fixture('pipeline', 'p03-forskriver-bare-hpr-nummer.xml');
+    const hpr = /<HealthcareProfessional>\s*<Ident>\s*<Id>(\d+)<\/Id>/.exec(m1.toString('utf8'))?.[1];
+    expect(m1.toString('utf8')).not.toMatch(/<HealthcareProfessional>[\s\S]*?<(FamilyName|GivenName)>[\s\S]*?<\/HealthcareProfessional>/);
+    const person = await deps.registries.prescribers.byHpr(hpr!);
+    if (!person) throw new Error('the demo HPR registry does not know the prescriber');
+    expect(person.given.length).toBeGreaterThan(0);
+    const c = await convert(m1, 'en', new Date('2026-02-17T10:00:00+01:00'));
+    const practitioner = c.bundle.entry!.find((e) => e.resource?.resourceType === 'Practitioner')!.resource as Practitioner;
+    expect(practitioner.name).toEqual([{ family: person.family, given: person.given }]);
+    const l3 = rootOf(c.cda);
+    const author = l3.child(V3, 'author')?.child(V3, 'assignedAuthor')?.child(V3, 'assignedPerson')?.child(V3, 'name');
+    const signer = l3.child(V3, 'legalAuthenticator')?.child(V3, 'assignedEntity')?.child(V3, 'assignedPerson')?.child(V3, 'name');
+    for (const name of [author, signer]) {
+      expect(name?.attr('nullFlavor')).toBeUndefined();
+      expect(name?.child(V3, 'family')?.text).toBe(person.family);
+      expect(name?.children.filter((n) => n.name === 'given').map((n) => n.text)).toEqual(person.given);
+    }
+    const text = await textOf(pdfOf(c.cdaL1));
+    expect(text).toContain(`Prescriber: ${[...person.given, person.family].join(' ')}`);
+    expect(text).not.toContain('not stated');
   });
 
   it('draws the hostile persona\'s markup and right-to-left name as plain text: nothing runs, nothing reorders', async () => {

@@ -113,7 +113,9 @@ describe('nested packages in both EU outputs', () => {
     expect(chain[1]!.code).toMatchObject({ code: '026721' });
     expect(c.cda).not.toMatch(/<pharm:quantity value="300"/);
     const med = medicationOf(c.bundle);
-    expect(med.amount?.numerator).toEqual({ value: 2 });
+    // FHIR counts what the CDA's outer level counts, in the same unit (a count, UCUM 1), never a bare "2".
+    expect(med.amount?.numerator).toEqual({ value: Number(chain[1]!.quantity.value), unit: chain[1]!.quantity.unit, system: 'http://unitsofmeasure.org', code: chain[1]!.quantity.unit });
+    expect(med.amount?.numerator).toEqual({ value: 2, unit: '1', system: 'http://unitsofmeasure.org', code: '1' });
     expect(ext(med, MPD_EXTENSION.sizeOfItem)?.valueQuantity).toMatchObject({ value: 150, code: '15001000' });
     expect(JSON.stringify(med)).not.toMatch(/"value":300\b/);
     // The narrative a pharmacist reads states the same breakdown, in both languages.
@@ -163,7 +165,7 @@ describe('nested packages in both EU outputs', () => {
     ]);
     expect(chain.map((l) => l.code?.code)).toEqual([undefined, undefined, '999731']);
     const med = medicationOf(c.bundle);
-    expect(med.amount?.numerator).toEqual({ value: 14 });
+    expect(med.amount?.numerator).toEqual({ value: 14, unit: '1', system: 'http://unitsofmeasure.org', code: '1' });
     expect(ext(med, MPD_EXTENSION.sizeOfItem)?.valueQuantity).toMatchObject({ value: 1, code: 'mL' });
   });
 

@@ -437,10 +437,20 @@ export const TRANSFORM_IMPL: { [K in TransformName]: Transform<K> } = {
     return value ? [{ value }] : [];
   }),
   reference: (_row, values) => (values.length ? [{ value: true as const }] : []),
-  'person-name': (_row, values) =>
+  'person-name': (row, values, env) =>
     values.flatMap((v) => {
-      const name = v.kind === 'element' ? nameOf(v.el) : undefined;
-      return name ? [{ value: name }] : [];
+      if (v.kind === 'element') {
+        const name = nameOf(v.el);
+        return name ? [{ value: name }] : [];
+      }
+      // A register's person (HPR): the row names the family name, the given names sit beside it, so a
+      // prescriber known only by number is named in full, never by family name alone.
+      if (v.kind === 'data' && typeof v.value === 'string' && v.value.trim()) {
+        const beside = resolveDataPath(row.sourcePath.replace(/[^.]+$/, 'given'), dataOf(row, env.data))[0];
+        const given = beside?.kind === 'data' && Array.isArray(beside.value) ? beside.value.flatMap((g) => (typeof g === 'string' ? splitNames(g) : [])) : [];
+        return [{ value: { family: v.value.trim(), given } }];
+      }
+      return [];
     }),
   gender: (_row, values) =>
     values.flatMap((v) => {
@@ -539,6 +549,16 @@ export const TRANSFORM_IMPL: { [K in TransformName]: Transform<K> } = {
     }
     return out;
   },
+  'as-needed': (_row, values, env) =>
+    values.flatMap((v) => {
+      if (v.kind !== 'element') return [];
+      if (DOSE_NAMES.has(v.el.name)) {
+        const at = env.doses().indexOf(v.el);
+        return v.el.name === 'DoseEtterBehov' ? [place(true as const, at >= 0 ? at : undefined)] : [];
+      }
+      // Kodeverk 9101 (Legemiddelbruk) 3 Ved behov: the whole prescription, not one dose, so no position.
+      return codeOf(v)?.code === '3' ? [{ value: true as const }] : [];
+    }),
   'dispensings-remaining': (row, values, env) => {
     const reiterasjon = values[0] ? number(row, values[0], env) : 0;
     const soFar = Number(env.data.context.dispensingsSoFar ?? 0);

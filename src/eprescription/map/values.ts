@@ -87,6 +87,7 @@ export interface TransformOutput {
   'package-count': number;
   strength: EuRatio;
   dosage: DoseInfo;
+  'as-needed': true;
   'dispensings-remaining': DispensingsRemaining;
   substitution: boolean;
   'substitution-occurred': boolean;
