@@ -195,7 +195,7 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
       const { md, cda } = await ncpMessage(((await res.json()) as MedicationDispense).id!);
       expect(checkMpdDispense(md)).toEqual([]);
       const med = md.contained?.find((r): r is Medication => r.resourceType === 'Medication')!;
-      expect(med.amount?.numerator?.value).toBe(3);
+      expect(med.amount?.numerator).toEqual({ value: 3, unit: '1', system: 'http://unitsofmeasure.org', code: '1' });
       const item = med.extension?.find((e) => e.url.endsWith('ihe-ext-medication-sizeofitem'))?.valueQuantity;
       expect(item?.value).toBe(21);
       expect(JSON.stringify(med)).not.toMatch(/"value":63\b/);

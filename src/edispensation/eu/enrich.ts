@@ -135,7 +135,8 @@ function nested(m: Medication, product: FestProduct | undefined): Medication {
   return {
     ...m,
     extension: [...(m.extension ?? []), { url: EXT.sizeOfItem, valueQuantity: { ...total, value: levels.item } }],
-    amount: { numerator: { value: items }, denominator: { value: 1 } },
+    // A count, UCUM 1, as the CDA's pharm:quantity unit="1" says: a bare "3" reads as the package's content.
+    amount: { numerator: { value: items, unit: '1', system: UCUM, code: '1' }, denominator: { value: 1 } },
   };
 }
 
