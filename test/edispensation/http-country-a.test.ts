@@ -240,6 +240,28 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
       expect(await rowsFor(rx.id)).toBe(0);
     });
 
+    it('refuses a lone UTF-16 surrogate at the body boundary with 400 naming the element, and stores nothing', async () => {
+      const rx = await insertNoPrescription(db);
+      const inName = mpdDispense(rx.prescriptionId) as Record<string, any>;
+      const patientAt = (inName.contained as { resourceType: string }[]).findIndex((r) => r.resourceType === 'Patient');
+      inName.contained[patientAt].name[0].family = HOSTILE.loneSurrogate;
+      const inText = mpdDispense(rx.prescriptionId) as Record<string, any>;
+      inText.dosageInstruction[0].text = `\udfff${inText.dosageInstruction[0].text}`;
+      for (const [body, expression] of [
+        [inName, `MedicationDispense.contained[${patientAt}].name[0].family`],
+        [inText, 'MedicationDispense.dosageInstruction[0].text'],
+      ] as const) {
+        const res = await postJson(body);
+        expect(res.status).toBe(400);
+        const [issue] = ((await res.json()) as OperationOutcome).issue;
+        expect(issue!.expression).toEqual([expression]);
+        expect(issue!.diagnostics).toMatch(/lone UTF-16 surrogate \(U\+D(800|FFF)\)/);
+      }
+      expect(await rowsFor(rx.id)).toBe(0);
+      expect(await outboxFor(rx.id)).toBe(0);
+      expect(await prescriptionCounters(db, rx.id)).toMatchObject({ done: 0 });
+    });
+
     it('needs a token with the MedicationDispense create scope', async () => {
       const rx = await insertNoPrescription(db);
       const body = JSON.stringify(mpdDispense(rx.prescriptionId));

@@ -130,6 +130,18 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
       expect((await deliverCda(euPrescriptionCda().xml.replace('57833-6', '60593-1'))).status).toBe(400);
     });
 
+    it('refuses a lone UTF-16 surrogate at the body boundary with 400 naming the element, and stores nothing', async () => {
+      const { bundle, prescriptionId } = euPrescriptionBundle();
+      const patientAt = (bundle.entry as { resource: { resourceType: string } }[]).findIndex((e) => e.resource.resourceType === 'Patient');
+      bundle.entry[patientAt].resource.name[0].family = HOSTILE.loneSurrogate;
+      const res = await deliverBundle(bundle);
+      expect(res.status).toBe(400);
+      const [issue] = ((await res.json()) as OperationOutcome).issue;
+      expect(issue!.expression).toEqual([`Bundle.entry[${patientAt}].resource.name[0].family`]);
+      expect(issue!.diagnostics).toContain('lone UTF-16 surrogate (U+D800)');
+      expect(await count(db, 'select 1 from prescription where prescription_id = $1', [prescriptionId])).toBe(0);
+    });
+
     it('keeps hostile names inert as stored text', async () => {
       const { bundle } = euPrescriptionBundle(undefined, 2);
       const patient = bundle.entry.find((e: any) => e.resource.resourceType === 'Patient').resource;
