@@ -43,7 +43,7 @@ export function readBody(raw: Buffer, kind: BodyKind, contentType: string | unde
     try {
       text = utf8.decode(raw);
     } catch {
-      return fail(badRequest('Body is not valid UTF-8'));
+      return fail(badRequest(`Body is not valid UTF-8 (at byte ${invalidUtf8At(raw)})`));
     }
   }
   if (kind === 'form') {
@@ -143,4 +143,29 @@ function findUnsafeJson(v: unknown, path: string, depth: number): { path: string
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * Byte offset of the first byte that does not start a well-formed UTF-8 sequence (Unicode table 3-7:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), or -1. Only run once the strict decoder
+ * has refused the body, to tell the sender where.
+ */
+export function invalidUtf8At(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (!n) return i;
+    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return -1;
 }

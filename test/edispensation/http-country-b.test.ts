@@ -169,6 +169,9 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
         const issues = ((await res.json()) as OperationOutcome).issue;
         expect(issues.map((i) => i.expression?.[0]), title).toContain(expression);
       }
+      const entryObject = await deliverBundle({ ...bundle, entry: bundle.entry[requestAt] });
+      expect(entryObject.status).toBe(400);
+      expect(((await entryObject.json()) as OperationOutcome).issue[0]).toMatchObject({ diagnostics: 'Bundle.entry must be an array of entries', expression: ['Bundle.entry'] });
       expect(await count(db, 'select 1 from prescription where prescription_id = $1', [prescriptionId])).toBe(0);
       // The same prescription with plausible values is taken.
       expect((await post(variant((r) => (r.dispenseRequest.numberOfRepeatsAllowed = 2)))).status).toBe(201);

@@ -1,8 +1,9 @@
-// The JSON body boundary: what it refuses, and that every refusal names the element, so a sender can find
-// it without guessing.
+// The JSON body boundary: what it refuses, and that every refusal says where (an expression, or a byte
+// offset for bytes that are not UTF-8), so a sender can find the element without guessing.
 import { describe, expect, it } from 'vitest';
-import { parseJsonSafely } from '../../src/http/body.ts';
+import { invalidUtf8At, parseJsonSafely, readBody } from '../../src/http/body.ts';
 
+const limits = { json: 1_000_000, xml: 1_000_000 };
 const refusal = (text: string) => {
   const r = parseJsonSafely(text);
   if (r.ok) throw new Error(`accepted: ${text}`);
@@ -44,5 +45,24 @@ describe('parseJsonSafely', () => {
   it('leaves no polluted prototype behind', () => {
     parseJsonSafely('{"__proto__":{"polluted":true}}');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('readBody', () => {
+  it('says at which byte a JSON body stops being UTF-8', () => {
+    const raw = Buffer.concat([Buffer.from('{"a":"Bj'), Buffer.from([0xf8]), Buffer.from('rn"}')]);
+    const r = readBody(raw, 'json', 'application/fhir+json', limits);
+    expect(!r.ok && r.problem.issues[0]!.diagnostics).toBe('Body is not valid UTF-8 (at byte 8)');
+  });
+});
+
+describe('invalidUtf8At', () => {
+  it('finds the first ill-formed sequence by the Unicode table, and -1 for well-formed text', () => {
+    expect(invalidUtf8At(Buffer.from('Ærlig 😀 ∑', 'utf8'))).toBe(-1);
+    expect(invalidUtf8At(Buffer.from([0x41, 0xc3, 0x28]))).toBe(1); // truncated two-byte sequence
+    expect(invalidUtf8At(Buffer.from([0x41, 0x42, 0xc0, 0x80]))).toBe(2); // overlong NUL
+    expect(invalidUtf8At(Buffer.from([0xed, 0xa0, 0x80]))).toBe(0); // an encoded surrogate
+    expect(invalidUtf8At(Buffer.from([0x61, 0xf4, 0x90, 0x80, 0x80]))).toBe(1); // above U+10FFFF
+    expect(invalidUtf8At(Buffer.from([0x61, 0xe2, 0x82]))).toBe(1); // cut off at the end
   });
 });

@@ -29,6 +29,7 @@ export function parseEuPrescriptionBundle(json: unknown): Result<EuPrescription[
   if (!['collection', 'document', 'message', 'transaction', 'batch'].includes(String(bundle.type))) {
     return fail(badRequest(`Bundle.type '${String(bundle.type).slice(0, 30)}' is not accepted; send a collection`, { expression: ['Bundle.type'] }));
   }
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) return fail(badRequest('Bundle.entry must be an array of entries', { expression: ['Bundle.entry'] }));
   if (!Array.isArray(bundle.entry) || !bundle.entry.length) return fail(badRequest('The Bundle has no entries', { expression: ['Bundle.entry'] }));
   if (bundle.entry.length > MAX_ENTRIES) return fail(badRequest(`More than ${MAX_ENTRIES} entries`, { expression: ['Bundle.entry'] }));
 
