@@ -29,6 +29,7 @@ export const DISPENSE_CHECK = {
   'DISP-STATUS-UNSUPPORTED': 'Only completed dispensations and their withdrawal (entered-in-error) are accepted',
   'DISP-MULTIPLE-PRESCRIPTIONS': 'One dispensation must fulfil exactly one prescription item',
   'DISP-IDENTIFIER-CONFLICT': 'A different dispensation was already received with this identifier',
+  'DISP-ELEMENT-NOT-CARRIED': 'The element cannot be forwarded to the Norwegian prescription chain or the NCP, so it is not accepted',
 } as const;
 
 export type DispenseCheckCode = keyof typeof DISPENSE_CHECK;

@@ -100,6 +100,7 @@ export function medicationDispenseResource(input: DispenseResourceInput): Medica
     performer: [{ actor }],
     authorizingPrescription: [prescription],
     quantity: quantityOf(d.quantity),
+    ...(d.daysSupply ? { daysSupply: quantityOf(d.daysSupply) } : {}),
     whenHandedOver: d.whenHandedOver,
   };
   if (d.dosageText) resource.dosageInstruction = [{ text: d.dosageText }];

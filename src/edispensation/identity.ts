@@ -52,6 +52,7 @@ function fingerprintContent(d: Dispensation): unknown {
     whenHandedOver: normaliseTime(d.whenHandedOver),
     product: product(d.product),
     quantity: quantity(d.quantity),
+    daysSupply: d.daysSupply ? quantity(d.daysSupply) : undefined,
     substitution: {
       substituted: d.substitution.substituted,
       reason: text(d.substitution.reason),

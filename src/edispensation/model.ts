@@ -105,6 +105,8 @@ export interface Dispensation {
   recorded?: string;
   product: DispensedProduct;
   quantity: Quantity;
+  /** How many days the dispensed amount lasts (MPD daysSupply): stored, served and sent to the NCP; the M10 has no place for it. */
+  daysSupply?: Quantity;
   substitution: Substitution;
   pharmacy: Organisation;
   pharmacist?: Person;

@@ -3,6 +3,8 @@
 // the MedicationRequest) is either contained or resolvable through `opts.resolve` (for example from a
 // Bundle sent alongside). Shape faults are 400s with locations; business refusals (statuses Helsebro
 // does not take, several prescriptions in one dispense) are 422s with stable codes.
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { validateBaseResource } from '../fhir/base-validation.ts';
 import { badRequest, fail, ok, unprocessable, type Result } from '../fhir/outcomes.ts';
 import { CODE_SYSTEM, PRESCRIPTION_ID_SYSTEM, canonicalSystem } from '../fhir/identifiers.ts';
 import { checkCoding, DISPENSE_FINGERPRINT_SYSTEM, VARENUMMER_SYSTEM } from './codes.ts';
@@ -67,6 +69,7 @@ export function parseMpdDispense(json: unknown, opts: ParseMpdOptions = {}): Res
   if (json.authorizingPrescription === undefined || (Array.isArray(json.authorizingPrescription) && !prescriptions.length)) log.error('required', 'MedicationDispense.authorizingPrescription is required', `${ROOT}.authorizingPrescription`);
   const product = readMedicationChoice(ctx, json, ROOT);
   const quantity = readQuantity(ctx, json, statusRaw === 'completed');
+  const daysSupply = readDaysSupply(ctx, json);
   const recorded = readRecorded(ctx, json);
   const whenHandedOver = readWhen(ctx, json, recorded);
   const { pharmacy, pharmacist } = readPerformers(ctx, json);
@@ -75,6 +78,11 @@ export function parseMpdDispense(json: unknown, opts: ParseMpdOptions = {}): Res
   const dosageText = readDosage(ctx, json);
 
   if (log.errors.length) return fail({ status: 400, issues: log.errors });
+  // Elements that are not R4 at all (a misspelt or invented key) are malformed input, like a wrong type.
+  const invalid = validateBaseResource(json as never).filter((i) => !unvalidatedContained(json, i)).map((i): OperationOutcomeIssue => ({ ...i, code: 'invalid', diagnostics: `${i.expression?.[0] ?? ROOT}: ${i.diagnostics ?? 'invalid'}` }));
+  if (invalid.length) return fail({ status: 400, issues: invalid.slice(0, 50) });
+  const dropped = uncarriedElements(json);
+  if (dropped.length) return fail({ status: 422, issues: dropped });
 
   // Business refusals come after the shape is known to be sound.
   if (statusRaw !== 'completed' && statusRaw !== 'entered-in-error') {
@@ -118,6 +126,7 @@ export function parseMpdDispense(json: unknown, opts: ParseMpdOptions = {}): Res
   if (patient) d.patient = patient;
   if (pharmacist) d.pharmacist = pharmacist;
   if (dosageText) d.dosageText = dosageText;
+  if (daysSupply) d.daysSupply = daysSupply;
 
   if (!identifier) {
     // Without an identifier a retry can only be recognised by its content.
@@ -125,6 +134,67 @@ export function parseMpdDispense(json: unknown, opts: ParseMpdOptions = {}): Res
     log.warn('MedicationDispense has no identifier; retries are recognised by content only', `${ROOT}.identifier`);
   }
   return ok(d, log.warnings);
+}
+
+/**
+ * The R4 definitions loaded are those of the resources the EU outputs are made of; a contained Location
+ * (where the pharmacy is named that way) has none, so its issues ("Invalid resource type") are not the
+ * sender's fault. The parser reads what it needs from it defensively, as from every contained resource.
+ */
+function unvalidatedContained(json: Json, i: OperationOutcomeIssue): boolean {
+  const m = /^MedicationDispense\.contained\[(\d+)\]/.exec(i.expression?.[0] ?? '');
+  const r = m && Array.isArray(json.contained) ? json.contained[Number(m[1])] : undefined;
+  return isObject(r) && r.resourceType === 'Location';
+}
+
+// ---- what the bridge carries ----
+
+/**
+ * The MedicationDispense's own elements that reach the stored dispensation and what is forwarded (the M10
+ * to the prescription chain, or the EU eDispensation to the NCP). `id`, `meta` and `text` are the server's
+ * on create: the id is assigned, the narrative is rendered from the data kept. The resources it references
+ * (contained Patient, Medication, prescriber) are read for what identifies them, as any reference target.
+ */
+const CARRIED = new Set([
+  'resourceType', 'id', 'meta', 'text', 'contained', 'extension', 'identifier', 'status', 'medicationCodeableConcept', 'medicationReference',
+  'subject', 'performer', 'location', 'authorizingPrescription', 'quantity', 'daysSupply', 'whenHandedOver', 'dosageInstruction', 'substitution',
+]);
+const CARRIED_META = new Set(['profile', 'versionId', 'lastUpdated', 'source']);
+const CARRIED_EXTENSIONS = new Set<string>([EXT.recorded, EXT.renderedDosage]);
+// Only the dosage text reaches the M10 (DosVeiledEnkel); a structured dosage would be lost.
+const CARRIED_DOSAGE = new Set(['text', 'sequence']);
+const CARRIED_SUBSTITUTION = new Set(['wasSubstituted', 'type', 'reason']);
+
+/**
+ * Accepted data is never lost: an element the bridge would drop is refused (422, each named) rather than
+ * answered with a 201 that silently forgets it. The sender can send it again without, knowing what the
+ * Norwegian side will not see; and since everything accepted is in the dispensation, the idempotency
+ * fingerprint covers it, so a resend that differs in it is the 409 it should be.
+ */
+function uncarriedElements(json: Json): OperationOutcomeIssue[] {
+  const out: OperationOutcomeIssue[] = [];
+  const refuse = (path: string, why = 'neither the M10 to the Norwegian prescription chain nor the eDispensation to the NCP has a place for it') =>
+    out.push({
+      severity: 'error',
+      code: 'not-supported',
+      diagnostics: `${path} cannot be forwarded to the Norwegian prescription chain: ${why}, and Helsebro does not keep what it cannot forward. Send the dispensation without it`,
+      expression: [path],
+      details: { coding: [checkCoding('DISP-ELEMENT-NOT-CARRIED')] },
+    });
+  for (const key of Object.keys(json)) if (!CARRIED.has(key)) refuse(`${ROOT}.${key}`);
+  if (isObject(json.meta)) for (const key of Object.keys(json.meta)) if (!CARRIED_META.has(key)) refuse(`${ROOT}.meta.${key}`, 'only the profile is kept in meta');
+  if (Array.isArray(json.extension)) {
+    json.extension.forEach((e, i) => {
+      if (isObject(e) && !CARRIED_EXTENSIONS.has(String(e.url))) refuse(`${ROOT}.extension[${i}]`, `the extension ${String(e.url).slice(0, 200)} is not one Helsebro reads`);
+    });
+  }
+  if (Array.isArray(json.dosageInstruction)) {
+    json.dosageInstruction.forEach((d, i) => {
+      if (isObject(d)) for (const key of Object.keys(d)) if (!CARRIED_DOSAGE.has(key)) refuse(`${ROOT}.dosageInstruction[${i}].${key}`, 'only the dosage text reaches the M10 (DosVeiledEnkel); state the dosage in text');
+    });
+  }
+  if (isObject(json.substitution)) for (const key of Object.keys(json.substitution)) if (!CARRIED_SUBSTITUTION.has(key)) refuse(`${ROOT}.substitution.${key}`);
+  return out;
 }
 
 // ---- references ----
@@ -389,6 +459,17 @@ function readQuantity(ctx: Ctx, json: Json, mustBePositive: boolean): Quantity |
   }
   if (quantity.value > MAX_QUANTITY) return ctx.log.error('invalid', `${at}.value ${quantity.value} is not a plausible dispensed quantity`, `${at}.value`);
   return quantity;
+}
+
+/** Days are a count of days: the official MPD examples send it, and it is stored and sent on to the NCP. */
+function readDaysSupply(ctx: Ctx, json: Json): Quantity | undefined {
+  const q = readObject(ctx.log, json, 'daysSupply', ROOT);
+  if (!q) return undefined;
+  const at = `${ROOT}.daysSupply`;
+  const days = readPlainQuantity(ctx, q, at);
+  if (!days) return q.value === undefined ? ctx.log.error('required', `${at}.value is required`, `${at}.value`) : undefined;
+  if (days.value <= 0 || days.value > MAX_QUANTITY) return ctx.log.error('invalid', `${at}.value ${days.value} is not a plausible number of days`, `${at}.value`);
+  return days;
 }
 
 function readRecorded(ctx: Ctx, json: Json): string | undefined {

@@ -8,6 +8,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 // FHIR strings may not hold characters below U+0020 other than tab, CR and LF (FHIR datatypes, string);
 // U+0000 in particular cannot be stored in PostgreSQL text or jsonb at all.
 const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+// A surrogate without its partner is legal in JSON ("\ud800") but is no Unicode character: it cannot be
+// written as UTF-8, and PostgreSQL's jsonb refuses it on insert, which surfaced as a 500 after the checks.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface BodyLimits {
@@ -40,7 +43,7 @@ export function readBody(raw: Buffer, kind: BodyKind, contentType: string | unde
     try {
       text = utf8.decode(raw);
     } catch {
-      return fail(badRequest('Body is not valid UTF-8'));
+      return fail(badRequest(`Body is not valid UTF-8 (at byte ${invalidUtf8At(raw)})`));
     }
   }
   if (kind === 'form') {
@@ -80,31 +83,89 @@ export function jsonTooDeepAt(text: string, max: number): number {
   return -1;
 }
 
-/** JSON.parse that refuses keys able to pollute prototypes when a parsed object is later merged or copied. */
+/**
+ * JSON.parse, then one walk that refuses what must not reach a handler or the store: keys able to pollute
+ * prototypes when a parsed object is later merged or copied, control characters and lone surrogates. Each
+ * refusal names the element (`MedicationDispense.contained[2].name[0].family`), as the resource parsers do.
+ */
 export function parseJsonSafely(text: string): Result<unknown> {
   const deep = jsonTooDeepAt(text, MAX_JSON_DEPTH);
   if (deep !== -1) return fail(badRequest(`JSON is nested deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep})`));
+  let value: unknown;
   try {
-    return ok(
-      JSON.parse(text, (key, value: unknown) => {
-        if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKey(key);
-        if (CONTROL_CHARS.test(key) || (typeof value === 'string' && CONTROL_CHARS.test(value))) throw new ControlCharacter();
-        return value;
-      }),
-    );
+    // Without a reviver JSON.parse makes "__proto__" an own data property, never the prototype: the walk
+    // below finds it as an ordinary key.
+    value = JSON.parse(text);
   } catch (err) {
-    if (err instanceof ForbiddenKey) return fail(badRequest(`JSON key '${err.key}' is not allowed`));
-    if (err instanceof ControlCharacter) return fail(badRequest('JSON strings may not contain control characters other than tab, CR and LF'));
     return fail(badRequest(`Body is not valid JSON: ${(err as Error).message.slice(0, 200)}`));
   }
+  const unsafe = findUnsafeJson(value, rootName(value), 0);
+  return unsafe ? fail(badRequest(unsafe.reason, { expression: [unsafe.path] })) : ok(value);
 }
 
-class ForbiddenKey extends Error {
-  readonly key: string;
-  constructor(key: string) {
-    super(key);
-    this.key = key;
+const rootName = (v: unknown): string => {
+  const type = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).resourceType : undefined;
+  return typeof type === 'string' && /^[A-Z][A-Za-z]{0,63}$/.test(type) ? type : '$this';
+};
+
+// A key that is not a plain name is quoted FHIRPath-style, escaped, so the expression never carries the
+// offending character itself.
+const step = (key: string): string => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `.${key}` : `.\`${JSON.stringify(key).slice(1, -1).replace(/`/g, '\\`')}\``);
+
+const codePoint = (s: string, re: RegExp): string => `U+${(re.exec(s)![0].charCodeAt(0)).toString(16).toUpperCase().padStart(4, '0')}`;
+
+function stringProblem(s: string, what: string): string | undefined {
+  if (CONTROL_CHARS.test(s)) return `${what} contains the control character ${codePoint(s, CONTROL_CHARS)}; JSON strings may not contain control characters other than tab, CR and LF`;
+  if (LONE_SURROGATE.test(s)) return `${what} contains a lone UTF-16 surrogate (${codePoint(s, LONE_SURROGATE)}), which is not a Unicode character`;
+  return undefined;
+}
+
+/** The first unsafe key or string in document order; recursion is bounded by MAX_JSON_DEPTH, checked before. */
+function findUnsafeJson(v: unknown, path: string, depth: number): { path: string; reason: string } | undefined {
+  if (typeof v === 'string') {
+    const reason = stringProblem(v, 'The string');
+    return reason ? { path, reason } : undefined;
   }
+  if (typeof v !== 'object' || v === null || depth > MAX_JSON_DEPTH) return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const found = findUnsafeJson(v[i], `${path}[${i}]`, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(v)) {
+    const at = `${path}${step(key)}`;
+    if (FORBIDDEN_KEYS.has(key)) return { path: at, reason: `JSON key '${key}' is not allowed` };
+    const keyReason = stringProblem(key, 'A JSON key');
+    if (keyReason) return { path: at, reason: keyReason };
+    const found = findUnsafeJson((v as Record<string, unknown>)[key], at, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }
 
-class ControlCharacter extends Error {}
+/**
+ * Byte offset of the first byte that does not start a well-formed UTF-8 sequence (Unicode table 3-7:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), or -1. Only run once the strict decoder
+ * has refused the body, to tell the sender where.
+ */
+export function invalidUtf8At(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (!n) return i;
+    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return -1;
+}

@@ -243,6 +243,7 @@ describe('the parser-level codes', () => {
       [(x: Record<string, any>) => (x.status = 'declined')],
       [(x: Record<string, any>) => (x.authorizingPrescription = [{ reference: '#rx' }, { reference: '#rx' }])],
       [(x: Record<string, any>) => (x.quantity.value = -1)],
+      [(x: Record<string, any>) => (x.note = [{ text: 'Patient warned: do not combine with ibuprofen' }])],
     ] as const) {
       const copy = structuredClone(j);
       mutate(copy);

@@ -121,6 +121,52 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
       expect(await prescriptionCounters(db, rx.id)).toMatchObject({ done: 1, quantity: 1 });
     });
 
+    it('refuses each element it cannot forward with 422 naming it, and an element that is not FHIR with 400; nothing is stored', async () => {
+      const rx = await insertNoPrescription(db);
+      const note = [{ text: 'Patient warned: do not combine with ibuprofen' }];
+      const type = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'FF', display: 'First Fill' }] };
+      const cases: [string, (b: Record<string, any>) => void, number, string[]][] = [
+        ['note', (b) => (b.note = note), 422, ['MedicationDispense.note']],
+        ['type and note together', (b) => Object.assign(b, { type, note }), 422, ['MedicationDispense.note', 'MedicationDispense.type']],
+        ['receiver', (b) => (b.receiver = [{ display: 'Ingrid Solstad' }]), 422, ['MedicationDispense.receiver']],
+        ['a modifier extension', (b) => (b.modifierExtension = [{ url: 'https://example.de/fhir/ext/not-really', valueBoolean: true }]), 422, ['MedicationDispense.modifierExtension']],
+        ['an extension it does not read', (b) => b.extension.push({ url: 'https://example.de/fhir/ext/abgabehinweis', valueString: 'x' }), 422, ['MedicationDispense.extension[1]']],
+        ['a structured dosage', (b) => (b.dosageInstruction[0].timing = { repeat: { frequency: 2, period: 1, periodUnit: 'd' } }), 422, ['MedicationDispense.dosageInstruction[0].timing']],
+        ['an element that is not FHIR', (b) => (b.unknownElement = 'x'), 400, ['MedicationDispense.unknownElement']],
+      ];
+      for (const [title, change, status, expressions] of cases) {
+        const body = mpdDispense(rx.prescriptionId) as Record<string, any>;
+        change(body);
+        const res = await postJson(body);
+        expect(res.status, title).toBe(status);
+        const issues = ((await res.json()) as OperationOutcome).issue;
+        expect(issues.flatMap((i) => i.expression ?? []).sort(), title).toEqual(expressions);
+        if (status === 422) {
+          expect(issues.map((i) => i.details?.coding?.[0]?.code), title).toEqual(expressions.map(() => 'DISP-ELEMENT-NOT-CARRIED'));
+          expect(issues[0]!.diagnostics, title).toContain('cannot be forwarded to the Norwegian prescription chain');
+        }
+      }
+      expect(await rowsFor(rx.id)).toBe(0);
+      expect(await outboxFor(rx.id)).toBe(0);
+    });
+
+    it('carries daysSupply into the stored resource, and a resend that differs only in it is a 409', async () => {
+      const rx = await insertNoPrescription(db);
+      const body = { ...mpdDispense(rx.prescriptionId), daysSupply: { value: 20, unit: 'day', system: 'http://unitsofmeasure.org', code: 'd' } };
+      const first = await postJson(body);
+      expect(first.status).toBe(201);
+      const created = (await first.json()) as MedicationDispense;
+      const read = (await (await ncp(`/fhir/MedicationDispense/${created.id}`)).json()) as MedicationDispense;
+      expect(read.daysSupply).toEqual({ value: 20, unit: 'day', system: 'http://unitsofmeasure.org', code: 'd' });
+      expect((await postJson(body)).status).toBe(200);
+      const changed = await postJson({ ...body, daysSupply: { ...body.daysSupply, value: 40 } });
+      expect(changed.status).toBe(409);
+      expect(await codesOf(changed)).toEqual(['DISP-IDENTIFIER-CONFLICT']);
+      const without = await postJson({ ...body, daysSupply: undefined });
+      expect(without.status).toBe(409);
+      expect(await rowsFor(rx.id)).toBe(1);
+    });
+
     it('accepts the eHDSI CDA, with the substitution as Intervensjon in an XSD-valid M10', async () => {
       const rx = await insertNoPrescription(db, { quantityPrescribed: 4 });
       const { xml, supplyId } = czechCda(rx.prescriptionId);
@@ -238,6 +284,28 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
       const pollution = await ncp('/fhir/MedicationDispense', { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: '{"resourceType":"MedicationDispense","__proto__":{"x":1}}' });
       expect(pollution.status).toBe(400);
       expect(await rowsFor(rx.id)).toBe(0);
+    });
+
+    it('refuses a lone UTF-16 surrogate at the body boundary with 400 naming the element, and stores nothing', async () => {
+      const rx = await insertNoPrescription(db);
+      const inName = mpdDispense(rx.prescriptionId) as Record<string, any>;
+      const patientAt = (inName.contained as { resourceType: string }[]).findIndex((r) => r.resourceType === 'Patient');
+      inName.contained[patientAt].name[0].family = HOSTILE.loneSurrogate;
+      const inText = mpdDispense(rx.prescriptionId) as Record<string, any>;
+      inText.dosageInstruction[0].text = `\udfff${inText.dosageInstruction[0].text}`;
+      for (const [body, expression] of [
+        [inName, `MedicationDispense.contained[${patientAt}].name[0].family`],
+        [inText, 'MedicationDispense.dosageInstruction[0].text'],
+      ] as const) {
+        const res = await postJson(body);
+        expect(res.status).toBe(400);
+        const [issue] = ((await res.json()) as OperationOutcome).issue;
+        expect(issue!.expression).toEqual([expression]);
+        expect(issue!.diagnostics).toMatch(/lone UTF-16 surrogate \(U\+D(800|FFF)\)/);
+      }
+      expect(await rowsFor(rx.id)).toBe(0);
+      expect(await outboxFor(rx.id)).toBe(0);
+      expect(await prescriptionCounters(db, rx.id)).toMatchObject({ done: 0 });
     });
 
     it('needs a token with the MedicationDispense create scope', async () => {

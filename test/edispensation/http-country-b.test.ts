@@ -130,6 +130,53 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
       expect((await deliverCda(euPrescriptionCda().xml.replace('57833-6', '60593-1'))).status).toBe(400);
     });
 
+    it('refuses a lone UTF-16 surrogate at the body boundary with 400 naming the element, and stores nothing', async () => {
+      const { bundle, prescriptionId } = euPrescriptionBundle();
+      const patientAt = (bundle.entry as { resource: { resourceType: string } }[]).findIndex((e) => e.resource.resourceType === 'Patient');
+      bundle.entry[patientAt].resource.name[0].family = HOSTILE.loneSurrogate;
+      const res = await deliverBundle(bundle);
+      expect(res.status).toBe(400);
+      const [issue] = ((await res.json()) as OperationOutcome).issue;
+      expect(issue!.expression).toEqual([`Bundle.entry[${patientAt}].resource.name[0].family`]);
+      expect(issue!.diagnostics).toContain('lone UTF-16 surrogate (U+D800)');
+      expect(await count(db, 'select 1 from prescription where prescription_id = $1', [prescriptionId])).toBe(0);
+    });
+
+    it('refuses repeat counts and quantities no prescription carries, and elements that are not FHIR, with 400 naming each', async () => {
+      const { bundle, prescriptionId } = euPrescriptionBundle(undefined, 2);
+      const requestAt = (bundle.entry as { resource: { resourceType: string } }[]).findIndex((e) => e.resource.resourceType === 'MedicationRequest');
+      const at = `Bundle.entry[${requestAt}].resource`;
+      const variant = (change: (request: Record<string, any>) => void) => {
+        const b = structuredClone(bundle);
+        change(b.entry[requestAt].resource);
+        return JSON.stringify(b);
+      };
+      const post = (body: string) => asNcp('/fhir/Bundle', { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body });
+      for (const [title, body, expression] of [
+        ['negative repeats', variant((r) => (r.dispenseRequest.numberOfRepeatsAllowed = -99999999999)), `${at}.dispenseRequest.numberOfRepeatsAllowed`],
+        ['fractional repeats', variant((r) => (r.dispenseRequest.numberOfRepeatsAllowed = 2.5)), `${at}.dispenseRequest.numberOfRepeatsAllowed`],
+        ['absurd repeats', variant((r) => (r.dispenseRequest.numberOfRepeatsAllowed = 100_000)), `${at}.dispenseRequest.numberOfRepeatsAllowed`],
+        // JSON.parse reads 1e999 as Infinity, which was stored as null.
+        ['repeats 1e999', variant((r) => (r.dispenseRequest.numberOfRepeatsAllowed = 7)).replace('"numberOfRepeatsAllowed":7', '"numberOfRepeatsAllowed":1e999'), `${at}.dispenseRequest.numberOfRepeatsAllowed`],
+        ['quantity 1e308', variant((r) => (r.dispenseRequest.quantity.value = 1e308)), `${at}.dispenseRequest.quantity.value`],
+        ['quantity 0', variant((r) => (r.dispenseRequest.quantity.value = 0)), `${at}.dispenseRequest.quantity.value`],
+        ['negative quantity', variant((r) => (r.dispenseRequest.quantity.value = -2)), `${at}.dispenseRequest.quantity.value`],
+        ['an element that is not FHIR', variant((r) => (r.bogusElement = 1)), `${at}.bogusElement`],
+      ] as const) {
+        expect(body, title).toContain(expression.split('.').at(-1)!);
+        const res = await post(body);
+        expect(res.status, title).toBe(400);
+        const issues = ((await res.json()) as OperationOutcome).issue;
+        expect(issues.map((i) => i.expression?.[0]), title).toContain(expression);
+      }
+      const entryObject = await deliverBundle({ ...bundle, entry: bundle.entry[requestAt] });
+      expect(entryObject.status).toBe(400);
+      expect(((await entryObject.json()) as OperationOutcome).issue[0]).toMatchObject({ diagnostics: 'Bundle.entry must be an array of entries', expression: ['Bundle.entry'] });
+      expect(await count(db, 'select 1 from prescription where prescription_id = $1', [prescriptionId])).toBe(0);
+      // The same prescription with plausible values is taken.
+      expect((await post(variant((r) => (r.dispenseRequest.numberOfRepeatsAllowed = 2)))).status).toBe(201);
+    });
+
     it('keeps hostile names inert as stored text', async () => {
       const { bundle } = euPrescriptionBundle(undefined, 2);
       const patient = bundle.entry.find((e: any) => e.resource.resourceType === 'Patient').resource;

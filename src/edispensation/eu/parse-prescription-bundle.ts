@@ -2,16 +2,24 @@
 // Patient and prescriber) -> one EuPrescription per MedicationRequest, each with the resources it references
 // contained. References resolve inside the Bundle only (fullUrl, or Type/id of an entry); anything else is
 // refused, because Helsebro never fetches from an address a message gives it.
-import type { Bundle, BundleEntry, Medication, MedicationRequest, Patient, Quantity, Reference, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Medication, MedicationRequest, OperationOutcomeIssue, Patient, Quantity, Reference, Resource } from '@medplum/fhirtypes';
+import { validateBaseResource } from '../../fhir/base-validation.ts';
 import { badRequest, fail, ok, unprocessable, type Result } from '../../fhir/outcomes.ts';
 import { OID, canonicalSystem, parsePersonNumber } from '../../fhir/identifiers.ts';
 import { findHostileStructure, isObject, type Json } from '../json-read.ts';
-import { isValidDateTime } from '../values.ts';
+import { MAX_QUANTITY, isValidDateTime } from '../values.ts';
 import { MPD } from '../fhir-dispense.ts';
 import { isPackageQuantity, type EuPrescription } from './prescription.ts';
 
 const PRESCRIBED_QUANTITY = 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medicationrequest-prescribedQuantity';
 const MAX_ENTRIES = 200;
+/**
+ * A Norwegian prescription is valid for at most a year; one dispensing a day for a year is the most any
+ * real prescription allows. More is a sender error, and the count is what dispensing is checked against.
+ */
+export const MAX_REPEATS = 365;
+/** What a MedicationRequest may bring along (and so what is stored contained with it). */
+const STORED_TYPES = new Set(['MedicationRequest', 'Medication', 'Patient', 'Practitioner', 'PractitionerRole', 'Organization']);
 
 export function parseEuPrescriptionBundle(json: unknown): Result<EuPrescription[]> {
   const hostile = findHostileStructure(json, 'Bundle');
@@ -21,6 +29,7 @@ export function parseEuPrescriptionBundle(json: unknown): Result<EuPrescription[
   if (!['collection', 'document', 'message', 'transaction', 'batch'].includes(String(bundle.type))) {
     return fail(badRequest(`Bundle.type '${String(bundle.type).slice(0, 30)}' is not accepted; send a collection`, { expression: ['Bundle.type'] }));
   }
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) return fail(badRequest('Bundle.entry must be an array of entries', { expression: ['Bundle.entry'] }));
   if (!Array.isArray(bundle.entry) || !bundle.entry.length) return fail(badRequest('The Bundle has no entries', { expression: ['Bundle.entry'] }));
   if (bundle.entry.length > MAX_ENTRIES) return fail(badRequest(`More than ${MAX_ENTRIES} entries`, { expression: ['Bundle.entry'] }));
 
@@ -30,6 +39,10 @@ export function parseEuPrescriptionBundle(json: unknown): Result<EuPrescription[
       return fail(badRequest(`Bundle.entry[${i}] has no resource`, { expression: [`Bundle.entry[${i}].resource`] }));
     }
   }
+  // What is stored is served back as FHIR: a value that is not valid R4 (an unknown element, a repeat count
+  // below zero, 1e999 read as Infinity) would be stored changed or handed to readers as invalid JSON.
+  const invalid = entries.flatMap((e, i) => (STORED_TYPES.has(e.resource!.resourceType) ? baseIssues(e.resource!, `Bundle.entry[${i}].resource`) : []));
+  if (invalid.length) return fail({ status: 400, issues: invalid.slice(0, 50) });
   const requests = entries.map((e, i) => ({ r: e.resource!, i })).filter((x): x is { r: MedicationRequest; i: number } => x.r.resourceType === 'MedicationRequest');
   if (!requests.length) return fail(unprocessable('The Bundle holds no MedicationRequest (ePrescription item)', { expression: ['Bundle.entry'] }));
 
@@ -110,6 +123,9 @@ function normalise(raw: MedicationRequest, path: string, resolve: Resolve): Resu
     return fail(badRequest('MedicationRequest.authoredOn is not a valid date', { expression: [`${path}.authoredOn`] }));
   }
 
+  const implausible = implausibleAmounts(raw, path);
+  if (implausible) return fail(implausible);
+
   const c = new Container(resolve);
   const subject = c.adopt(raw.subject, `${path}.subject`, ['Patient']);
   if (!subject.ok) return subject;
@@ -148,6 +164,36 @@ function normalise(raw: MedicationRequest, path: string, resolve: Resolve): Resu
   const fnr = patient?.resourceType === 'Patient' ? patient.identifier?.find((i) => (i.system === OID.fnr || i.system === OID.dnr) && i.value && parsePersonNumber(i.value)) : undefined;
   if (fnr?.value) p.patientFnr = fnr.value;
   return ok(p);
+}
+
+/** The entry's R4 errors, their expressions rooted at the entry (`Bundle.entry[3].resource.dispenseRequest...`). */
+function baseIssues(resource: Resource, path: string): OperationOutcomeIssue[] {
+  return validateBaseResource(resource).map((issue) => {
+    const expression = (issue.expression ?? []).map((e) => (e.startsWith(resource.resourceType) ? `${path}${e.slice(resource.resourceType.length)}` : `${path}.${e}`));
+    return { ...issue, code: 'invalid', diagnostics: `${expression[0] ?? path}: ${issue.diagnostics ?? 'invalid'}`, expression };
+  });
+}
+
+/**
+ * R4 allows any unsignedInt repeat count and any decimal quantity; dispensing is counted against both, so
+ * values no prescription carries are refused as the dispensation intake refuses its quantities (400).
+ */
+function implausibleAmounts(r: MedicationRequest, path: string) {
+  const at = `${path}.dispenseRequest`;
+  const repeats = r.dispenseRequest?.numberOfRepeatsAllowed;
+  if (typeof repeats === 'number' && repeats > MAX_REPEATS) {
+    return badRequest(`${at}.numberOfRepeatsAllowed ${repeats} is not a plausible number of repeats (at most ${MAX_REPEATS})`, { expression: [`${at}.numberOfRepeatsAllowed`] });
+  }
+  const quantities: [Quantity | undefined, string][] = [[r.dispenseRequest?.quantity, `${at}.quantity`]];
+  r.dispenseRequest?.extension?.forEach((e, i) => {
+    if (e.url === PRESCRIBED_QUANTITY) quantities.push([e.valueQuantity, `${at}.extension[${i}].valueQuantity`]);
+  });
+  for (const [q, where] of quantities) {
+    if (typeof q?.value !== 'number') continue;
+    if (q.value <= 0) return badRequest(`${where}.value must be positive`, { expression: [`${where}.value`] });
+    if (q.value > MAX_QUANTITY) return badRequest(`${where}.value ${q.value} is not a plausible prescribed quantity`, { expression: [`${where}.value`] });
+  }
+  return undefined;
 }
 
 function prescribedQuantity(r: MedicationRequest): Quantity | undefined {

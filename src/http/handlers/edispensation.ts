@@ -101,6 +101,7 @@ export const edispensationRoutes: RouteDef[] = [
       'or from a Norwegian pharmacy for an EU prescription (an EU eDispensation goes to the NCP). 201 when stored; the same identifier and content again: 200 with the first result; ' +
       'the same identifier with other content: 409; business-rule refusals: 422 with codes from https://helsebro.no/fhir/CodeSystem/dispense-check. ' +
       'Status entered-in-error withdraws the dispensation with that identifier (within 24 hours). ' +
+      'An element Helsebro cannot forward (note, type, receiver, a structured dosage, an extension it does not read) is refused with 422 DISP-ELEMENT-NOT-CARRIED naming it, never dropped; an element that is not FHIR R4 gets 400. ' +
       "The flow is the caller's: the NCP reporting an EU prescription, or a pharmacy a Norwegian one, gets 422 DISP-WRONG-DIRECTION and nothing is stored or sent.",
     handler: (req, ctx, decided) => receiveParsed(req, ctx, decided, decided.loaded, { source: 'fhir-mpd', channel: reportingChannel(decided.principal) }, 'create'),
   }),

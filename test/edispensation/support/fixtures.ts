@@ -89,4 +89,6 @@ export const HOSTILE = {
   rtl: 'Apotek \u202Eنور\u202C',
   cdataEnd: 'x]]><evil/>',
   control: 'bell\u0007tab\tnull\u0000end',
+  /** Legal JSON ("\ud800" escaped), but no Unicode character: PostgreSQL's jsonb cannot store it. */
+  loneSurrogate: 'Sol\ud800stad',
 } as const;

@@ -145,7 +145,9 @@ export function jsonVariants(route: RouteDef, limit: number): BodyVariant[] {
     v('UTF-16LE with BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(baseText, 'utf16le')]), ct),
     v('UTF-16 declared in the charset', Buffer.from(baseText, 'utf16le'), `${ct}; charset=utf-16`),
     v('charset=iso-8859-1', base, `${ct}; charset=iso-8859-1`),
-    v('unpaired surrogate escape', '{"resourceType":"Parameters","parameter":[{"name":"\\ud800"}]}', ct, 'survive'),
+    v('unpaired surrogate escape', '{"resourceType":"Parameters","parameter":[{"name":"\\ud800"}]}', ct),
+    // The route's own valid body with one lone surrogate: it must be refused before anything is stored.
+    v('unpaired surrogate in the valid body', JSON.stringify(setAt(doc, stringLeaves(doc).find((l) => l.at(-1) === 'family') ?? stringLeaves(doc).at(-1) ?? ['resourceType'], 'Eng\udc00ine')), ct),
     v('huge string within the limit (1 MB)', `{"resourceType":"Parameters","parameter":[{"name":"identifier","valueString":"${'9'.repeat(1024 * 1024)}"}]}`, ct, 'survive'),
     v('many keys (50,000)', `{"resourceType":"Parameters",${Array.from({ length: 50_000 }, (_, i) => `"k${i}":1`).join(',')}}`, ct),
     v('duplicate keys', '{"resourceType":"Parameters","resourceType":"Patient","id":"ms"}', ct),
