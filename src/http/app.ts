@@ -27,6 +27,7 @@ import type { AuthSetup } from '../auth/setup.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { SummarySource } from '../sources/source.ts';
 import { createViewRouter } from './view/router.ts';
+import { abortDetails, isClientAbort } from './client-errors.ts';
 import { auditCall, auditRefusal, authenticate, matchOf, refuseUnauthenticated } from './auth.ts';
 import { decideRequest, refuseUnadmitted } from './decide.ts';
 import { limitRequests } from './rate-limit.ts';
@@ -199,7 +200,10 @@ export function createApp(given: AppDeps): express.Express {
   // audit write included) is a 503 the client may retry; anything else is a 500 without internals.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const p = problemFromError(err);
-    if (p.status === 503) req.log.warn({ err: describeError(err) }, 'store unreachable');
+    // A client that hangs up mid-upload is the client's doing: a line like any refused request's, and no
+    // store-outage warning (its ECONNABORTED would otherwise read as one; see isClientAbort).
+    if (isClientAbort(err)) req.log.info({ method: req.method, url: loggableUrl(req.originalUrl), status: p.status, ...abortDetails(err) }, 'request aborted by the client');
+    else if (p.status === 503) req.log.warn({ err: describeError(err) }, 'store unreachable');
     else if (p.status >= 500) req.log.error({ err: describeError(err) }, 'unhandled error');
     if (res.headersSent) return res.end();
     sendProblem(res, p);
@@ -344,6 +348,7 @@ const storeUnavailable = (): Problem => unavailable('The service is temporarily 
 
 function problemFromError(err: unknown): Problem {
   if (err instanceof ProblemError) return err.problem;
+  if (isClientAbort(err)) return badRequest('The client closed the connection before the request body arrived');
   if (isStoreUnreachable(err)) return storeUnavailable();
   const e = err as { type?: string; status?: number; statusCode?: number } | undefined;
   switch (e?.type) {
@@ -352,7 +357,6 @@ function problemFromError(err: unknown): Problem {
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return unsupportedMediaType('Content encoding or charset is not supported');
-    case 'request.aborted':
     case 'request.size.invalid':
     case 'entity.verify.failed':
       return badRequest('The request body could not be read');

@@ -1,6 +1,6 @@
 // Request bodies: size limits per kind, strict UTF-8, and JSON without prototype-pollution keys or deep nesting.
 import { badRequest, fail, isProblem, ok, payloadTooLarge, unsupportedMediaType, type Result } from '../fhir/outcomes.ts';
-import { decode as decodeXml, prescanXmlBytes } from '../xml/parse.ts';
+import { decode as decodeXml, prescanXmlBytes, xmlEncodingOf } from '../xml/parse.ts';
 import { charsetOf } from './negotiate.ts';
 import type { BodyKind } from './types.ts';
 
@@ -27,16 +27,19 @@ export function readBody(raw: Buffer, kind: BodyKind, contentType: string | unde
     return fail(payloadTooLarge(`Body of ${raw.length} bytes exceeds the ${limit}-byte limit for ${kind}`));
   }
   const charset = charsetOf(contentType);
-  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
-    return fail(unsupportedMediaType(`charset=${charset} is not supported; send UTF-8`));
+  // XML may come in ISO-8859-1 or Windows-1252 (KITH messages often do); the XML decoder below reads and checks
+  // the charset against the document's own declaration. Every other kind is UTF-8 only.
+  if (charset && charset !== 'utf-8' && charset !== 'utf8' && !(kind === 'xml' && xmlEncodingOf(charset))) {
+    return fail(unsupportedMediaType(`charset=${charset} is not supported; send UTF-8${kind === 'xml' ? ' (or ISO-8859-1 or Windows-1252)' : ''}`));
   }
   let text: string;
   if (kind === 'xml') {
     // Attribute and namespace floods, huge tags and deep nesting are refused before any decoding or parsing.
     const flood = prescanXmlBytes(raw);
     if (flood) return fail(flood);
-    // XML carries its encoding in its declaration: decode (and check) it the way the XML layer reads it.
-    const decoded = decodeXml(raw);
+    // XML carries its encoding in its declaration: decode (and check) it the way the XML layer reads it, with the
+    // Content-Type's charset for a document that declares none, and refused when the two disagree.
+    const decoded = decodeXml(raw, charset);
     if (isProblem(decoded)) return fail(decoded);
     text = decoded.text;
   } else {

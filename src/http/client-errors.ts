@@ -1,6 +1,7 @@
 // Requests Node's HTTP parser refuses before express ever sees them (a malformed request line or header,
 // headers over the size limit, a bad Content-Length or chunk) still get an OperationOutcome like every other
-// refusal, instead of a bare status line.
+// refusal, instead of a bare status line. And requests the client abandons while sending are told apart from
+// failures of ours.
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { problem, toOperationOutcome } from '../fhir/outcomes.ts';
@@ -23,4 +24,26 @@ export function answerClientErrors(server: Server): void {
         body,
     );
   });
+}
+
+/**
+ * The client closed the connection before its request had arrived: raw-body's "request aborted" (type
+ * request.aborted) or Node's own reset of the request stream ("aborted", ECONNRESET). Both carry network
+ * error codes a database driver raises too (ECONNABORTED, ECONNRESET), so they are recognised by what
+ * only the HTTP side sets, and must be asked about before any store-outage check. Nothing failed here,
+ * and no answer can reach the client.
+ */
+export function isClientAbort(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { type?: unknown; code?: unknown; message?: unknown };
+  return e.type === 'request.aborted' || (e.code === 'ECONNRESET' && e.message === 'aborted');
+}
+
+/** What a log line says about an abandoned request: how much of the body came, never any of it. */
+export function abortDetails(err: unknown): { received?: number; expected?: number } {
+  const e = err as { received?: unknown; expected?: unknown };
+  return {
+    ...(typeof e.received === 'number' ? { received: e.received } : {}),
+    ...(typeof e.expected === 'number' ? { expected: e.expected } : {}),
+  };
 }

@@ -1,13 +1,14 @@
 // Patient locators: how a route's declaration finds the patient a request is about, before the access
 // decision (decide.ts). Each loads what it needed on the way (the stored patient, resource or parsed
 // body) and hands it to the handler, so nothing is read twice and nothing is read without a decision.
-import type { Parameters, Patient } from '@medplum/fhirtypes';
+import type { Patient } from '@medplum/fhirtypes';
 import { OID, parsePersonNumber, parseToken, personNumberOf } from '../fhir/identifiers.ts';
 import { badRequest, isProblem, notFound, type Problem } from '../fhir/outcomes.ts';
 import { findPatientByIdentifier, readPatient, searchPatients } from '../store/patients.ts';
 import type { Queryable } from '../store/db.ts';
 import { searchInput } from './search-input.ts';
-import { parametersBody } from './operations/parameters.ts';
+import type { HelsebroOperationDefinition } from './operations/definition.ts';
+import { readOperationArgs } from './operations/parameters.ts';
 import { orValues, singleValue } from './search-params.ts';
 import type { FhirRequest, Found, PatientFrom, PatientLocator, PatientRef, RouteContext } from './types.ts';
 
@@ -185,55 +186,58 @@ function splitOr(raw: string, name: string): Array<string | Problem> {
   return isProblem(values) ? [values] : values;
 }
 
-/** `identifier=system|value` in the query, a form or a Parameters body (type-level $summary). The stored Patient is loaded. */
-export const patientFromIdentifierBody: PatientLocator<StoredPatient> = {
-  from: 'parameters-body',
-  via: 'identifier',
-  async find(req, ctx) {
-    const refused = req.body instanceof URLSearchParams || req.body === undefined ? undefined : parametersProblem(req.body);
-    if (refused) return refused;
-    let raw = req.query.get('identifier') ?? undefined;
-    if (req.body instanceof URLSearchParams) raw = req.body.get('identifier') ?? raw;
-    else if (req.body !== undefined) {
-      const fromBody = identifierFromParameters(req.body as Parameters);
-      if (isProblem(fromBody)) return fromBody;
-      raw = fromBody ?? raw;
-    }
-    if (!raw) return badRequest('The operation at type level needs identifier=system|value', { expression: ['identifier'] });
-    const token = parseToken(raw);
-    if (isProblem(token)) return token;
-    if (!token.value) return badRequest('identifier needs a value', { expression: ['identifier'] });
-    const found = token.system
-      ? await findPatientByIdentifier(ctx.db, token.system, token.value)
-      : (await searchPatients(ctx.db, { identifiers: [{ value: token.value }], count: 2, offset: 0 })).patients[0];
-    if (!found?.id) return notFound('No patient with that identifier');
-    const patient = found as StoredPatient;
-    ctx.audit.resourceId = patient.id;
-    return { patient: refOf(patient), loaded: patient };
-  },
-};
+/**
+ * `identifier=system|value` in the query, a form or a Parameters body (type-level $summary, $ehdsi-ps). All
+ * of the call's parameters are read here, by the operation's definition, before anyone is looked up: the
+ * access decision is made about the patient this finds, so a second identifier, or any parameter the
+ * operation does not take, is a 400 rather than a value skipped. The stored Patient is loaded.
+ */
+export function patientFromIdentifierParameter(def: HelsebroOperationDefinition): PatientLocator<StoredPatient> {
+  return {
+    from: 'parameters-body',
+    via: 'identifier',
+    async find(req, ctx) {
+      const args = readOperationArgs(def, req);
+      if (isProblem(args)) return args;
+      const ident = args.identifier('identifier');
+      if (!ident?.value) return badRequest(`$${def.code} at type level needs identifier=system|value`, { expression: ['identifier'] });
+      let found: Patient | undefined;
+      if (ident.system) found = await findPatientByIdentifier(ctx.db, ident.system, ident.value);
+      else {
+        // Without a system the value may be held by more than one patient: naming one of them would be a guess.
+        const hits = (await searchPatients(ctx.db, { identifiers: [{ value: ident.value }], count: 2, offset: 0 })).patients;
+        if (hits.length > 1) return badRequest('identifier without a system matches more than one patient; give system|value', { expression: ['identifier'] });
+        found = hits[0];
+      }
+      if (!found?.id) return notFound('No patient with that identifier');
+      const patient = found as StoredPatient;
+      ctx.audit.resourceId = patient.id;
+      return { patient: refOf(patient), loaded: patient };
+    },
+  };
+}
 
-/** Patient/:id with an optional Parameters body (instance-level $summary): the body is checked, the path names the patient. */
-export const patientFromPathWithParameters: PatientLocator<StoredPatient> = {
-  ...patientFromPath,
-  async find(req, ctx) {
-    const refused = req.body instanceof URLSearchParams || req.body === undefined ? undefined : parametersProblem(req.body);
-    return refused ?? patientFromPath.find(req, ctx);
-  },
-};
-
-/** A JSON body of an operation must be a Parameters resource with nothing but Parameters' elements. */
-const parametersProblem = (body: unknown): Problem | undefined => {
-  const checked = parametersBody(body);
-  return isProblem(checked) ? checked : undefined;
-};
-
-function identifierFromParameters(params: Parameters): string | undefined | Problem {
-  const p = params.parameter?.find((x) => x.name === 'identifier');
-  if (!p) return undefined;
-  if (p.valueIdentifier?.value) return `${p.valueIdentifier.system ?? ''}|${p.valueIdentifier.value}`;
-  if (typeof p.valueString === 'string') return p.valueString;
-  return badRequest('Parameter identifier needs valueIdentifier or valueString', { expression: ["Parameters.parameter.where(name='identifier')"] });
+/**
+ * Patient/:id/$op, by GET or by POST with an optional Parameters body: the call's parameters are read by the
+ * operation's definition (unknown, repeated and malformed ones are a 400), and the path names the patient.
+ * An identifier as well is refused, even one naming the same patient: comparing the two would tell a caller
+ * not yet allowed to see the patient whether a number is theirs, and choosing either one would leave the
+ * other unanswered.
+ */
+export function patientFromPathOperation(def: HelsebroOperationDefinition): PatientLocator<StoredPatient> {
+  return {
+    ...patientFromPath,
+    async find(req, ctx) {
+      const args = readOperationArgs(def, req);
+      if (isProblem(args)) return args;
+      if (args.all('identifier').length) {
+        return badRequest(`Patient/{id}/$${def.code} names the patient by its path; identifier is taken only at type level (Patient/$${def.code})`, {
+          expression: ['identifier'],
+        });
+      }
+      return patientFromPath.find(req, ctx);
+    },
+  };
 }
 
 /** A person number found in a message body, as a PatientRef (with the Helsebro id when stored). */

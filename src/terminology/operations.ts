@@ -56,20 +56,56 @@ const success = (parameter: ParametersParameter[]): OperationResult => ({
 
 const MAX_VALUE_LENGTH = 4096;
 
-/** Parameters by name, from either input form. Rejects oversized values and parameter names twice given. */
-function readInput(input: OperationInput): Map<string, Value[]> {
+/**
+ * What an operation takes: the parameters read, and the others its R4 OperationDefinition defines (refused
+ * as not supported rather than ignored: an answer that skipped `version` or `date` would look like one that
+ * honoured it).
+ */
+interface Takes {
+  code: string;
+  read: readonly string[];
+  defined: readonly string[];
+}
+
+const LOOKUP: Takes = { code: 'lookup', read: ['system', 'code', 'coding', 'displayLanguage'], defined: ['version', 'date', 'property'] };
+const VALIDATE_CODE: Takes = {
+  code: 'validate-code',
+  read: ['url', 'system', 'code', 'coding', 'codeableConcept', 'display'],
+  defined: ['context', 'valueSet', 'valueSetVersion', 'systemVersion', 'date', 'abstract', 'displayLanguage'],
+};
+const TRANSLATE: Takes = {
+  code: 'translate',
+  read: ['url', 'conceptMap', 'source', 'target', 'targetsystem', 'system', 'code', 'coding', 'codeableConcept', 'reverse'],
+  defined: ['conceptMapVersion', 'version', 'dependency'],
+};
+
+/** Query parameters the routing layer handles for every call (_format, _pretty), as for Helsebro's own operations. */
+const GENERAL = new Set(['_format', '_pretty']);
+
+function checkTaken(takes: Takes, name: string, expression: string = name): void {
+  if (takes.read.includes(name)) return;
+  const shown = name.length > 64 ? `${name.slice(0, 64)}...` : name;
+  const list = `(it takes ${takes.read.join(', ')})`;
+  if (takes.defined.includes(name)) throw new InputError(400, 'not-supported', `$${takes.code} parameter '${shown}' is not supported here ${list}`, expression);
+  throw new InputError(400, 'invalid', `$${takes.code} has no parameter '${shown}' ${list}`, expression === name ? shown : expression);
+}
+
+/** Parameters by name, from either input form. Rejects unknown, oversized and nameless parameters; `single` refuses names given twice. */
+function readInput(input: OperationInput, takes: Takes): Map<string, Value[]> {
   const out = new Map<string, Value[]>();
   const add = (name: string, value: Value): void => {
+    checkTaken(takes, name);
     if (typeof value === 'string' && value.length > MAX_VALUE_LENGTH) {
       throw new InputError(400, 'too-long', `Parameter '${name}' is longer than ${MAX_VALUE_LENGTH} characters`, name);
     }
     out.set(name, [...(out.get(name) ?? []), value]);
   };
   if (input instanceof URLSearchParams) {
-    for (const [name, value] of input) add(name, value);
+    for (const [name, value] of input) if (!GENERAL.has(name)) add(name, value);
   } else if ((input as Parameters).resourceType === 'Parameters') {
-    for (const p of (input as Parameters).parameter ?? []) {
-      if (!p.name) continue;
+    for (const [i, p] of ((input as Parameters).parameter ?? []).entries()) {
+      if (typeof p?.name !== 'string' || !p.name) throw new InputError(400, 'invalid', `Parameters.parameter[${i}] needs a name`, `Parameters.parameter[${i}]`);
+      checkTaken(takes, p.name, `Parameters.parameter[${i}]`);
       const value =
         p.valueCode ?? p.valueUri ?? p.valueString ?? p.valueCanonical ?? p.valueUrl ?? p.valueDateTime ??
         p.valueDate ?? p.valueBoolean ?? p.valueCoding ?? p.valueCodeableConcept;
@@ -78,7 +114,7 @@ function readInput(input: OperationInput): Map<string, Value[]> {
     }
   } else {
     for (const [name, raw] of Object.entries(input)) {
-      if (raw === undefined) continue;
+      if (raw === undefined || GENERAL.has(name)) continue;
       for (const v of Array.isArray(raw) ? raw : [raw]) add(name, v);
     }
   }
@@ -165,7 +201,7 @@ function run(fn: () => OperationResult): OperationResult {
 /** CodeSystem/$lookup. */
 export function lookupOperation(input: OperationInput, t: Terminology = getTerminology()): OperationResult {
   return run(() => {
-    const params = readInput(input);
+    const params = readInput(input, LOOKUP);
     const [c] = codingsOf(params);
     const lang = language(params);
     if (!c?.system || !c.code) throw new InputError(400, 'required', 'system and code are required');
@@ -212,7 +248,7 @@ export function validateCodeOperation(
   t: Terminology = getTerminology(),
 ): OperationResult {
   return run(() => {
-    const params = readInput(input);
+    const params = readInput(input, VALIDATE_CODE);
     let url = str(params, 'url');
     if (ctx.valueSetId !== undefined) {
       const vs = t.byId.ValueSet.get(ctx.valueSetId);
@@ -244,7 +280,7 @@ export function translateOperation(
   t: Terminology = getTerminology(),
 ): OperationResult {
   return run(() => {
-    const params = readInput(input);
+    const params = readInput(input, TRANSLATE);
     if (bool(params, 'reverse') === true) throw new InputError(400, 'not-supported', 'Reverse translation is not supported', 'reverse');
     const targetSystem = str(params, 'targetsystem');
     let selector: MapSelector;

@@ -101,26 +101,57 @@ function encodingProblem(diagnostics: string): Problem {
   return messageProblem(400, 'invalid', 'xml-encoding', diagnostics);
 }
 
+/** An encoding label (a declaration's or a Content-Type charset's) as the encoding it names, or undefined when Helsebro reads no such encoding. */
+export function xmlEncodingOf(label: string): 'utf-8' | 'iso-8859-1' | 'windows-1252' | 'us-ascii' | undefined {
+  const l = label.toLowerCase();
+  if (UTF8_LABELS.has(l)) return 'utf-8';
+  if (LATIN1_LABELS.has(l)) return 'iso-8859-1';
+  if (CP1252_LABELS.has(l)) return 'windows-1252';
+  if (ASCII_LABELS.has(l)) return 'us-ascii';
+  return undefined;
+}
+
 /**
  * Bytes to text by the document's own declaration (UTF-8 by default; ISO-8859-1 and Windows-1252 when
  * declared), refusing anything else or a declaration the bytes contradict. The HTTP layer decodes XML
  * bodies with this, so the declared encoding is honoured (and checked) before any parser sees text.
+ *
+ * `transport` is the Content-Type's charset, if it had one. A document with neither a declaration nor a BOM
+ * is read in it, as XML 1.0 (4.3.3) lets external information say. When the document says too and names
+ * another encoding, the call is refused rather than either side winning: RFC 7303 makes the label
+ * authoritative, but one of the two is wrong and nothing here can tell which, and reading ISO-8859-1 bytes as
+ * UTF-8 or the reverse turns the æøå of a patient's name into a refusal at best and into other letters at
+ * worst. The sender fixes one line instead.
  */
-export function decode(bytes: Uint8Array): { text: string; encoding: Exclude<XmlDocument['encoding'], 'string'> } | Problem {
+export function decode(bytes: Uint8Array, transport?: string): { text: string; encoding: Exclude<XmlDocument['encoding'], 'string'> } | Problem {
   const wide = wideEncoding(bytes);
   if (wide) return wide;
   const hasUtf8Bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
   const body = hasUtf8Bom ? bytes.subarray(3) : bytes;
   // The declaration is ASCII in every encoding we accept, so a latin1 peek reads it safely.
   const head = Buffer.from(body.subarray(0, 256)).toString('latin1');
-  const declared = XML_DECL.exec(head)?.[4]?.toLowerCase();
+  const inDocument = XML_DECL.exec(head)?.[4]?.toLowerCase();
+  if (transport !== undefined) {
+    const labelled = xmlEncodingOf(transport);
+    if (labelled === undefined) return encodingProblem(`Content-Type charset=${transport} is not supported; send UTF-8 (ISO-8859-1 and Windows-1252 are also accepted)`);
+    const said = hasUtf8Bom ? 'utf-8' : inDocument === undefined ? undefined : (xmlEncodingOf(inDocument) ?? inDocument);
+    if (said !== undefined && said !== labelled) {
+      const where = hasUtf8Bom ? 'the document starts with a UTF-8 byte order mark' : `its XML declaration says encoding="${inDocument}"`;
+      return encodingProblem(`The Content-Type says charset=${transport} but ${where}; they must agree (or leave the charset out)`);
+    }
+  }
+  const declared = inDocument ?? (hasUtf8Bom ? undefined : transport?.toLowerCase());
 
   if (declared === undefined || UTF8_LABELS.has(declared)) {
     try {
       return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body), encoding: 'utf-8' };
     } catch {
       return encodingProblem(
-        declared ? 'The document declares UTF-8 but contains bytes that are not valid UTF-8' : 'The document has no encoding declaration, so it must be UTF-8, but its bytes are not valid UTF-8',
+        inDocument
+          ? 'The document declares UTF-8 but contains bytes that are not valid UTF-8'
+          : declared
+            ? 'The Content-Type says charset=utf-8 but the bytes are not valid UTF-8'
+            : 'The document has no encoding declaration, so it must be UTF-8, but its bytes are not valid UTF-8',
       );
     }
   }
@@ -129,7 +160,7 @@ export function decode(bytes: Uint8Array): { text: string; encoding: Exclude<Xml
   // Older Norwegian systems still emit Windows-1252 (ISO-8859-1 plus €, “ ” and friends).
   if (CP1252_LABELS.has(declared)) return { text: new TextDecoder('windows-1252').decode(body), encoding: 'windows-1252' };
   if (ASCII_LABELS.has(declared)) {
-    if (body.some((b) => b > 0x7f)) return encodingProblem('The document declares US-ASCII but contains bytes above 0x7F');
+    if (body.some((b) => b > 0x7f)) return encodingProblem(`${inDocument ? 'The document declares' : 'The Content-Type says'} US-ASCII but the bytes include some above 0x7F`);
     return { text: Buffer.from(body).toString('latin1'), encoding: 'iso-8859-1' };
   }
   return encodingProblem(`Unsupported character encoding "${declared}"; send UTF-8 (ISO-8859-1 and Windows-1252 are also accepted)`);

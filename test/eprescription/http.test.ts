@@ -390,5 +390,36 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       expect(notParams.status).toBe(400);
       expect((await fetch(`${srv.url}/fhir/CodeSystem/$lookup?system=x&code=y`)).status).toBe(401);
     });
+
+    it('refuses parameters an operation does not take, naming them, and keeps _format and _pretty', async () => {
+      const lookup = '/fhir/CodeSystem/$lookup?system=urn:oid:2.16.578.1.12.4.1.1.7448&code=53';
+      const expressionOf = async (res: Response) => ((await res.json()) as OperationOutcome).issue[0]!.expression;
+      const bogus = await term(`${lookup}&bogus=1`);
+      expect(bogus.status).toBe(400);
+      expect(await expressionOf(bogus)).toEqual(['bogus']);
+      const version = await term(`${lookup}&version=2018-10-15`);
+      expect(version.status).toBe(400);
+      expect(((await version.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'not-supported', expression: ['version'] });
+      const json = { method: 'POST', headers: { 'content-type': 'application/fhir+json' } };
+      const inBody = await term('/fhir/CodeSystem/$lookup', {
+        ...json,
+        body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'coding', valueCoding: { system: 'urn:oid:2.16.578.1.12.4.1.1.7448', code: '53' } }, { name: 'bogus', valueString: 'x' }] }),
+      });
+      expect(inBody.status).toBe(400);
+      expect(await expressionOf(inBody)).toEqual(['Parameters.parameter[1]']);
+      // With a Parameters body, a parameter left in the query would be read by no one.
+      const besideBody = await term('/fhir/CodeSystem/$lookup?displayLanguage=en', {
+        ...json,
+        body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'coding', valueCoding: { system: 'urn:oid:2.16.578.1.12.4.1.1.7448', code: '53' } }] }),
+      });
+      expect(besideBody.status).toBe(400);
+      expect(await expressionOf(besideBody)).toEqual(['displayLanguage']);
+      const translate = await term('/fhir/ConceptMap/$translate?system=urn:oid:2.16.578.1.12.4.1.1.7448&code=53&dependency=x');
+      expect(translate.status).toBe(400);
+      expect(await expressionOf(translate)).toEqual(['dependency']);
+      const general = await term(`${lookup}&_format=json&_pretty=true`);
+      expect(general.status).toBe(200);
+      expect(await general.text()).toContain('\n  "resourceType": "Parameters"');
+    });
   });
 });

@@ -89,7 +89,10 @@ function requestFor(route: ProtectedRoute<unknown>, seeds: Seeds): { path: strin
     body = made.body;
   } else if (route.accepts?.includes('json')) {
     headers['content-type'] = 'application/fhir+json';
-    body = JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'system', valueUri: 'http://www.whocc.no/atc' }, { name: 'code', valueCode: 'H02AB09' }] });
+    // A patient named by the path (POST Patient/:id/$summary): its locator reads the body's parameters by the
+    // operation's definition before deciding, so the call carries none rather than the terminology's.
+    const parameter = from === 'path-id' ? [] : [{ name: 'system', valueUri: 'http://www.whocc.no/atc' }, { name: 'code', valueCode: 'H02AB09' }];
+    body = JSON.stringify({ resourceType: 'Parameters', parameter });
   }
   if (route.path.endsWith('$outbox-retry')) query.set('id', randomUUID());
   if (query.size) path += `?${query}`;

@@ -66,6 +66,18 @@ describe('CodeSystem/$lookup', () => {
     expect(p.diagnostics).toContain('was not found');
   });
 
+  it('refuses parameters it does not take, from a query and from a Parameters body, and skips _format and _pretty', () => {
+    const expressionOf = (r: OperationResult) => (r.ok ? undefined : r.problem.issues[0]?.expression);
+    expect(expressionOf(lookupOperation(new URLSearchParams(`system=${V7448}&code=9&bogus=1`)))).toEqual(['bogus']);
+    expect(problem(lookupOperation({ system: V7448, code: '9', date: '2020-01-01' }))).toMatchObject({ status: 400, code: 'not-supported' });
+    const body: Parameters = { resourceType: 'Parameters', parameter: [{ name: 'system', valueUri: V7448 }, { name: 'code', valueCode: '9' }, { name: 'property', valueCode: 'parent' }] };
+    expect(expressionOf(lookupOperation(body))).toEqual(['Parameters.parameter[2]']);
+    expect(expressionOf(lookupOperation({ resourceType: 'Parameters', parameter: [{ valueCode: '9' }] } as unknown as Parameters))).toEqual(['Parameters.parameter[0]']);
+    expect(param(ok(lookupOperation(new URLSearchParams(`system=${V7448}&code=9&_format=json&_pretty=true`))), 'display')?.valueString).toBe('Mikstur');
+    expect(problem(validateCodeOperation({ url: EHDSI_VALUE_SET.doseForm, system: V7448, code: '53', abstract: 'true' }))).toMatchObject({ status: 400 });
+    expect(problem(translateOperation({ url: CONCEPT_MAP.doseForm, system: V7448, code: '53', bogus: 'x' }))).toMatchObject({ status: 400 });
+  });
+
   it('refuses a coding given as a plain string in a GET', () => {
     expect(problem(lookupOperation({ coding: `${V7448}|9` }))).toMatchObject({ status: 400 });
   });

@@ -2,7 +2,7 @@
 // the same mapped resources. Flow: find the patient -> access rules (request, then per section) ->
 // ask every source under its deadline and assemble (src/summary) -> the document, with an
 // OperationOutcome in a notes section when a source could not be read or content was withheld.
-import type { Bundle, OperationOutcomeIssue, Parameters, ResourceType } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcomeIssue, ResourceType } from '@medplum/fhirtypes';
 import { decideAccessAll, withheldIssues, withholdGuardianReserved, type AccessDecision, type AccessTarget } from '../../auth/access-rules.ts';
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { isProblem, notFound, toOperationOutcome, type Problem } from '../../fhir/outcomes.ts';
@@ -15,9 +15,13 @@ import { summaryPdf } from '../../summary/pdf.ts';
 import { withOutcomeSection } from '../../summary/outcome-section.ts';
 import { summarizePatient } from '../../summary/summarize.ts';
 import { cdaLevel } from '../operations/cda-level.ts';
-import { patientFromIdentifierBody, patientFromPath, patientFromPathWithParameters, storedPatientParam, type StoredPatient } from '../locate.ts';
+import type { HelsebroOperationDefinition } from '../operations/definition.ts';
+import { readOperationArgs } from '../operations/parameters.ts';
+import { ehdsiPsOperation } from '../operations/patient-ehdsi-ps.ts';
+import { summaryOperation } from '../operations/patient-summary.ts';
+import { patientFromIdentifierParameter, patientFromPathOperation, storedPatientParam, type StoredPatient } from '../locate.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
-import { route, type Decided, type FhirRequest, type HandlerResult, type Lang, type PatientLocator, type RouteContext, type RouteDef } from '../types.ts';
+import { route, type Decided, type FhirRequest, type HandlerResult, type Lang, type RouteContext, type RouteDef } from '../types.ts';
 
 export const SUMMARY_OPERATION = 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary';
 
@@ -33,24 +37,19 @@ export function summaryRoutes(sources: readonly SummarySource[], version: string
     // Assembled from the sources' mapped resources and the stored Patient, each built resourceType first.
     return isProblem(document) ? document : { status: 200, resource: document, inFhirOrder: true };
   };
-  const access = (patient: PatientLocator<StoredPatient>) => ({
-    admits: READERS,
-    scope: { resourceType: 'Patient', interaction: 'r' as const },
-    audit: 'R' as const,
-    patient,
-  });
+  const access = accessBy(summaryOperation);
   const common = { resourceType: 'Patient', interaction: 'operation' as const, produces: 'fhir' as const, handler: summary };
   const op = (level: 'instance' | 'type') => ({ name: 'summary', level, definition: SUMMARY_OPERATION });
   const doc = 'The patient summary as an IPS 2.0 document, assembled on demand from Kjernejournal, the medication list, NPR and KPR.';
   return [
-    route({ ...common, method: 'GET', path: '/Patient/:id/$summary', operation: op('instance'), access: access(patientFromPath), documentation: doc }),
-    route({ ...common, method: 'POST', path: '/Patient/:id/$summary', operation: op('instance'), accepts: ['json'], access: access(patientFromPathWithParameters), documentation: doc }),
+    route({ ...common, method: 'GET', path: '/Patient/:id/$summary', operation: op('instance'), access: access('instance'), documentation: doc }),
+    route({ ...common, method: 'POST', path: '/Patient/:id/$summary', operation: op('instance'), accepts: ['json'], access: access('instance'), documentation: doc }),
     route({
       ...common,
       method: 'GET',
       path: '/Patient/$summary',
       operation: op('type'),
-      access: access(patientFromIdentifierBody),
+      access: access('type'),
       documentation: `${doc} The patient by identifier=system|value.`,
     }),
     route({
@@ -59,7 +58,7 @@ export function summaryRoutes(sources: readonly SummarySource[], version: string
       path: '/Patient/$summary',
       operation: op('type'),
       accepts: ['json', 'form'],
-      access: access(patientFromIdentifierBody),
+      access: access('type'),
       documentation: `${doc} The identifier in a Parameters body, so the fødselsnummer stays out of the URL.`,
     }),
     ...ehdsiPsRoutes(services),
@@ -81,7 +80,10 @@ export function summaryRoutes(sources: readonly SummarySource[], version: string
 /** Patient/$ehdsi-ps: the eHDSI Patient Summary CDA rendered from the very document $summary answers. */
 function ehdsiPsRoutes(services: SummaryServices): RouteDef[] {
   const handler = async (req: FhirRequest, ctx: RouteContext, decided: Decided<StoredPatient>): Promise<HandlerResult> => {
-    const level = psLevel(req);
+    // The locator has read the parameters by the same definition already, so this cannot refuse what it let through.
+    const args = readOperationArgs(ehdsiPsOperation, req);
+    if (isProblem(args)) return args;
+    const level = cdaLevel(args.string('level'));
     if (isProblem(level)) return level;
     const document = await summaryDocument(decided, req.lang, ctx, services);
     if (isProblem(document)) return document;
@@ -90,12 +92,7 @@ function ehdsiPsRoutes(services: SummaryServices): RouteDef[] {
     // held through the audit write, where every young-generation collection would copy each of them.
     return { status: 200, body: Buffer.from(xml, 'utf8'), contentType: 'application/xml; charset=utf-8' };
   };
-  const access = (patient: PatientLocator<StoredPatient>) => ({
-    admits: READERS,
-    scope: { resourceType: 'Patient', interaction: 'r' as const },
-    audit: 'R' as const,
-    patient,
-  });
+  const access = accessBy(ehdsiPsOperation);
   const common = { resourceType: 'Patient', interaction: 'operation' as const, produces: 'xml' as const, handler };
   // Its OperationDefinition is served here (src/http/operations/patient-ehdsi-ps.ts), where the CapabilityStatement points.
   const op = (level: 'instance' | 'type') => ({ name: 'ehdsi-ps', level });
@@ -103,29 +100,32 @@ function ehdsiPsRoutes(services: SummaryServices): RouteDef[] {
     'The patient summary as an eHDSI Patient Summary CDA (template 1.3.6.1.4.1.12559.11.10.1.3.1.1.3, LOINC 60591-5) for MyHealth@EU, ' +
     'rendered from the same IPS document as $summary: Level 3 (coded with the eHDSI value sets), or ?level=1 with a PDF of it (English with Accept-Language: en).';
   return [
-    route({ ...common, method: 'GET', path: '/Patient/:id/$ehdsi-ps', operation: op('instance'), access: access(patientFromPath), documentation: doc }),
-    route({ ...common, method: 'GET', path: '/Patient/$ehdsi-ps', operation: op('type'), access: access(patientFromIdentifierBody), documentation: `${doc} The patient by identifier=system|value.` }),
+    route({ ...common, method: 'GET', path: '/Patient/:id/$ehdsi-ps', operation: op('instance'), access: access('instance'), documentation: doc }),
+    route({ ...common, method: 'GET', path: '/Patient/$ehdsi-ps', operation: op('type'), access: access('type'), documentation: `${doc} The patient by identifier=system|value.` }),
     route({
       ...common,
       method: 'POST',
       path: '/Patient/$ehdsi-ps',
       operation: op('type'),
       accepts: ['json', 'form'],
-      access: access(patientFromIdentifierBody),
+      access: access('type'),
       documentation: `${doc} The identifier (and level) in a Parameters body or form, so the fødselsnummer stays out of the URL.`,
     }),
   ];
 }
 
-/** The CDA level asked for: the query, a form field or a Parameters `level` (1 or 3, default 3). */
-function psLevel(req: FhirRequest): 1 | 3 | Problem {
-  let raw = req.query.get('level') ?? undefined;
-  if (req.body instanceof URLSearchParams) raw = req.body.get('level') ?? raw;
-  else if (req.body !== undefined) {
-    const p = (req.body as Parameters).parameter?.find((x) => x.name === 'level');
-    if (p) raw = p.valueCode ?? p.valueString ?? (p.valueInteger !== undefined ? String(p.valueInteger) : undefined);
-  }
-  return cdaLevel(raw);
+/**
+ * Who may call a summary operation, and how its patient is found: the locators read all of the call's
+ * parameters by the operation's definition, before the access decision, so the patient decided on is the only
+ * one the call names.
+ */
+function accessBy(def: HelsebroOperationDefinition) {
+  return (level: 'instance' | 'type') => ({
+    admits: READERS,
+    scope: { resourceType: 'Patient', interaction: 'r' as const },
+    audit: 'R' as const,
+    patient: level === 'instance' ? patientFromPathOperation(def) : patientFromIdentifierParameter(def),
+  });
 }
 
 /** The PS CDA of a summary document at a level (Level 1 carries the summary's PDF). */

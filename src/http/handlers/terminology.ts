@@ -2,7 +2,7 @@
 // ValueSet/$validate-code and ConceptMap/$translate, by GET (query parameters) or POST (a Parameters
 // resource, or a form). No personal data passes here, so calls are not audited; a token is still needed.
 import type { Parameters } from '@medplum/fhirtypes';
-import { badRequest } from '../../fhir/outcomes.ts';
+import { badRequest, type Problem } from '../../fhir/outcomes.ts';
 import { lookupOperation, translateOperation, validateCodeOperation, type OperationInput, type OperationResult } from '../../terminology/index.ts';
 import { ROLES, type Role } from '../../auth/roles.ts';
 import { noPatient } from '../locate.ts';
@@ -25,9 +25,18 @@ function inputOf(req: FhirRequest): OperationInput | undefined {
   return body;
 }
 
+/** With a Parameters body the query may carry only the general parameters: one left there would be neither read nor merged. */
+function queryBesideParameters(req: FhirRequest): Problem | undefined {
+  if (req.method !== 'POST' || req.body instanceof URLSearchParams || req.body === undefined) return undefined;
+  const stray = [...req.query.keys()].find((k) => k !== '_format' && k !== '_pretty');
+  return stray === undefined ? undefined : badRequest(`With a Parameters body, give '${stray.slice(0, 64)}' in the body, not in the query`, { expression: [stray.slice(0, 64)] });
+}
+
 const run =
   (op: Operation) =>
   async (req: FhirRequest): Promise<HandlerResult> => {
+    const stray = queryBesideParameters(req);
+    if (stray) return stray;
     const input = inputOf(req);
     if (!input) return badRequest('POST a Parameters resource (or a form) to this operation');
     const result = op(input);

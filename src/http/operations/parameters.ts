@@ -15,6 +15,7 @@ export interface OperationArgs {
   string(name: string): string | undefined;
   boolean(name: string): boolean | undefined;
   integer(name: string): number | undefined;
+  identifier(name: string): Identifier | undefined;
 }
 
 /** Query parameters the routing layer handles for every call. */
@@ -78,6 +79,7 @@ export function readOperationArgs(def: HelsebroOperationDefinition, req: Pick<Fh
     string: (name) => all(name).find((v): v is string => typeof v === 'string'),
     boolean: (name) => all(name).find((v): v is boolean => typeof v === 'boolean'),
     integer: (name) => all(name).find((v): v is number => typeof v === 'number'),
+    identifier: (name) => all(name).find((v): v is Identifier => typeof v === 'object'),
   };
 }
 
@@ -111,12 +113,16 @@ function fromString(type: ParamType, raw: string, name: string): ParamValue | Pr
 function fromParameter(type: ParamType, pp: ParametersParameter, where: string): ParamValue | Problem {
   const key = VALUE_KEY[type];
   const value = (pp as unknown as Record<string, unknown>)[key];
-  const wrong = badRequest(`${where} (${pp.name}) needs ${key}`, { expression: [where] });
-  if (value === undefined) return wrong;
+  const wrong = badRequest(`${where} (${pp.name}) needs ${key}${type === 'Identifier' ? ' with a value (or valueString system|value)' : ''}`, { expression: [where] });
   if (type === 'Identifier') {
+    // valueString as system|value, as in a query or form: clients (and the type-level $summary before this
+    // reader) send the fødselsnummer that way too.
+    if (value === undefined && typeof pp.valueString === 'string') return fromString(type, pp.valueString, pp.name);
     const ident = value as Identifier;
-    return typeof ident === 'object' && ident !== null && typeof ident.value === 'string' && ident.value !== '' ? ident : wrong;
+    const valid = typeof ident === 'object' && ident !== null && typeof ident.value === 'string' && ident.value !== '';
+    return valid && (ident.system === undefined || typeof ident.system === 'string') ? ident : wrong;
   }
+  if (value === undefined) return wrong;
   if (type === 'boolean') return typeof value === 'boolean' ? value : wrong;
   if (type === 'integer') return Number.isSafeInteger(value) ? (value as number) : wrong;
   if (typeof value !== 'string') return wrong;

@@ -19,6 +19,7 @@ import type { Logger } from '../../log.ts';
 import { DEMO_HPR } from '../../registries/hpr.ts';
 import type { SummarySource } from '../../sources/source.ts';
 import { isStoreUnreachable, type Db } from '../../store/db.ts';
+import { abortDetails, isClientAbort } from '../client-errors.ts';
 import { SEARCHABLE_TYPES } from '../../summary/sections.ts';
 import type { ShellContext } from '../../view/layout.ts';
 import {
@@ -536,8 +537,11 @@ export function createViewRouter(deps: ViewDeps): express.Router {
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     // Body-parser refusals (too large, too many fields, bad encoding) keep their 4xx; the rest is ours.
     const given = (err as { status?: unknown } | undefined)?.status;
-    const status = isStoreUnreachable(err) ? 503 : typeof given === 'number' && given >= 400 && given < 500 ? given : 500;
-    if (status >= 500) req.log.error({ err: err instanceof Error ? err.message : String(err) }, 'view page failed');
+    // A form abandoned mid-upload is asked about first: its ECONNABORTED would otherwise read as a store outage.
+    const aborted = isClientAbort(err);
+    const status = aborted ? 400 : isStoreUnreachable(err) ? 503 : typeof given === 'number' && given >= 400 && given < 500 ? given : 500;
+    if (aborted) req.log.info({ method: req.method, status, ...abortDetails(err) }, 'request aborted by the client');
+    else if (status >= 500) req.log.error({ err: err instanceof Error ? err.message : String(err) }, 'view page failed');
     if (res.headersSent) return res.end();
     if (!res.locals.view) res.locals.view = { lang: 'nb', csrf: '', secure: false, cookies: new Map() } satisfies ViewLocals;
     errorPage(res, status);
