@@ -362,7 +362,11 @@ function problemFromError(err: unknown): Problem {
       return badRequest('The request body could not be read');
   }
   const status = e?.status ?? e?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) return problem(status, 'invalid', 'Bad request');
+  // What is left are the body reader's other refusals, in practice a body that does not decompress as its
+  // Content-Encoding says (gzip labelled br, a corrupt deflate stream).
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return problem(status, 'invalid', 'The request body could not be read: check that it is encoded as its Content-Encoding says, and its length');
+  }
   return serverError();
 }
 

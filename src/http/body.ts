@@ -50,6 +50,8 @@ export function readBody(raw: Buffer, kind: BodyKind, contentType: string | unde
     }
   }
   if (kind === 'form') {
+    const malformed = malformedEscape(text);
+    if (malformed) return fail(badRequest(`Form field '${malformed.name}' is not valid percent-encoded UTF-8`, { expression: [malformed.name] }));
     const form = new URLSearchParams(text);
     for (const [k, v] of form) if (k.includes('\u0000') || v.includes('\u0000')) return fail(badRequest('Form values may not contain NUL characters'));
     return ok(form);
@@ -171,4 +173,26 @@ export function invalidUtf8At(b: Uint8Array): number {
     i += n + 1;
   }
   return -1;
+}
+
+/**
+ * The first name=value pair of an application/x-www-form-urlencoded string (a query or a form body) whose
+ * percent escapes are malformed (`%zz`) or decode to bytes that are not UTF-8 (`%ff`, an encoded surrogate).
+ * URLSearchParams would quietly turn those into U+FFFD and the search would run for a value nobody sent.
+ */
+export function malformedEscape(encoded: string): { name: string } | undefined {
+  for (const pair of encoded.split('&')) {
+    if (!pair.includes('%')) continue;
+    const eq = pair.indexOf('=');
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    for (const part of eq < 0 ? [pair] : [name, pair.slice(eq + 1)]) {
+      try {
+        decodeURIComponent(part.replace(/\+/g, ' '));
+      } catch {
+        // The name as far as it decodes, for the expression; never the raw bytes.
+        return { name: new URLSearchParams(`${name}=`).keys().next().value?.replace(/\uFFFD/g, '?').slice(0, 80) ?? '?' };
+      }
+    }
+  }
+  return undefined;
 }

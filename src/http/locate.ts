@@ -46,6 +46,17 @@ export async function patientById(id: string, db: Queryable): Promise<StoredPati
   return p?.id ? (p as StoredPatient) : notFound(`Patient/${id} not found`);
 }
 
+/**
+ * The stored patient a `patient` search parameter names (`Patient/{id}` or a bare id), or the answer: 400 for
+ * something that cannot be an id (the request is malformed, not the patient missing), else 404 when unknown.
+ */
+export async function patientByReference(ref: string, db: Queryable, param = 'patient'): Promise<StoredPatient | Problem> {
+  const id = ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref;
+  // The value is not echoed: it is whatever the caller sent, markup included.
+  if (!FHIR_ID.test(id)) return badRequest(`${param} must be a Patient reference (Patient/{id}, the id of 1-64 letters, digits, '-' and '.')`, { expression: [param] });
+  return patientById(id, db);
+}
+
 /** The stored patient with this fødselsnummer or D-nummer (already validated), or the 404 to answer. */
 export async function patientByPersonNumber(number: string, db: Queryable): Promise<StoredPatient | Problem> {
   const found = await findPatientByIdentifier(db, systemOf(number), number);
@@ -254,7 +265,7 @@ export const storedPatientParam: PatientLocator<StoredPatient> = {
     // One patient per search: the sources are asked, and access decided, for that patient.
     const ref = singleValue(raw, 'patient', 'the national sources are asked for one patient at a time');
     if (isProblem(ref)) return ref;
-    const patient = await patientById(ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref, ctx.db);
+    const patient = await patientByReference(ref, ctx.db);
     if (isProblem(patient)) return patient;
     return { patient: refOf(patient), loaded: patient };
   },

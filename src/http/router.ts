@@ -3,7 +3,7 @@
 // respond.ts is the single place a Problem becomes HTTP.
 import type { Request } from 'express';
 import { badRequest, isProblem, methodNotAllowed, notFound, type Problem } from '../fhir/outcomes.ts';
-import { readBody, type BodyLimits } from './body.ts';
+import { malformedEscape, readBody, type BodyLimits } from './body.ts';
 import { bodyKindOf, negotiate } from './negotiate.ts';
 import { pickLanguage } from '../summary/sections.ts';
 import type { BodyKind, FhirRequest, RouteDef } from './types.ts';
@@ -88,7 +88,10 @@ export interface DispatchInput {
 /** Builds the handler's FhirRequest from the HTTP request, or the Problem that stops it first. */
 export function buildFhirRequest(input: DispatchInput): FhirRequest | Problem {
   const { route, req } = input;
-  const query = new URLSearchParams(req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '');
+  const rawQuery = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+  const malformed = malformedEscape(rawQuery);
+  if (malformed) return badRequest(`Search parameter '${malformed.name}' is not valid percent-encoded UTF-8`, { expression: [malformed.name] });
+  const query = new URLSearchParams(rawQuery);
   const refused = negotiate(route.produces ?? 'fhir', req.headers.accept, query.get('_format'));
   if (refused) return refused;
   // U+0000 cannot be stored or compared in PostgreSQL text: refuse it here rather than fail in a query.

@@ -1,7 +1,7 @@
 // The JSON body boundary: what it refuses, and that every refusal says where (an expression, or a byte
 // offset for bytes that are not UTF-8), so a sender can find the element without guessing.
 import { describe, expect, it } from 'vitest';
-import { invalidUtf8At, parseJsonSafely, readBody } from '../../src/http/body.ts';
+import { invalidUtf8At, malformedEscape, parseJsonSafely, readBody } from '../../src/http/body.ts';
 
 const limits = { json: 1_000_000, xml: 1_000_000 };
 const refusal = (text: string) => {
@@ -64,5 +64,24 @@ describe('invalidUtf8At', () => {
     expect(invalidUtf8At(Buffer.from([0xed, 0xa0, 0x80]))).toBe(0); // an encoded surrogate
     expect(invalidUtf8At(Buffer.from([0x61, 0xf4, 0x90, 0x80, 0x80]))).toBe(1); // above U+10FFFF
     expect(invalidUtf8At(Buffer.from([0x61, 0xe2, 0x82]))).toBe(1); // cut off at the end
+  });
+});
+
+describe('percent-encoding in queries and forms', () => {
+  it('names the first parameter whose escapes are malformed or are not UTF-8, and passes good ones', () => {
+    expect(malformedEscape('identifier=%ZZ')).toEqual({ name: 'identifier' });
+    expect(malformedEscape('_count=1&identifier=9%ff')).toEqual({ name: 'identifier' });
+    expect(malformedEscape('identifier=%ED%A0%80')).toEqual({ name: 'identifier' });
+    expect(malformedEscape('na%ffme=1')?.name).toBe('na?me');
+    expect(malformedEscape('identifier=urn%3Aoid%3A2.16.578.1.12.4.1.4.1%7C05886610019&name=%C3%85se+Kj%C3%A6rnes')).toBeUndefined();
+    expect(malformedEscape('a=100%25&b=x+y')).toBeUndefined();
+  });
+
+  it('refuses a form body with such a field, with the field as the expression', () => {
+    const r = readBody(Buffer.from('identifier=9%ff'), 'form', 'application/x-www-form-urlencoded', limits);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problem.issues[0]).toMatchObject({ code: 'invalid', expression: ['identifier'] });
+    const good = readBody(Buffer.from('identifier=%C3%85'), 'form', 'application/x-www-form-urlencoded', limits);
+    expect(good.ok && (good.value as URLSearchParams).get('identifier')).toBe('Å');
   });
 });

@@ -1,4 +1,5 @@
 // The FHIR REST core over real HTTP: every error status, content negotiation, search and paging.
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, CapabilityStatement, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { OID } from '../../src/fhir/identifiers.ts';
@@ -200,6 +201,19 @@ describe.each(engines)('FHIR core over HTTP (%s)', (engine) => {
       });
       expect(res.status).toBe(413);
       expect((await outcome(res)).issue[0]!.code).toBe('too-costly');
+    });
+  });
+
+  describe('compressed bodies', () => {
+    it('reads a gzip body, and answers one that does not decompress as labelled with a 400 saying what to check', async () => {
+      const form = 'identifier=urn:oid:2.16.578.1.12.4.1.4.1|05886610019';
+      const ok = await post('/fhir/Patient/_search', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' }, body: gzipSync(form) });
+      expect(ok.status).toBe(200);
+      for (const [encoding, body] of [['br', gzipSync(form)], ['gzip', Buffer.from(form)], ['deflate', Buffer.from([0x78, 0x9c, 0xff, 0xff, 0x00])]] as const) {
+        const res = await post('/fhir/Patient/_search', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': encoding }, body });
+        expect(res.status, encoding).toBe(400);
+        expect((await outcome(res)).issue[0]!.diagnostics, encoding).toMatch(/could not be read: check that it is encoded as its Content-Encoding says/);
+      }
     });
   });
 

@@ -45,9 +45,13 @@ describe.each(engines)('searches that never lie (%s)', (engine) => {
     });
 
     it('reads an escaped comma as part of the value, not as OR', async () => {
-      const res = await clinician(`/fhir/Patient?_id=${encodeURIComponent(`${PERSONAS.ms.id}\\,${PERSONAS.addison.id}`)}`);
+      const res = await clinician(`/fhir/Patient?identifier=${encodeURIComponent(`${PERSONAS.ms.fnr}\\,${PERSONAS.addison.fnr}`)}`);
       expect(res.status).toBe(200);
       expect((await json<Bundle>(res)).total).toBe(0);
+      // As an _id, "ms,addison" is one value, and not an id at all.
+      const asId = await clinician(`/fhir/Patient?_id=${encodeURIComponent(`${PERSONAS.ms.id}\\,${PERSONAS.addison.id}`)}`);
+      expect(asId.status).toBe(400);
+      expect((await json<OperationOutcome>(asId)).issue[0]!.expression).toEqual(['_id']);
     });
 
     it.each([

@@ -12,7 +12,7 @@ import { badRequest, isProblem, notAcceptable, notFound, type Problem } from '..
 import { readNcpDocument, storeNcpDocuments, type NcpDocument } from '../../store/ncp-documents.ts';
 import { findPatientByIdentifier } from '../../store/patients.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
-import { locator, patientById, refOf, type StoredPatient } from '../locate.ts';
+import { locator, patientById, patientByReference, refOf, type StoredPatient } from '../locate.ts';
 import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type Lang, type RouteContext, type RouteDef } from '../types.ts';
 import type { ExportRow } from '../../eprescription/store.ts';
 import { exportedById, norwegianLevel1, norwegianOutputs, prescriptionsForNcp } from './medication-request.ts';
@@ -106,7 +106,7 @@ const searchedPatient = locator('identifier', 'patient.identifier', async (req, 
   } else {
     const ref = params.get('patient');
     if (!ref) return badRequest('DocumentReference searches need patient.identifier=system|value or patient=Patient/{id}', { expression: ['patient'] });
-    patient = await patientById(ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref, ctx.db);
+    patient = await patientByReference(ref, ctx.db);
   }
   if (isProblem(patient)) return patient;
   return { patient: refOf(patient), loaded: patient };

@@ -2,9 +2,9 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { OID, parseToken, personNumberOf } from '../../fhir/identifiers.ts';
-import { isProblem, type Problem } from '../../fhir/outcomes.ts';
+import { badRequest, isProblem, type Problem } from '../../fhir/outcomes.ts';
 import { searchPatients, type IdentifierToken } from '../../store/patients.ts';
-import { patientFromPath, patientSearch } from '../locate.ts';
+import { FHIR_ID, patientFromPath, patientSearch } from '../locate.ts';
 import { searchInput, searchSelfUrl } from '../search-input.ts';
 import { checkKnownParams, orValues, parsePaging } from '../search-params.ts';
 import { route, type Decided, type FhirRequest, type HandlerResult, type RouteContext, type RouteDef } from '../types.ts';
@@ -59,6 +59,9 @@ async function searchPatientHandler(req: FhirRequest, ctx: RouteContext, decided
   const rawIds = query.get('_id');
   const ids = rawIds === null ? undefined : orValues(rawIds, '_id');
   if (isProblem(ids)) return ids;
+  // An id that cannot be one is a malformed search, not one that matches nobody.
+  const notAnId = ids?.find((id) => !FHIR_ID.test(id));
+  if (notAnId !== undefined) return badRequest(`_id must be FHIR ids (1-64 letters, digits, '-' and '.'), comma-separated; value ${ids!.indexOf(notAnId) + 1} is not one`, { expression: ['_id'] });
   // A citizen's search is confined to the person the decision was made about (themself or whom they act for),
   // and still means what it says: criteria that do not match that person find nobody.
   const confined = decided.principal.kind === 'citizen' && decided.patient ? { system: OID.fnr, value: decided.patient.fnr } : undefined;
