@@ -3,7 +3,7 @@
 // transaction and passes them in. Every refusal is a 422 whose issue carries a stable code in
 // details.coding (system DISPENSE_CHECK_SYSTEM), so the NCP and pharmacy systems can act on it.
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { fail, issue, ok, warning, type Result } from '../fhir/outcomes.ts';
+import { fail, issue, ok, warning, type Problem, type Result } from '../fhir/outcomes.ts';
 import { checkCoding, DISPENSE_CHECK, type DispenseCheckCode } from './codes.ts';
 import { isRetraction, type Dispensation, type IdentifierValue, type Quantity } from './model.ts';
 import { instantOf, norwegianDate, stripDateZone } from './values.ts';
@@ -78,6 +78,23 @@ export function prescriptionKey(d: Pick<Dispensation, 'prescription'>): string {
   return p.identifier ? `${p.identifier.system ?? ''}|${p.identifier.value}` : `ref|${p.reference ?? ''}`;
 }
 
+/**
+ * Whether the caller reports in the prescription's flow: the NCP for Norwegian prescriptions dispensed
+ * abroad, a Norwegian pharmacy for EU prescriptions. Asked before anything stored is looked at, so a caller
+ * in the wrong flow learns nothing of what the other flow holds (not even by resending its messages).
+ */
+export function checkDirection(channel: DispenseChannel, p: PrescriptionFacts): Problem | undefined {
+  const where = 'MedicationDispense.authorizingPrescription';
+  if (!p.exists) return undefined;
+  if (channel === 'ncp' && p.isEuPrescription) {
+    return { status: 422, issues: [refusal('DISP-WRONG-DIRECTION', 'The prescription is a foreign (EU) prescription; its dispensing is reported by the Norwegian pharmacy, not through the NCP', where)] };
+  }
+  if (channel === 'pharmacy' && !p.isEuPrescription) {
+    return { status: 422, issues: [refusal('DISP-WRONG-DIRECTION', 'The prescription is Norwegian; report its dispensing to Reseptformidleren directly, not to Helsebro', where)] };
+  }
+  return undefined;
+}
+
 export function checkDispensation(input: CheckInput): Result<CheckPassed> {
   const { dispensation: d, prescription: p, channel, now } = input;
   const where = 'MedicationDispense.authorizingPrescription';
@@ -85,12 +102,8 @@ export function checkDispensation(input: CheckInput): Result<CheckPassed> {
   if (!p.exists) {
     return fail({ status: 422, issues: [refusal('DISP-PRESCRIPTION-UNKNOWN', DISPENSE_CHECK['DISP-PRESCRIPTION-UNKNOWN'], where)] });
   }
-  if (channel === 'ncp' && p.isEuPrescription) {
-    return fail({ status: 422, issues: [refusal('DISP-WRONG-DIRECTION', 'The prescription is a foreign (EU) prescription; its dispensing is reported by the Norwegian pharmacy, not through the NCP', where)] });
-  }
-  if (channel === 'pharmacy' && !p.isEuPrescription) {
-    return fail({ status: 422, issues: [refusal('DISP-WRONG-DIRECTION', 'The prescription is Norwegian; report its dispensing to Reseptformidleren directly, not to Helsebro', where)] });
-  }
+  const wrongWay = checkDirection(channel, p);
+  if (wrongWay) return fail(wrongWay);
 
   return isRetraction(d) ? checkDiscard(input) : checkDispense(d, p, channel, now);
 }

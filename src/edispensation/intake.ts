@@ -2,8 +2,9 @@
 // receive path is: read facts (inside the transaction) -> decideIntake -> write what it says (the
 // dispensation row, the M10 outbox row) -> commit -> answer. Replays and refusals write nothing.
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type { Problem } from '../fhir/outcomes.ts';
-import { checkDispensation, type DispenseChannel, type OriginalDispensationFacts, type PrescriptionFacts } from './checks.ts';
+import { conflict, type Problem } from '../fhir/outcomes.ts';
+import { checkDirection, checkDispensation, type DispenseChannel, type OriginalDispensationFacts, type PrescriptionFacts } from './checks.ts';
+import { checkCoding } from './codes.ts';
 import { classifyRepeat, dispensationFingerprint, idempotencyKey } from './identity.ts';
 import { buildM10, type M10Patient, type NcpIdentity } from './m10.ts';
 import { isRetraction, type Dispensation } from './model.ts';
@@ -11,7 +12,7 @@ import { isRetraction, type Dispensation } from './model.ts';
 export interface IntakeFacts {
   prescription: PrescriptionFacts;
   /** What is stored under idempotencyKey(d), if anything. */
-  existing?: { fingerprint: string };
+  existing?: { fingerprint: string; channel: DispenseChannel };
   /** For a discard: the dispensation it withdraws, with the MsgId of the M10 sent for it. */
   original?: OriginalDispensationFacts & { m10MsgId?: string };
 }
@@ -44,6 +45,19 @@ export type IntakeDecision =
 export function decideIntake(d: Dispensation, facts: IntakeFacts, ctx: IntakeContext): IntakeDecision {
   const key = idempotencyKey(d);
   const fingerprint = dispensationFingerprint(d);
+  // Who may report here comes before what was reported: a replay answers with the stored dispensation, and a
+  // conflict says one exists, neither of which is for a caller in the other flow.
+  const wrongWay = checkDirection(ctx.channel, facts.prescription);
+  if (wrongWay) return { kind: 'refused', problem: wrongWay };
+  if (facts.existing && facts.existing.channel !== ctx.channel) {
+    return {
+      kind: 'refused',
+      problem: conflict('This identifier is already used by a dispensation in the other direction; give the dispensation an identifier of its own', {
+        expression: ['MedicationDispense.identifier'],
+        details: [checkCoding('DISP-IDENTIFIER-CONFLICT')],
+      }),
+    };
+  }
   const repeat = classifyRepeat(fingerprint, facts.existing);
   if (repeat.kind === 'replay') return { kind: 'replay', key };
   if (repeat.kind === 'conflict') return { kind: 'refused', problem: repeat.problem };

@@ -104,7 +104,7 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
   const original = retraction ? await findOriginal(q, d, row) : undefined;
 
   const facts: IntakeFacts = { prescription: prescriptionFacts(row) };
-  if (existing) facts.existing = { fingerprint: existing.fingerprint };
+  if (existing) facts.existing = { fingerprint: existing.fingerprint, channel: existing.channel };
   if (retraction && original) {
     const m10 = (await outboxForDispensation(q, original.id)).find((m) => m.channel === 'm10');
     facts.original = {

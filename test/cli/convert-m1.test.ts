@@ -186,7 +186,7 @@ describe('convert-m1', () => {
     const r = await run([empty, '--date', DATE, '--out', join(temp, 'empty-out')]);
     expect(r.code).toBe(0);
     expect(counts(r.stdout)).toEqual({ files: 0, converted: 0, refused: 0, failed: 0 });
-    expect(r.stdout).toContain('skipped: 1 entry in the folders that are not .xml files');
+    expect(r.stdout).toContain('skipped: 1 entry in the folders that are not regular .xml files');
     expect(existsSync(join(temp, 'empty-out')) ? walk(join(temp, 'empty-out')) : []).toEqual([]);
   });
 
@@ -199,7 +199,7 @@ describe('convert-m1', () => {
     const r = await run([dir, '--date', DATE, '--out', join(temp, 'links-out')]);
     expect(r.code).toBe(0);
     expect(counts(r.stdout)).toEqual({ files: 1, converted: 1, refused: 0, failed: 0 });
-    expect(r.stdout).toContain('skipped: 2 entries in the folders that are not .xml files (links are not followed)');
+    expect(r.stdout).toContain('skipped: 2 entries in the folders that are not regular .xml files (links are not followed)');
   });
 
   it('refuses an input that is neither a file nor a folder (a device, a pipe) with exit 2, instead of reading it', async () => {

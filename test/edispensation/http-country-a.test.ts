@@ -267,6 +267,17 @@ describe.each(engines)('eDispensation from the NCP over HTTP (%s)', (engine) => 
       expect(await rowsFor(rx.id)).toBe(0);
       expect(await outboxFor(rx.id)).toBe(0);
       expect(await prescriptionCounters(db, rx.id)).toMatchObject({ done: 0, quantity: 0 });
+
+      // Nor by resending the NCP's own message: that would answer with the NCP's stored dispensation.
+      const body = JSON.stringify(mpdDispense(rx.prescriptionId));
+      const headers = { 'content-type': 'application/fhir+json' };
+      expect((await ncp('/fhir/MedicationDispense', { method: 'POST', headers, body })).status).toBe(201);
+      const resent = await pharmacy('/fhir/MedicationDispense', { method: 'POST', headers, body });
+      expect(resent.status).toBe(422);
+      const text = await resent.text();
+      expect(text).toContain('DISP-WRONG-DIRECTION');
+      expect(text).not.toContain(PERSONAS.addison.fnr);
+      expect(await rowsFor(rx.id)).toBe(1);
     });
 
     it('answers malformed and hostile bodies with 400, never 500', async () => {

@@ -35,7 +35,7 @@ describe('decideIntake', () => {
     const d = czechDispensation();
     const first = decideIntake(d, { prescription: activePrescription() }, ctx());
     if (first.kind !== 'accepted') throw new Error('first was not accepted');
-    const again = decideIntake(czechDispensation(), { prescription: activePrescription({ remainingDispensings: 2 }), existing: { fingerprint: first.fingerprint } }, ctx());
+    const again = decideIntake(czechDispensation(), { prescription: activePrescription({ remainingDispensings: 2 }), existing: { fingerprint: first.fingerprint, channel: 'ncp' } }, ctx());
     expect(again).toEqual({ kind: 'replay', key: first.key });
   });
 
@@ -43,8 +43,20 @@ describe('decideIntake', () => {
     const first = decideIntake(czechDispensation(), { prescription: activePrescription() }, ctx());
     if (first.kind !== 'accepted') throw new Error('first was not accepted');
     const changed = czechDispensation({ quantity: { value: 1, unit: '1', code: '1', system: 'http://unitsofmeasure.org' } });
-    const decision = decideIntake(changed, { prescription: activePrescription(), existing: { fingerprint: first.fingerprint } }, ctx());
+    const decision = decideIntake(changed, { prescription: activePrescription(), existing: { fingerprint: first.fingerprint, channel: 'ncp' } }, ctx());
     expect(decision.kind === 'refused' && decision.problem.status).toBe(409);
+  });
+
+  it('answers a caller in the wrong flow by the flow, before any replay or conflict could tell it what is stored', async () => {
+    const first = decideIntake(czechDispensation(), { prescription: activePrescription() }, ctx());
+    if (first.kind !== 'accepted') throw new Error('first was not accepted');
+    // The NCP's very message, resent by a pharmacy: not the stored dispensation back, but the flow's refusal.
+    const resent = decideIntake(czechDispensation(), { prescription: activePrescription(), existing: { fingerprint: first.fingerprint, channel: 'ncp' } }, { ...ctx(), channel: 'pharmacy' });
+    expect(resent.kind === 'refused' && resent.problem.issues[0]?.details?.coding?.[0]?.code).toBe('DISP-WRONG-DIRECTION');
+    // An identifier the other flow used, on a prescription of the caller's own flow: a 409 that says only that.
+    const collided = decideIntake(czechDispensation(), { prescription: activePrescription({ isEuPrescription: true }), existing: { fingerprint: first.fingerprint, channel: 'ncp' } }, { ...ctx(), channel: 'pharmacy' });
+    expect(collided.kind === 'refused' && collided.problem.status).toBe(409);
+    expect(collided.kind === 'refused' && collided.problem.issues[0]?.diagnostics).toMatch(/other direction/);
   });
 
   it('turns a discard within 24 hours into an annullering M10 naming the first M10', async () => {

@@ -183,7 +183,19 @@ describe.each(engines)('issue 11 findings (%s)', (engine) => {
       expect(await all.text()).not.toMatch(/\d{11}/);
       const one = await as(clinician('HRESCH'), `/fhir/Patient?identifier=${encodeURIComponent(`${OID.fnr}|${ADDISON.fnr}`)}`);
       expect(one.status).toBe(403);
-      expect((await as(clinician('TREAT'), '/fhir/Patient?_count=1')).status).toBe(200);
+      expect((await as(clinician('TREAT'), `/fhir/Patient?identifier=${encodeURIComponent(`${OID.fnr}|${ADDISON.fnr}`)}`)).status).toBe(200);
+    });
+
+    it('a clinician or the NCP must name the patient: no browsing the population, no system-only token', async () => {
+      for (const who of [clinician('TREAT'), ncp]) {
+        for (const path of ['/fhir/Patient?_count=100', '/fhir/Patient?_summary=count', `/fhir/Patient?identifier=${encodeURIComponent(`${OID.fnr}|`)}`]) {
+          const res = await as(who, path);
+          expect(res.status, path).toBe(400);
+          const body = await res.text();
+          expect(body, path).not.toMatch(/\d{11}/);
+          expect((JSON.parse(body) as OperationOutcome).issue[0]!.expression).toEqual(['identifier']);
+        }
+      }
     });
 
     it("a clinician with user/AuditEvent.rs reads neither the whole audit log nor a patient's: 403", async () => {

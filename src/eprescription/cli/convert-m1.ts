@@ -310,6 +310,6 @@ export async function convertM1Command(args: readonly string[], config: Config, 
   await convertAll(m1Files(opts.inputs), settings, threads, heap, single, onResult);
   bar?.stop();
   summaryTo.write(summary(t));
-  if (skipped) summaryTo.write(`skipped: ${skipped} entr${skipped === 1 ? 'y' : 'ies'} in the folders that are not .xml files (links are not followed)\n`);
+  if (skipped) summaryTo.write(`skipped: ${skipped} entr${skipped === 1 ? 'y' : 'ies'} in the folders that are not regular .xml files (links are not followed)\n`);
   return t.failed > 0 ? 1 : 0;
 }

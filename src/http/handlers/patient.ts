@@ -31,7 +31,7 @@ export const patientRoutes: RouteDef[] = [
       { name: 'identifier', type: 'token', documentation: 'system|value, e.g. urn:oid:2.16.578.1.12.4.1.4.1|<fødselsnummer>' },
       { name: '_id', type: 'token', documentation: 'Helsebro patient id' },
     ],
-    documentation: 'Search patients by identifier (token semantics) or _id, each with comma OR, with _count/_offset paging and _summary=count. A citizen finds only themself.',
+    documentation: 'Search patients by identifier (token semantics) or _id, each with comma OR, with _count/_offset paging and _summary=count. A citizen finds only themself; everyone else must name the patient (identifier=system|value or _id), so the population cannot be browsed.',
     handler: searchPatientHandler,
   }),
   route({
@@ -62,6 +62,16 @@ async function searchPatientHandler(req: FhirRequest, ctx: RouteContext, decided
   // An id that cannot be one is a malformed search, not one that matches nobody.
   const notAnId = ids?.find((id) => !FHIR_ID.test(id));
   if (notAnId !== undefined) return badRequest(`_id must be FHIR ids (1-64 letters, digits, '-' and '.'), comma-separated; value ${ids!.indexOf(notAnId) + 1} is not one`, { expression: ['_id'] });
+  // Everyone else must name the patient: a search is a lookup of someone in care, never a browse through
+  // the population (a million people's names and numbers, a page at a time), and a token with a system but
+  // no value (`urn:oid:...|`) matches everyone who has one.
+  if (decided.principal.kind !== 'citizen') {
+    const unnamed = tokens?.find((t) => !t.value);
+    if (unnamed) return badRequest('Each identifier must have a value (system|value): a system alone matches everyone who has one', { expression: ['identifier'] });
+    if (!tokens?.length && !ids?.length) {
+      return badRequest('A Patient search must name the patient: identifier=system|value (the fødselsnummer or D-nummer) or _id', { expression: ['identifier'] });
+    }
+  }
   // A citizen's search is confined to the person the decision was made about (themself or whom they act for),
   // and still means what it says: criteria that do not match that person find nobody.
   const confined = decided.principal.kind === 'citizen' && decided.patient ? { system: OID.fnr, value: decided.patient.fnr } : undefined;
