@@ -45,7 +45,8 @@ describe(`soak: ${MINUTES} minutes of mixed load (${PG_URL ? 'postgres' : 'pglit
     });
     tokens.clinician = srv.token;
     tokens.ncp = await srv.tokenFor('system/MedicationRequest.cruds system/MedicationDispense.cruds', 'ncp-no');
-    tokens.pharmacy = await srv.tokenFor('system/MedicationRequest.rs system/MedicationDispense.cruds', 'apotek-1-ski');
+    // Registered clients: the role comes from the client id (src/auth/roles.ts: ncp-no, pharmacy-*).
+    tokens.pharmacy = await srv.tokenFor('system/MedicationRequest.rs system/MedicationDispense.cruds', 'pharmacy-apotek-1-ski');
   });
   afterAll(async () => {
     await srv?.stop();
@@ -80,7 +81,8 @@ describe(`soak: ${MINUTES} minutes of mixed load (${PG_URL ? 'postgres' : 'pglit
       ops.push({
         name: 'M1 import',
         weight: 1,
-        run: () => post(tokens.clinician, '/MedicationRequest/$import-m1', 'application/xml', m1.replace(/<MsgId>[^<]*<\/MsgId>/, `<MsgId>${randomUUID()}</MsgId>`), [200, 201]),
+        // The NCP imports M1s (the route admits no clinician).
+        run: () => post(tokens.ncp, '/MedicationRequest/$import-m1', 'application/xml', m1.replace(/<MsgId>[^<]*<\/MsgId>/, `<MsgId>${randomUUID()}</MsgId>`), [200, 201]),
       });
     }
     if (served('POST', '/MedicationRequest/$import-ehdsi-cda') && served('POST', '/MedicationDispense/$import-m10')) {
