@@ -60,8 +60,8 @@ async function searchPatientHandler(req: FhirRequest, ctx: RouteContext, decided
   const ids = rawIds === null ? undefined : orValues(rawIds, '_id');
   if (isProblem(ids)) return ids;
   // An id that cannot be one is a malformed search, not one that matches nobody.
-  const notAnId = ids?.find((id) => !FHIR_ID.test(id));
-  if (notAnId !== undefined) return badRequest(`_id must be FHIR ids (1-64 letters, digits, '-' and '.'), comma-separated; value ${ids!.indexOf(notAnId) + 1} is not one`, { expression: ['_id'] });
+  const notAnId = ids?.findIndex((id) => !FHIR_ID.test(id)) ?? -1;
+  if (notAnId >= 0) return badRequest(`_id must be FHIR ids (1-64 letters, digits, '-' and '.'), comma-separated; value ${notAnId + 1} is not one`, { expression: ['_id'] });
   // Everyone else must name the patient: a search is a lookup of someone in care, never a browse through
   // the population (a million people's names and numbers, a page at a time), and a token with a system but
   // no value (`urn:oid:...|`) matches everyone who has one.

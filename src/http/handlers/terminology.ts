@@ -6,6 +6,7 @@ import { badRequest, type Problem } from '../../fhir/outcomes.ts';
 import { lookupOperation, translateOperation, validateCodeOperation, type OperationInput, type OperationResult } from '../../terminology/index.ts';
 import { ROLES, type Role } from '../../auth/roles.ts';
 import { noPatient } from '../locate.ts';
+import { GENERAL_QUERY_PARAMETERS } from '../operations/parameters.ts';
 import { route, type FhirRequest, type HandlerResult, type RouteDef } from '../types.ts';
 
 const ROLES_ALL = ROLES as readonly Role[] as [Role, ...Role[]];
@@ -28,7 +29,7 @@ function inputOf(req: FhirRequest): OperationInput | undefined {
 /** With a Parameters body the query may carry only the general parameters: one left there would be neither read nor merged. */
 function queryBesideParameters(req: FhirRequest): Problem | undefined {
   if (req.method !== 'POST' || req.body instanceof URLSearchParams || req.body === undefined) return undefined;
-  const stray = [...req.query.keys()].find((k) => k !== '_format' && k !== '_pretty');
+  const stray = [...req.query.keys()].find((k) => !GENERAL_QUERY_PARAMETERS.has(k));
   return stray === undefined ? undefined : badRequest(`With a Parameters body, give '${stray.slice(0, 64)}' in the body, not in the query`, { expression: [stray.slice(0, 64)] });
 }
 

@@ -17,7 +17,8 @@ export interface InParameter {
 export interface CustomOperationInput {
   resource: 'MedicationRequest' | 'MedicationDispense' | 'Patient';
   code: string;
-  level: 'instance' | 'type';
+  /** Where it is invoked: on one resource, on the type, or both (named by path, or by a parameter). */
+  level: 'instance' | 'type' | 'both';
   title: string;
   description: string;
   affectsState: boolean;
@@ -49,8 +50,8 @@ export function customOperation(op: CustomOperationInput): HelsebroOperationDefi
     code: op.code,
     resource: [op.resource],
     system: false,
-    type: op.level === 'type',
-    instance: op.level === 'instance',
+    type: op.level !== 'instance',
+    instance: op.level !== 'type',
     parameter,
   };
 }

@@ -19,7 +19,7 @@ export interface OperationArgs {
 }
 
 /** Query parameters the routing layer handles for every call. */
-const GENERAL = new Set(['_format', '_pretty']);
+export const GENERAL_QUERY_PARAMETERS: ReadonlySet<string> = new Set(['_format', '_pretty']);
 const PARAMETERS_KEYS = new Set(['resourceType', 'id', 'meta', 'implicitRules', 'language', 'parameter']);
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -39,7 +39,7 @@ export function readOperationArgs(def: HelsebroOperationDefinition, req: Pick<Fh
 
   const fromText = (source: URLSearchParams, where: string): Problem | undefined => {
     for (const [name, raw] of source) {
-      if (GENERAL.has(name) && where === 'query') continue;
+      if (GENERAL_QUERY_PARAMETERS.has(name) && where === 'query') continue;
       const p = inputs.get(name);
       if (!p) return unknownParameter(def, name, [name]);
       const v = fromString(p.type as ParamType, raw, name);

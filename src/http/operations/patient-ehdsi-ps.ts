@@ -3,7 +3,7 @@ import { customOperation } from './definition.ts';
 export const ehdsiPsOperation = customOperation({
   resource: 'Patient',
   code: 'ehdsi-ps',
-  level: 'instance',
+  level: 'both',
   title: 'The eHDSI Patient Summary CDA of a patient',
   description:
     'The patient summary as an eHDSI Patient Summary CDA (template 1.3.6.1.4.1.12559.11.10.1.3.1.1.3, LOINC 60591-5), rendered from the same IPS document ' +
@@ -15,5 +15,3 @@ export const ehdsiPsOperation = customOperation({
   ],
   returns: { type: 'Binary', documentation: 'The CDA document (application/xml).' },
 });
-// Invoked at instance and at type level: the definition says both.
-ehdsiPsOperation.type = true;

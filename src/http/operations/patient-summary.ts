@@ -9,11 +9,10 @@ import { customOperation } from './definition.ts';
 export const summaryOperation = customOperation({
   resource: 'Patient',
   code: 'summary',
-  level: 'instance',
+  level: 'both',
   title: 'The IPS patient summary of a patient',
   description: 'The patient summary as an IPS 2.0 document. At type level the patient is named by identifier (in a Parameters body or form, to keep it out of URLs).',
   affectsState: false,
   parameters: [{ name: 'identifier', type: 'Identifier', min: 0, max: '1', documentation: 'Type level: the fødselsnummer or D-nummer (system|value).' }],
   returns: { type: 'Bundle', documentation: 'The IPS document.' },
 });
-summaryOperation.type = true;
