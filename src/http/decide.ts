@@ -38,7 +38,7 @@ export async function decideRequest<T>(access: Access<T>, principal: Principal, 
   const found = await access.patient.find(req, ctx);
   if (isProblem(found)) {
     // A caller the route never admits learns nothing from the lookup (not even whether the id exists).
-    return refuseUnadmitted(erased, principal) ?? found;
+    return refuseUnadmitted(erased, principal) ?? hiddenAbsence(erased, principal, found, ctx) ?? found;
   }
   if (found.patient) ctx.audit.patient = { ...ctx.audit.patient, ...found.patient };
   const facts = found.patient ? await factsOf(found.patient, early, ctx) : undefined;
@@ -47,6 +47,18 @@ export async function decideRequest<T>(access: Access<T>, principal: Principal, 
   const decision = withOutcomes(common, (access.rules ?? []).flatMap((rule) => rule(principal, found as Found<T>, target)));
   if (decision.effect === 'deny') return accessProblem(decision);
   return { principal, patient: found.patient, facts, decision, loaded: found.loaded } as unknown as Decided<T>;
+}
+
+/**
+ * A citizen may see only their own records, so a miss on anyone else's must answer as a record of someone
+ * else's does: the same 403. A 404 there would tell them which ids and which fødselsnumre Helsebro holds.
+ * Their own number, when the lookup named it, still gets its 404: it tells them nothing about anyone else.
+ */
+function hiddenAbsence(access: Access<unknown>, principal: Principal, found: Problem, ctx: RouteContext): Problem | undefined {
+  if (principal.kind !== 'citizen' || found.status !== 404) return undefined;
+  const asked = ctx.audit.patient?.fnr;
+  if (asked !== undefined && (asked === principal.fnr || asked === principal.actingFor?.fnr)) return undefined;
+  return accessProblem(decideAccess(principal, undefined, targetOf(access)));
 }
 
 type Early = { fnr: string; facts: Promise<PatientFacts> } | undefined;

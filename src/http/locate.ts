@@ -220,7 +220,11 @@ export function patientFromIdentifierParameter(def: HelsebroOperationDefinition)
         if (hits.length > 1) return badRequest('identifier without a system matches more than one patient; give system|value', { expression: ['identifier'] });
         found = hits[0];
       }
-      if (!found?.id) return notFound('No patient with that identifier');
+      if (!found?.id) {
+        // Whom the caller asked about, for the audit and for the decision on what a miss may tell them (decide.ts).
+        if (parsePersonNumber(ident.value)) ctx.audit.patient = { fnr: ident.value };
+        return notFound('No patient with that identifier');
+      }
       const patient = found as StoredPatient;
       ctx.audit.resourceId = patient.id;
       return { patient: refOf(patient), loaded: patient };
