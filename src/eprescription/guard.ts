@@ -6,6 +6,12 @@ import type { M1Message } from './m1/model.ts';
 
 export const NEVER_EXPORTED_GROUPS: ReadonlySet<string> = new Set(['A', 'B']);
 
+/**
+ * The groups that may leave at all. The guard lets only these through rather than stopping A and B: a group
+ * nobody knows (a typo, a look-alike letter, an invisible character after the A) is stopped as A is.
+ */
+export const EXPORTABLE_GROUPS: ReadonlySet<string> = new Set(['C', 'CF', 'F']);
+
 /** Every reseptgruppe the prescription names (the drug, or each drug component of a magistral). */
 export function prescriptionGroups(m1: M1Message): string[] {
   const dok = m1.resept.reseptDok;
@@ -15,19 +21,28 @@ export function prescriptionGroups(m1: M1Message): string[] {
   return [...new Set(drugs.map((d) => d.reseptgruppe.code.trim().toUpperCase()))];
 }
 
-/** The group A or B the prescription is in, if any. */
+/**
+ * The first group named that may not leave (A, B, K, or one that is no group at all), if any; an empty one
+ * comes back as "(empty)" so that it still reads as a refusal. Unnamed groups (null, undefined) are skipped:
+ * goods and FEST's silence have none.
+ */
 export function neverExportedGroup(groups: readonly (string | null | undefined)[]): string | undefined {
-  return groups.map((g) => g?.trim().toUpperCase()).find((g): g is string => g !== undefined && NEVER_EXPORTED_GROUPS.has(g));
+  for (const g of groups) {
+    if (g === undefined || g === null) continue;
+    const code = g.trim().toUpperCase();
+    if (!EXPORTABLE_GROUPS.has(code)) return code || '(empty)';
+  }
+  return undefined;
 }
 
 export class ExportGuardError extends Error {
   override name = 'ExportGuardError';
   constructor(group: string, where: string) {
-    super(`A reseptgruppe ${group} prescription reached ${where}; it must never be sent to the NCP`);
+    super(`A reseptgruppe ${JSON.stringify(group.slice(0, 12))} prescription reached ${where}; it must never be sent to the NCP`);
   }
 }
 
-/** Throws when a group A or B prescription is about to leave; the message names no personal data. */
+/** Throws when a prescription in a group that may not leave is about to; the message names no personal data. */
 export function assertExportableGroup(groups: readonly (string | null | undefined)[], where: string): void {
   const group = neverExportedGroup(groups);
   if (group) throw new ExportGuardError(group, where);

@@ -19,7 +19,7 @@ import { loadMappingTable, type MappingTable } from '../mappings/table.ts';
 import type { M1Message } from './m1/model.ts';
 import { parseM1Document, type M1ParseOptions } from './m1/parse.ts';
 import { buildProvenance } from './provenance.ts';
-import { decideExport, EXPORT_RULE_CATALOGUE, type ExportDecision, type ExportReason, type ExportRuleCode } from './rules.ts';
+import { controlledDrugs, decideExport, EXPORT_RULE_CATALOGUE, type ExportDecision, type ExportReason, type ExportRuleCode } from './rules.ts';
 import { validateMpdBundle } from './validate-fhir.ts';
 
 export interface PipelineDeps {
@@ -91,25 +91,35 @@ const tablesOf = (deps: PipelineDeps): { fhir: MappingTable; cda: MappingTable }
   deps.tables ?? (defaultTables ??= { fhir: loadMappingTable('m1-to-mpd-fhir'), cda: loadMappingTable('m1-to-ehdsi-cda') });
 
 /**
- * FEST knows the product's reseptgruppe too. A product FEST puts in group A or B is refused even when the
- * M1 says otherwise: a wrong group in a prescriber system must not open the door.
+ * What FEST adds to the decision. FEST knows the product's reseptgruppe too: a product FEST puts in a group
+ * that may not leave is refused even when the M1 says otherwise, since a wrong group in a prescriber system
+ * must not open the door. And a product FEST does not know has only the M1's word for its group: when its
+ * ATC code lies in a class of narcotic or habit-forming medicines, that word is not enough.
  */
-export function withFestGroup(decision: ExportDecision, product: FestProduct | undefined, drugPath: string): ExportDecision {
+export function withFestFacts(decision: ExportDecision, m1: M1Message, product: FestProduct | undefined, drugPath: string): ExportDecision {
+  const added: ExportReason[] = [];
   const group = product ? neverExportedGroup([product.prescriptionGroup]) : undefined;
-  if (!group) return decision;
-  const code: ExportRuleCode = group === 'A' ? 'NO-EXPORT-GROUP-A' : 'NO-EXPORT-GROUP-B';
-  if (decision.reasons.some((r) => r.code === code)) return decision;
-  const rule = EXPORT_RULE_CATALOGUE.find((r) => r.code === code)!;
-  const reason: ExportReason = {
-    code,
-    nb: rule.nb,
-    en: rule.en,
-    detail: { nb: `FEST oppgir reseptgruppe ${group} for produktet.`, en: `FEST lists the product in prescription group ${group}.` },
-    expression: [drugPath],
-  };
+  if (group) {
+    const code: ExportRuleCode = group === 'A' ? 'NO-EXPORT-GROUP-A' : group === 'B' ? 'NO-EXPORT-GROUP-B' : group === 'K' ? 'NO-EXPORT-GROUP-K' : 'NO-EXPORT-GROUP-UNKNOWN';
+    added.push(reasonFor(code, { nb: `FEST oppgir reseptgruppe ${group} for produktet.`, en: `FEST lists the product in prescription group ${group}.` }, [drugPath]));
+  }
+  if (!product) {
+    const controlled = controlledDrugs(m1);
+    if (controlled.length) {
+      const atc = controlled.map((d) => d.atc!.code.trim().toUpperCase()).join(', ');
+      added.push(reasonFor('NO-EXPORT-CONTROLLED-UNVERIFIED', { nb: `ATC ${atc}.`, en: `ATC ${atc}.` }, controlled.map((d) => `${d.path}.Atc`)));
+    }
+  }
+  const fresh = added.filter((a) => !decision.reasons.some((r) => r.code === a.code));
+  if (!fresh.length) return decision;
   const order = EXPORT_RULE_CATALOGUE.map((r) => r.code as string);
-  const reasons = [...decision.reasons, reason].sort((a, b) => order.indexOf(a.code) - order.indexOf(b.code));
+  const reasons = [...decision.reasons, ...fresh].sort((a, b) => order.indexOf(a.code) - order.indexOf(b.code));
   return { ...decision, exportable: false, reasons };
+}
+
+function reasonFor(code: ExportRuleCode, detail: { nb: string; en: string }, expression: string[]): ExportReason {
+  const rule = EXPORT_RULE_CATALOGUE.find((r) => r.code === code)!;
+  return { code, nb: rule.nb, en: rule.en, detail, expression };
 }
 
 /** A guard that fires means a rule let through what must never leave: our fault, a 500. */
@@ -139,7 +149,7 @@ export async function convertM1(input: Uint8Array | string, deps: PipelineDeps, 
 
   const enrichment = await enrichM1(m1, deps.registries);
   const dok = m1.resept.reseptDok;
-  decision = withFestGroup(decision, enrichment.product, dok.kind === 'ReseptDokLegemiddel' ? dok.forskrivning.legemiddel.path : dok.path);
+  decision = withFestFacts(decision, m1, enrichment.product, dok.kind === 'ReseptDokLegemiddel' ? dok.forskrivning.legemiddel.path : dok.path);
   if (!decision.exportable) return ok({ ...base, decision, exportable: false, warnings: [...base.warnings, ...enrichment.warnings] });
 
   try {

@@ -26,6 +26,16 @@ export const EXPORT_RULE_CATALOGUE = [
     en: 'Food supplements (prescription group K) cannot be sent abroad as an ePrescription.',
   },
   {
+    code: 'NO-EXPORT-GROUP-UNKNOWN',
+    nb: 'Reseptgruppen er ikke en kode i kodeverk 7421; legemidler som ikke kan plasseres i en reseptgruppe, sendes ikke til utlandet.',
+    en: 'The prescription group is not a code of code list 7421; a medicine whose group cannot be established is not sent abroad.',
+  },
+  {
+    code: 'NO-EXPORT-CONTROLLED-UNVERIFIED',
+    nb: 'Legemiddelet finnes ikke i FEST, og ATC-koden hører til en klasse med narkotiske eller vanedannende legemidler: reseptgruppen kan ikke bekreftes.',
+    en: 'The medicine is not in FEST and its ATC code belongs to a class of narcotic or habit-forming medicines: its prescription group cannot be confirmed.',
+  },
+  {
     code: 'NO-EXPORT-MAGISTRAL',
     nb: 'Magistrelle legemidler (legemiddelblandinger) kan ikke sendes som e-resept til utlandet.',
     en: 'Magistral (compounded) preparations cannot be sent abroad as an ePrescription.',
@@ -158,12 +168,33 @@ function drugsOf(m1: M1Message): TypeLegemiddel[] {
   return [drug];
 }
 
+const shown = (code: string): string => JSON.stringify(code.slice(0, 12)).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 const inGroup =
   (group: string): ExportRule =>
   ({ m1 }) => {
     const hits = drugsOf(m1).filter((d) => d.reseptgruppe.code.trim().toUpperCase() === group);
     return hits.length ? { expression: hits.map((d) => `${d.path}.Reseptgruppe`) } : undefined;
   };
+
+/** Kodeverk 7421 (Reseptgruppe), whole: anything else is unknown, and an unknown group is never let through. */
+export const PRESCRIPTION_GROUPS: ReadonlySet<string> = new Set(['A', 'B', 'C', 'CF', 'F', 'K']);
+
+/**
+ * ATC classes that hold narcotic (group A) or habit-forming (group B) medicines. Only consulted for a product
+ * FEST does not know, whose group therefore rests on the prescriber system's word alone: opioids and opioid
+ * anaesthetics, cannabinoids, barbiturates, clonazepam, benzodiazepines and z-hypnotics, central stimulants,
+ * opioid-dependence drugs and opium-alkaloid cough medicines. Wider than the groups themselves on purpose.
+ */
+export const CONTROLLED_ATC_PREFIXES: readonly string[] = ['N01AH', 'N02A', 'N02BG10', 'N03AA', 'N03AE01', 'N05BA', 'N05CA', 'N05CD', 'N05CF', 'N06BA', 'N07BC', 'R05DA'];
+
+/** The drug components of the prescription whose ATC code lies in a controlled class. */
+export function controlledDrugs(m1: M1Message): TypeLegemiddel[] {
+  return drugsOf(m1).filter((d) => {
+    const atc = d.atc?.code?.trim().toUpperCase();
+    return atc !== undefined && CONTROLLED_ATC_PREFIXES.some((p) => atc.startsWith(p));
+  });
+}
 
 const flagged =
   (flag: 'lastResept' | 'vergeinnsynsreservasjon' | 'rekvLegensNavn' | 'tilEgenPraksis', element: string): ExportRule =>
@@ -174,6 +205,21 @@ export const EXPORT_RULES: Readonly<Record<ExportRuleCode, ExportRule>> = {
   'NO-EXPORT-GROUP-A': inGroup('A'),
   'NO-EXPORT-GROUP-B': inGroup('B'),
   'NO-EXPORT-GROUP-K': inGroup('K'),
+  'NO-EXPORT-GROUP-UNKNOWN': ({ m1 }) => {
+    const hits = drugsOf(m1).filter((d) => !PRESCRIPTION_GROUPS.has(d.reseptgruppe.code.trim().toUpperCase()));
+    return hits.length
+      ? {
+          expression: hits.map((d) => `${d.path}.Reseptgruppe`),
+          // The value as JSON: an invisible or look-alike character (a Cyrillic А) shows as what it is.
+          detail: {
+            nb: `Oppgitt reseptgruppe: ${hits.map((d) => shown(d.reseptgruppe.code)).join(', ')}.`,
+            en: `Prescription group given: ${hits.map((d) => shown(d.reseptgruppe.code)).join(', ')}.`,
+          },
+        }
+      : undefined;
+  },
+  // Needs FEST's answer: applied by the pipeline after enrichment (withFestFacts), never from the M1 alone.
+  'NO-EXPORT-CONTROLLED-UNVERIFIED': () => undefined,
   'NO-EXPORT-MAGISTRAL': ({ m1 }) => {
     const dok = m1.resept.reseptDok;
     return dok.kind === 'ReseptDokLegemiddel' && dok.forskrivning.legemiddel.kind === 'Legemiddelblanding'
@@ -205,12 +251,22 @@ export const EXPORT_RULES: Readonly<Record<ExportRuleCode, ExportRule>> = {
       : undefined,
   'NO-EXPORT-NOT-YET-DISPENSABLE': ({ m1, today }) => {
     const earliest = m1.resept.tidligsteUtlevering;
-    return earliest !== undefined && today < earliest
-      ? {
-          expression: [`${m1.resept.path}.TidligsteUtlevering`],
-          detail: { nb: `Tidligste utlevering ${earliest}.`, en: `Earliest dispensing ${earliest}.` },
-        }
-      : undefined;
+    const prescribed = m1.resept.forskrivningsdato.slice(0, 10);
+    const paths: string[] = [];
+    const nb: string[] = [];
+    const en: string[] = [];
+    if (earliest !== undefined && today < earliest) {
+      paths.push(`${m1.resept.path}.TidligsteUtlevering`);
+      nb.push(`Tidligste utlevering ${earliest}.`);
+      en.push(`Earliest dispensing ${earliest}.`);
+    }
+    // A prescription is valid from the day it is written: one dated ahead cannot be dispensed before then.
+    if (today < prescribed) {
+      paths.push(`${m1.resept.path}.Forskrivningsdato`);
+      nb.push(`Forskrivningsdato ${prescribed}.`);
+      en.push(`Prescribed on ${prescribed}.`);
+    }
+    return paths.length ? { expression: paths, detail: { nb: nb.join(' '), en: en.join(' ') } } : undefined;
   },
   'NO-EXPORT-RECALLED': ({ ctx }) => (ctx.recalled ? {} : undefined),
   'NO-EXPORT-NO-DISPENSINGS-LEFT': ({ m1, ctx, totalDispensings, remainingDispensings }) =>

@@ -141,6 +141,26 @@ describe('conversions, field by field', () => {
     expect(c.decision.reasons).toEqual([expect.objectContaining({ code: 'NO-EXPORT-GROUP-A', detail: expect.objectContaining({ en: 'FEST lists the product in prescription group A.' }) })]);
   });
 
+  it('refuses a product FEST does not know when its ATC code is in a class of narcotic or habit-forming medicines', async () => {
+    // The M1 calls it group C; only FEST could confirm that, and FEST does not know varenummer 996655.
+    const oxycodone = fixture('valid', '01-pakning-hydrokortison.xml')
+      .toString('utf8')
+      .replace('<Varenr>581537</Varenr>', '<Varenr>996655</Varenr>')
+      .replace(/<Atc [^>]*\/>/, '<Atc V="N02AA05" S="2.16.578.1.12.4.1.1.7180" DN="Oksykodon"/>');
+    const c = await convert(oxycodone);
+    expect(c.exportable).toBe(false);
+    expect(c.decision.reasons).toEqual([
+      expect.objectContaining({
+        code: 'NO-EXPORT-CONTROLLED-UNVERIFIED',
+        detail: { nb: 'ATC N02AA05.', en: 'ATC N02AA05.' },
+        expression: ['MsgHead.Document.RefDoc.Content.Resept.ReseptDokLegemiddel.Forskrivning.Legemiddelpakning.Atc'],
+      }),
+    ]);
+    // The same unknown product with an ATC code outside those classes converts, with FEST's silence warned of.
+    const unknownPlain = fixture('valid', '01-pakning-hydrokortison.xml').toString('utf8').replace('<Varenr>581537</Varenr>', '<Varenr>996655</Varenr>');
+    expect((await convert(unknownPlain)).exportable).toBe(true);
+  });
+
   it('still converts when registries fail, saying which', async () => {
     const broken: DrugRegistry = {
       byVarenr: () => Promise.reject(new Error('down')),

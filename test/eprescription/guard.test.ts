@@ -21,15 +21,21 @@ describe('the group A/B guard', () => {
     expect(prescriptionGroups(m1('valid', '07-magistral.xml'))).toEqual(['F']);
   });
 
-  it('finds A or B in any spelling among several sources, and nothing else', () => {
+  it('finds A or B in any spelling among several sources, lets only C, CF and F through, and skips unnamed groups', () => {
     expect(neverExportedGroup(['C', ' a '])).toBe('A');
     expect(neverExportedGroup([undefined, null, 'b'])).toBe('B');
-    expect(neverExportedGroup(['C', 'CF', 'F', 'K', undefined])).toBeUndefined();
+    expect(neverExportedGroup(['C', 'CF', 'F', undefined, null])).toBeUndefined();
+    // Never exported either: food supplements, and anything that is no group at all.
+    expect(neverExportedGroup(['C', 'K'])).toBe('K');
+    expect(neverExportedGroup(['\u0410'])).toBe('\u0410');
+    expect(neverExportedGroup(['A\u200b'])).toBe('A\u200b');
+    expect(neverExportedGroup(['  '])).toBe('(empty)');
   });
 
   it('throws without naming the patient or the drug', () => {
     expect(() => assertExportableGroup(['C', 'B'], 'the NCP search')).toThrow(ExportGuardError);
-    expect(() => assertExportableGroup(['C', 'B'], 'the NCP search')).toThrow('A reseptgruppe B prescription reached the NCP search; it must never be sent to the NCP');
+    expect(() => assertExportableGroup(['C', 'B'], 'the NCP search')).toThrow('A reseptgruppe "B" prescription reached the NCP search; it must never be sent to the NCP');
+    expect(() => assertExportableGroup(['\u0410'], 'x')).toThrow(ExportGuardError);
     expect(() => assertExportableGroup(['C', undefined], 'x')).not.toThrow();
   });
 });

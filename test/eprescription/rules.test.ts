@@ -46,6 +46,8 @@ describe('the rule catalogue', () => {
       'NO-EXPORT-GROUP-A',
       'NO-EXPORT-GROUP-B',
       'NO-EXPORT-GROUP-K',
+      'NO-EXPORT-GROUP-UNKNOWN',
+      'NO-EXPORT-CONTROLLED-UNVERIFIED',
       'NO-EXPORT-MAGISTRAL',
       'NO-EXPORT-MERCHANDISE',
       'NO-EXPORT-UNLICENSED',
@@ -98,6 +100,31 @@ describe('each rule on its own', () => {
     const d = decideExport(m, ctx());
     expect(d.reasons.map((r) => r.code)).toEqual([code]);
     expect(d.reasons[0]?.expression).toEqual([`${RESEPT}.ReseptDokLegemiddel.Forskrivning.Legemiddelpakning.Reseptgruppe`]);
+  });
+
+  it.each([
+    ['\u0410', '"\\u0410"'],
+    ['A\u200b', '"A\\u200b"'],
+    ['X', '"X"'],
+    ['CFF', '"CFF"'],
+  ])('a reseptgruppe outside kodeverk 7421 (%j) is refused as unknown, and the detail shows the value as it is', (group, shown) => {
+    const m = fresh();
+    drug(m).reseptgruppe = { code: group };
+    const d = decideExport(m, ctx());
+    expect(d.reasons.map((r) => r.code)).toEqual(['NO-EXPORT-GROUP-UNKNOWN']);
+    expect(d.reasons[0]?.expression).toEqual([`${RESEPT}.ReseptDokLegemiddel.Forskrivning.Legemiddelpakning.Reseptgruppe`]);
+    expect(d.reasons[0]?.detail?.en).toBe(`Prescription group given: ${shown}.`);
+  });
+
+  it('refuses a prescription dated ahead of today as not yet dispensable, naming Forskrivningsdato', () => {
+    const m = fresh();
+    m.resept.forskrivningsdato = '2026-03-03+01:00';
+    const d = decideExport(m, ctx());
+    expect(d.reasons.map((r) => r.code)).toEqual(['NO-EXPORT-NOT-YET-DISPENSABLE']);
+    expect(d.reasons[0]?.expression).toEqual([`${RESEPT}.Forskrivningsdato`]);
+    expect(d.reasons[0]?.detail?.en).toBe('Prescribed on 2026-03-03.');
+    m.resept.forskrivningsdato = '2026-03-02+01:00';
+    expect(codes(m)).toEqual([]);
   });
 
   it.each(['C', 'CF', 'F'])('reseptgruppe %s may go abroad', (group) => {
