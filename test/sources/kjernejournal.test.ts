@@ -1,6 +1,8 @@
-import type { AllergyIntolerance, Condition, Device, DeviceUseStatement, Flag, Procedure, Resource } from '@medplum/fhirtypes';
+import type { AllergyIntolerance, Composition, Condition, Device, DeviceUseStatement, Flag, Procedure, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CODE_SYSTEM } from '../../src/fhir/identifiers.ts';
+import { CODE_SYSTEM, OID } from '../../src/fhir/identifiers.ts';
+import { assembleSummary } from '../../src/summary/assemble.ts';
+import { fetchOne } from '../../src/summary/fetch-all.ts';
 import { PERSONAS } from '../../src/demo/personas.ts';
 import { KJ_TYPE_SYSTEM, IPS_PROFILE } from '../../src/sources/ips.ts';
 import { KJ_WITHHELD, kjernejournalSource, readKjernejournal, withheldReason } from '../../src/sources/kjernejournal/adapter.ts';
@@ -159,6 +161,26 @@ describe('Kjernejournal answers that do not read', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  const outcome = (severity: string, code: string) => ({ resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics: 'Noen poster kunne ikke hentes' }] });
+
+  it.each([
+    ['an error outcome entry', searchset(outcome('error', 'processing'), allergy())],
+    ['a fatal outcome entry', searchset(allergy(), outcome('fatal', 'exception'))],
+    ['a warning that results were left out', searchset(outcome('warning', 'incomplete'), allergy())],
+    ['a warning that the search was too costly', searchset(outcome('warning', 'too-costly'))],
+    ['an outcome entry that does not read', searchset({ resourceType: 'OperationOutcome' }, allergy())],
+    ['a further page', { ...searchset(allergy()), link: [{ relation: 'self', url: 'https://kj.example/AllergyIntolerance' }, { relation: 'next', url: 'https://kj.example/AllergyIntolerance?page=2' }] }],
+    ['a total above the records that came', { ...searchset(allergy()), total: 3 }],
+    ['a total with no records on the page', { ...searchset(), total: 2 }],
+  ])('takes %s as a partial answer: the source is unavailable, never shown as whole', (_what, raw) => {
+    expect(() => parseSearchset('AllergyIntolerance', raw, nin)).toThrow(SourceUnavailableError);
+  });
+
+  it('reads an answer whose outcome entries only inform, and whose total matches what came', () => {
+    expect(parseSearchset('AllergyIntolerance', { ...searchset(outcome('information', 'informational'), outcome('warning', 'business-rule'), allergy()), total: 1 }, nin)).toHaveLength(1);
+    expect(parseSearchset('AllergyIntolerance', { ...searchset(), total: 0, link: [{ relation: 'self', url: 'https://kj.example/x' }] }, nin)).toEqual([]);
+  });
+
   it('reads the privacy settings of the status answer', () => {
     expect(withheldReason(parseStatus({ hasCriticalInformation: true, privacySetting: { hasReservationKjernejournal: true } }, nin))).toBe(KJ_WITHHELD.reservation);
     expect(withheldReason(parseStatus({ hasCriticalInformation: true, privacySetting: { isRestricted: true } }, nin))).toBe(KJ_WITHHELD.restriction);
@@ -199,6 +221,25 @@ describe('Kjernejournal adapter', () => {
     const answer = await kjernejournalSource(client).fetch(patient, never);
     expect(client.reads.sort()).toEqual(['AllergyIntolerance', 'Condition', 'DeviceUseStatement', 'Flag', 'Procedure']);
     expect(answer.status === 'ok' && answer.resources.map((r: Resource) => r.resourceType).sort()).toEqual(['AllergyIntolerance', 'Condition', 'Flag']);
+  });
+
+  it('a partial answer for one record type leaves the whole source unavailable, so no section says "none recorded"', async () => {
+    const partial = { ...searchset(), total: 2, link: [{ relation: 'next', url: 'https://kj.example/AllergyIntolerance?page=2' }] };
+    const client: KjernejournalClient = { status: async () => ({ hasCriticalInformation: true }), read: async (t) => (t === 'AllergyIntolerance' ? partial : searchset()) };
+    const result = await fetchOne(kjernejournalSource(client), patient, { timeoutMs: 2000 });
+    expect(result.status).toBe('failed');
+    const doc = assembleSummary({
+      patient: { resourceType: 'Patient', id: patient.id, identifier: [{ system: OID.fnr, value: patient.fnr }] },
+      sourceResults: [result],
+      lang: 'en',
+      now: new Date('2026-12-07T12:00:00Z'),
+      operator: { name: 'Helsebro', orgnr: '999999999' },
+    });
+    const allergies = (doc.bundle.entry![0]!.resource as Composition).section!.find((s) => s.code?.coding?.[0]?.code === '48765-2')!;
+    expect(allergies.entry).toBeUndefined();
+    expect(allergies.emptyReason?.coding?.[0]?.code).toBe('unavailable');
+    expect(allergies.text?.div).not.toContain('No information was found');
+    expect(doc.warnings.map((w) => w.details?.coding?.[0]?.code)).toEqual(['source-failed']);
   });
 
   it('fails the whole source when one record type does not read', async () => {

@@ -105,7 +105,16 @@ export const kjFlag = z.looseObject({
 export const kjSearchset = z.looseObject({
   resourceType: z.literal('Bundle'),
   type: z.literal('searchset'),
+  // How many records match in all, and links to further pages: the answer may be one page of several.
+  total: z.number().int().nonnegative().optional(),
+  link: z.array(z.looseObject({ relation: z.string().max(40), url: z.string().max(4000) })).max(20).optional(),
   entry: z.array(z.looseObject({ resource: z.looseObject({ resourceType: z.string() }) })).max(1000).optional(),
+});
+
+/** The parts of a search's OperationOutcome entry that say whether the answer is whole. */
+export const kjOutcome = z.looseObject({
+  resourceType: z.literal('OperationOutcome'),
+  issue: z.array(z.looseObject({ severity: z.string().max(20), code: z.string().max(40), diagnostics: z.string().max(2000).optional() })).max(100),
 });
 
 /** The /status answer. `privacySetting` follows the naming of NHN's sibling status endpoints. */
