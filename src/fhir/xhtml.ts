@@ -31,9 +31,25 @@ function latin1(markup: string): string {
 }
 
 // A lone surrogate is no character XML allows: it becomes U+FFFD, as a UTF-8 encoder would have made it.
+// Explicit direction controls are dropped (see withoutDirectionControls).
 function characterReference(c: string): string {
   const cp = c.codePointAt(0)!;
+  if (isDirectionControl(cp)) return '';
   return cp >= 0xd800 && cp <= 0xdfff ? '&#65533;' : `&#${cp};`;
+}
+
+const isDirectionControl = (cp: number): boolean => (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+
+const DIRECTION_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * Text for a reader's eyes without the explicit direction controls (embeddings, overrides, isolates). An
+ * override left open turns "Penicillin V" into "V nillicineP" for the rest of its paragraph: text shown to
+ * a clinician or pharmacist must read as it was recorded. Right-to-left scripts still run right to left:
+ * their letters carry their direction themselves.
+ */
+export function withoutDirectionControls(text: string): string {
+  return text.replace(DIRECTION_CONTROLS, '');
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };

@@ -1,7 +1,8 @@
 // HTML as values: the `html` tag escapes every interpolated string with escapeXml (src/fhir/xhtml.ts) and
 // passes through only what another `html` call produced. Markup can therefore come from template text
-// written here, never from data: a patient name full of <script> stays text however it is interpolated.
-import { escapeXml } from '../fhir/xhtml.ts';
+// written here, never from data: a patient name full of <script> stays text however it is interpolated, and
+// one with a right-to-left override reads as recorded (withoutDirectionControls).
+import { escapeXml, withoutDirectionControls } from '../fhir/xhtml.ts';
 
 export interface SafeHtml {
   readonly __html: string;
@@ -18,7 +19,7 @@ function piece(v: Interpolation): string {
   if (v === undefined || v === null || v === false) return '';
   if (Array.isArray(v)) return v.map(piece).join('');
   if (isSafe(v)) return v.__html;
-  return escapeXml(String(v));
+  return escapeXml(withoutDirectionControls(String(v)));
 }
 
 export function html(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
