@@ -5,7 +5,7 @@
 // same document in a nonXMLBody. Pure: the caller passes the document and the PDF bytes.
 import type { Bundle, CompositionSection, Identifier, Patient, Resource } from '@medplum/fhirtypes';
 import { HELSEBRO_OID_ARC, OID } from '../fhir/identifiers.ts';
-import { sourcesLineOf } from '../fhir/xhtml.ts';
+import { sourcesLineOf, withoutDirectionControls } from '../fhir/xhtml.ts';
 import { SECTION_CDA } from '../sections/cda-index.ts';
 import { cdaTs, templateIds, type NoInfoKind } from '../sections/cda.ts';
 import { SECTION_MODULES, cellsOf, type AnySectionModule } from '../sections/index.ts';
@@ -129,7 +129,7 @@ function section(module: AnySectionModule, s: CompositionSection, ctx: SectionCo
           el(
             'tbody',
             {},
-            entries.map((e, i) => el('tr', { ID: rowId(i) }, cellsOf(module.row(e, rowCtx), module.narrative).map((c) => el('td', {}, c ?? '')))),
+            entries.map((e, i) => el('tr', { ID: rowId(i) }, cellsOf(module.row(e, rowCtx), module.narrative).map((c) => el('td', {}, withoutDirectionControls(c ?? ''))))),
           ),
         ),
         sources ? el('paragraph', {}, sources) : undefined,

@@ -149,6 +149,8 @@ describe('eHDSI PS CDA: Level 3 content', () => {
     const given = all(all(root, 'patientRole')[0]!, 'given').map((g) => g.text);
     expect(given).toContain(PERSONAS.hostile.given[0]);
     expect(all(root, 'td').map((t) => t.text).join(' ')).toContain('<script>alert("kj")</script>');
+    // The narrative is what a doctor abroad reads: no direction override may reorder it.
+    expect(all(root, 'td').map((t) => t.text).join(' ')).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
   });
 });
 
