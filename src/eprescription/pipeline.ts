@@ -19,7 +19,7 @@ import { loadMappingTable, type MappingTable } from '../mappings/table.ts';
 import type { M1Message } from './m1/model.ts';
 import { parseM1Document, type M1ParseOptions } from './m1/parse.ts';
 import { buildProvenance } from './provenance.ts';
-import { controlledDrugs, decideExport, EXPORT_RULE_CATALOGUE, type ExportDecision, type ExportReason, type ExportRuleCode } from './rules.ts';
+import { controlledDrugs, decideExport, productMismatch, EXPORT_RULE_CATALOGUE, type ExportDecision, type ExportReason, type ExportRuleCode } from './rules.ts';
 import { validateMpdBundle } from './validate-fhir.ts';
 
 export interface PipelineDeps {
@@ -94,7 +94,8 @@ const tablesOf = (deps: PipelineDeps): { fhir: MappingTable; cda: MappingTable }
  * What FEST adds to the decision. FEST knows the product's reseptgruppe too: a product FEST puts in a group
  * that may not leave is refused even when the M1 says otherwise, since a wrong group in a prescriber system
  * must not open the door. And a product FEST does not know has only the M1's word for its group: when its
- * ATC code lies in a class of narcotic or habit-forming medicines, that word is not enough.
+ * ATC code lies in a class of narcotic or habit-forming medicines, that word is not enough. A product FEST
+ * does know must be the one the prescription names (productMismatch).
  */
 export function withFestFacts(decision: ExportDecision, m1: M1Message, product: FestProduct | undefined, drugPath: string): ExportDecision {
   const added: ExportReason[] = [];
@@ -103,6 +104,10 @@ export function withFestFacts(decision: ExportDecision, m1: M1Message, product: 
     const code: ExportRuleCode = group === 'A' ? 'NO-EXPORT-GROUP-A' : group === 'B' ? 'NO-EXPORT-GROUP-B' : group === 'K' ? 'NO-EXPORT-GROUP-K' : 'NO-EXPORT-GROUP-UNKNOWN';
     added.push(reasonFor(code, { nb: `FEST oppgir reseptgruppe ${group} for produktet.`, en: `FEST lists the product in prescription group ${group}.` }, [drugPath]));
   }
+  const dok = m1.resept.reseptDok;
+  const drug = dok.kind === 'ReseptDokLegemiddel' && dok.forskrivning.legemiddel.kind !== 'Legemiddelblanding' ? dok.forskrivning.legemiddel : undefined;
+  const mismatch = product && drug ? productMismatch(drug, product) : undefined;
+  if (mismatch && drug) added.push(reasonFor('NO-EXPORT-PRODUCT-MISMATCH', mismatch, [drug.path]));
   if (!product) {
     const controlled = controlledDrugs(m1);
     if (controlled.length) {

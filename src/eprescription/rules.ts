@@ -36,6 +36,11 @@ export const EXPORT_RULE_CATALOGUE = [
     en: 'The medicine is not in FEST and its ATC code belongs to a class of narcotic or habit-forming medicines: its prescription group cannot be confirmed.',
   },
   {
+    code: 'NO-EXPORT-PRODUCT-MISMATCH',
+    nb: 'Resepten er selvmotsigende om legemiddelet: varenummeret tilhører i FEST et legemiddel med annen ATC-kode eller styrke enn resepten oppgir.',
+    en: 'The prescription contradicts itself about the medicine: in FEST its varenummer belongs to a medicine with another ATC code or strength than the prescription names.',
+  },
+  {
     code: 'NO-EXPORT-MAGISTRAL',
     nb: 'Magistrelle legemidler (legemiddelblandinger) kan ikke sendes som e-resept til utlandet.',
     en: 'Magistral (compounded) preparations cannot be sent abroad as an ePrescription.',
@@ -196,6 +201,39 @@ export function controlledDrugs(m1: M1Message): TypeLegemiddel[] {
   });
 }
 
+// A strength as a name states it: a number and the unit right after it ("10 mg", "0,1 mg", "100 mikrog/dose").
+const STRENGTH = /(\d+(?:[.,]\d+)?)\s*(mg|g|mikrog|mcg|µg|ug|ng|ml|mmol|ie|e|%)(?:\s*\/\s*(ml|dose|g|time|døgn|t|h))?(?![\p{L}])/giu;
+
+/** The strengths a product name states, normalised ("0,1 mg" and "0.1 MG" alike), sorted. */
+export function strengthsIn(name: string): string[] {
+  return [...name.matchAll(STRENGTH)].map((m) => `${Number(m[1]!.replace(',', '.'))} ${m[2]!.toLowerCase().replace(/^(mcg|µg|ug)$/, 'mikrog')}${m[3] ? `/${m[3].toLowerCase()}` : ''}`).sort();
+}
+
+/**
+ * Why the FEST record found by the prescription's varenummer is not the product the prescription names, if it
+ * is not: another ATC code, or another strength in its name. Either way the M1 contradicts itself, and an
+ * output mixing the two (one product's name, another's substance and strength) is worse than none.
+ */
+export function productMismatch(drug: TypeLegemiddel, fest: { name: string; atc?: { code: string } | undefined }): { nb: string; en: string } | undefined {
+  const atc = drug.atc?.code?.replace(/\s+/g, '').toUpperCase();
+  const festAtc = fest.atc?.code?.toUpperCase();
+  if (atc && festAtc && atc !== festAtc) {
+    return {
+      nb: `Resepten oppgir ATC ${atc}; FEST har ${festAtc} for varenummeret.`,
+      en: `The prescription names ATC ${atc}; FEST has ${festAtc} for its varenummer.`,
+    };
+  }
+  const named = strengthsIn(drug.navnFormStyrke);
+  const listed = strengthsIn(fest.name);
+  if (named.length && listed.length && named.join('|') !== listed.join('|')) {
+    return {
+      nb: `Resepten oppgir styrke ${named.join(', ')}; FEST har ${listed.join(', ')} for varenummeret.`,
+      en: `The prescription names strength ${named.join(', ')}; FEST has ${listed.join(', ')} for its varenummer.`,
+    };
+  }
+  return undefined;
+}
+
 const flagged =
   (flag: 'lastResept' | 'vergeinnsynsreservasjon' | 'rekvLegensNavn' | 'tilEgenPraksis', element: string): ExportRule =>
   ({ m1 }) =>
@@ -218,8 +256,9 @@ export const EXPORT_RULES: Readonly<Record<ExportRuleCode, ExportRule>> = {
         }
       : undefined;
   },
-  // Needs FEST's answer: applied by the pipeline after enrichment (withFestFacts), never from the M1 alone.
+  // These two need FEST's answer: applied by the pipeline after enrichment (withFestFacts), never from the M1 alone.
   'NO-EXPORT-CONTROLLED-UNVERIFIED': () => undefined,
+  'NO-EXPORT-PRODUCT-MISMATCH': () => undefined,
   'NO-EXPORT-MAGISTRAL': ({ m1 }) => {
     const dok = m1.resept.reseptDok;
     return dok.kind === 'ReseptDokLegemiddel' && dok.forskrivning.legemiddel.kind === 'Legemiddelblanding'

@@ -138,7 +138,40 @@ describe('conversions, field by field', () => {
     const m1 = fixture('valid', '01-pakning-hydrokortison.xml').toString('utf8').replace('<Varenr>581537</Varenr>', '<Varenr>068921</Varenr>');
     const c = await convert(m1);
     expect(c.exportable).toBe(false);
-    expect(c.decision.reasons).toEqual([expect.objectContaining({ code: 'NO-EXPORT-GROUP-A', detail: expect.objectContaining({ en: 'FEST lists the product in prescription group A.' }) })]);
+    // The hydrocortisone M1 now names another product's varenummer, so it contradicts itself as well.
+    expect(c.decision.reasons).toEqual([
+      expect.objectContaining({ code: 'NO-EXPORT-GROUP-A', detail: expect.objectContaining({ en: 'FEST lists the product in prescription group A.' }) }),
+      expect.objectContaining({ code: 'NO-EXPORT-PRODUCT-MISMATCH' }),
+    ]);
+  });
+
+  it('refuses an M1 whose varenummer FEST knows as another product, rather than mixing the two', async () => {
+    // Zocor by name and ATC, with the varenummer of a paracetamol package: the audit's a33.
+    const base = fixture('pipeline', 'p01-fest-pakning-merknad-tidligste-utlevering.xml').toString('utf8');
+    const paracetVarenr = '017454';
+    expect((await deps.registries.drugs.byVarenr(paracetVarenr))?.atc?.code).toBe('N02BE01');
+    const zocor = base
+      .replace('<Varenr>138545</Varenr>', `<Varenr>${paracetVarenr}</Varenr>`)
+      .replace(/<NavnFormStyrke>[^<]*<\/NavnFormStyrke>/, '<NavnFormStyrke>Zocor Tab 40 mg</NavnFormStyrke>')
+      .replace(/<Atc [^>]*\/>/, '<Atc V="C10AA01" S="2.16.578.1.12.4.1.1.7180" DN="Simvastatin"/>');
+    const c = await convert(zocor);
+    expect(c.exportable).toBe(false);
+    expect(c.decision.reasons).toEqual([
+      expect.objectContaining({
+        code: 'NO-EXPORT-PRODUCT-MISMATCH',
+        detail: { nb: 'Resepten oppgir ATC C10AA01; FEST har N02BE01 for varenummeret.', en: 'The prescription names ATC C10AA01; FEST has N02BE01 for its varenummer.' },
+        expression: ['MsgHead.Document.RefDoc.Content.Resept.ReseptDokLegemiddel.Forskrivning.Legemiddelpakning'],
+      }),
+    ]);
+    // Same substance, another strength than FEST lists for the package: also a contradiction.
+    const stronger = base.replace(/<NavnFormStyrke>[^<]*<\/NavnFormStyrke>/, '<NavnFormStyrke>Hydrokortison Orifarm Tab 20 mg</NavnFormStyrke>');
+    const s = await convert(stronger);
+    expect(s.decision.reasons.map((r) => r.code)).toEqual(['NO-EXPORT-PRODUCT-MISMATCH']);
+    expect(s.decision.reasons[0]?.detail?.en).toBe('The prescription names strength 20 mg; FEST has 10 mg for its varenummer.');
+    // The prescription as written, FEST's own product, is no contradiction; nor is the name without its brand.
+    expect((await convert(base)).decision.reasons.map((r) => r.code)).not.toContain('NO-EXPORT-PRODUCT-MISMATCH');
+    const plain = base.replace(/<NavnFormStyrke>[^<]*<\/NavnFormStyrke>/, '<NavnFormStyrke>Hydrokortison Tab 10 mg</NavnFormStyrke>');
+    expect((await convert(plain)).decision.reasons.map((r) => r.code)).not.toContain('NO-EXPORT-PRODUCT-MISMATCH');
   });
 
   it('refuses a product FEST does not know when its ATC code is in a class of narcotic or habit-forming medicines', async () => {

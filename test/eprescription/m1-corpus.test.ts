@@ -137,7 +137,7 @@ describe('the authored M1 corpus', () => {
     );
     const reasons = new Set(Object.values(VALID).flatMap((v) => v.reasons));
     // Decided on what the chain or FEST says, not on the M1 alone (the pipeline's tests hold those).
-    const contextOnly = ['NO-EXPORT-RECALLED', 'NO-EXPORT-PATIENT-RESTRICTION', 'NO-EXPORT-NO-DISPENSINGS-LEFT', 'NO-EXPORT-CONTROLLED-UNVERIFIED'];
+    const contextOnly = ['NO-EXPORT-RECALLED', 'NO-EXPORT-PATIENT-RESTRICTION', 'NO-EXPORT-NO-DISPENSINGS-LEFT', 'NO-EXPORT-CONTROLLED-UNVERIFIED', 'NO-EXPORT-PRODUCT-MISMATCH'];
     expect([...reasons].sort()).toEqual(EXPORT_RULE_CODES.filter((c) => !contextOnly.includes(c)).sort());
   });
 

@@ -36,6 +36,7 @@ function expectedReasons(spec: M1Spec, ctx: ExportContext): ExportRuleCode[] {
   if (r.flags?.TilEgenPraksis) out.add('NO-EXPORT-OWN-PRACTICE');
   if (today > r.utloper.slice(0, 10)) out.add('NO-EXPORT-EXPIRED');
   if (r.tidligsteUtlevering && today < r.tidligsteUtlevering.slice(0, 10)) out.add('NO-EXPORT-NOT-YET-DISPENSABLE');
+  if (today < r.forskrivningsdato.slice(0, 10)) out.add('NO-EXPORT-NOT-YET-DISPENSABLE');
   if (ctx.recalled) out.add('NO-EXPORT-RECALLED');
   if (total - ctx.dispensingsSoFar <= 0) out.add('NO-EXPORT-NO-DISPENSINGS-LEFT');
   if (ctx.patientRestricted) out.add('NO-EXPORT-PATIENT-RESTRICTION');

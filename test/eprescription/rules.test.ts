@@ -8,6 +8,7 @@ import {
   decideExport,
   EXPORT_RULE_CATALOGUE,
   EXPORT_RULE_CODES,
+  strengthsIn,
   EXPORT_RULE_SYSTEM,
   EXPORT_RULES,
   exportReasonIssues,
@@ -48,6 +49,7 @@ describe('the rule catalogue', () => {
       'NO-EXPORT-GROUP-K',
       'NO-EXPORT-GROUP-UNKNOWN',
       'NO-EXPORT-CONTROLLED-UNVERIFIED',
+      'NO-EXPORT-PRODUCT-MISMATCH',
       'NO-EXPORT-MAGISTRAL',
       'NO-EXPORT-MERCHANDISE',
       'NO-EXPORT-UNLICENSED',
@@ -317,5 +319,21 @@ describe('reasons as OperationOutcome issues', () => {
     const p = exportRefusal(decideExport(load('12-reseptgruppe-a.xml'), ctx()));
     expect(p?.status).toBe(422);
     expect(p?.issues.map((i) => i.details?.coding?.[0]?.code)).toEqual(['NO-EXPORT-GROUP-A']);
+  });
+});
+
+describe('strengths named in a product name', () => {
+  it.each([
+    ['Hydrokortison Orifarm Tab 10 mg', ['10 mg']],
+    ['Florinef Tab 0,1 mg', ['0.1 mg']],
+    ['Ventoline Inh.aerosol 0,1 mg/dose', ['0.1 mg/dose']],
+    ['Pinex Forte Stikkpille 500 mg/30 mg', ['30 mg', '500 mg']],
+    ['Iscador P Serie II Inj væske 1 mg/ml/10 mg/ml/20 mg/ml', ['1 mg/ml', '10 mg/ml', '20 mg/ml']],
+    ['Lantus 100 E/ml', ['100 e/ml']],
+    ['Vitamin D 20 MCG', ['20 mikrog']],
+    ['Microgynon Tab', []],
+    ['Tab 10 mgx', []],
+  ])('%s -> %j', (name, strengths) => {
+    expect(strengthsIn(name)).toEqual(strengths);
   });
 });
