@@ -141,7 +141,7 @@ const DIRECTIONS: Record<MappingDirection, DirectionSpec> = {
 // src/registries/hpr.ts, the FHIR Patient of the population registry) and the conversion context.
 const FEST_FIELDS = new Set([
   'kind', 'festId', 'status', 'varenr', 'name', 'brandName', 'atc', 'prescriptionGroup', 'productType', 'doseForm',
-  'doseFormText', 'routes', 'doseUnits', 'ingredients', 'package', 'manufacturer', 'prescriptionValidity', 'storage', 'merkevareId',
+  'doseFormText', 'routes', 'soleRoute', 'doseUnits', 'ingredients', 'package', 'manufacturer', 'prescriptionValidity', 'storage', 'merkevareId',
 ]);
 const HPR_FIELDS = new Set(['hpr', 'given', 'family', 'authorizations', 'specialities', 'workplaces']);
 const REGISTRY_FIELDS = new Set(['identifier', 'name', 'birthDate', 'gender', 'address', 'telecom']);

@@ -194,6 +194,19 @@ describe('conversions, field by field', () => {
     expect((await convert(unknownPlain)).exportable).toBe(true);
   });
 
+  it('states no route when FEST lists several and the M1 names none: a pharmacist abroad reads one route as the route', async () => {
+    // Solu-Cortef: FEST lists intravenous and intramuscular; the emergency kit is injected into the thigh.
+    const soluCortef = fixture('pipeline', 'p01-fest-pakning-merknad-tidligste-utlevering.xml')
+      .toString('utf8')
+      .replace('<Varenr>138545</Varenr>', '<Varenr>024592</Varenr>')
+      .replace(/<NavnFormStyrke>[^<]*<\/NavnFormStyrke>/, '<NavnFormStyrke>Solu-Cortef Pulv/væske til inj 100 mg</NavnFormStyrke>');
+    expect((await deps.registries.drugs.byVarenr('024592'))?.routes.map((r) => r.code)).toEqual(['43', '33']);
+    const c = await exported(soluCortef);
+    expect(get<MedicationRequest>(c, 'MedicationRequest').dosageInstruction?.every((d) => d.route === undefined)).toBe(true);
+    expect(c.cda).not.toContain('<routeCode');
+    // A product with one route keeps it (the hydrocortisone tablets: oral use), as the enrichment test above shows.
+  });
+
   it('still converts when registries fail, saying which', async () => {
     const broken: DrugRegistry = {
       byVarenr: () => Promise.reject(new Error('down')),

@@ -74,7 +74,7 @@ describe('the four mapping tables', () => {
   it('classify sources and keep the line numbers of the file', () => {
     const rows = tables['m1-to-mpd-fhir'].rows;
     expect(rows[0]).toMatchObject({ line: 2, source: 'MsgHead/MsgInfo/MsgId', sourceKind: 'message' });
-    expect(rows.find((r) => r.source === 'FEST:routes')?.sourceKind).toBe('fest');
+    expect(rows.find((r) => r.source === 'FEST:soleRoute')?.sourceKind).toBe('fest');
     expect(rows.find((r) => r.source === '=active')).toMatchObject({ sourceKind: 'constant', sourcePath: 'active' });
   });
 

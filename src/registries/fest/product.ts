@@ -81,6 +81,7 @@ export function resolveProduct(root: ProductRoot, known: ReadonlyMap<string, Fes
     name: d.name,
     prescriptionGroup: d.prescriptionGroup,
     routes: admin?.routes ?? [],
+    soleRoute: admin?.routes.length === 1 ? admin.routes : [],
     doseUnits: admin?.doseUnits ?? [],
     ingredients: ingredientsOf(root.kind === 'legemiddel-virkestoff' ? root.data : (brandData ?? { ingredients: [], substances: [] }), known),
   };

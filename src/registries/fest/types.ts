@@ -170,6 +170,11 @@ export interface FestProduct {
   doseForm?: CodedValue;
   doseFormText?: string;
   routes: CodedValue[];
+  /**
+   * The route when FEST lists exactly one, else none: with several (Solu-Cortef: intravenous, intramuscular)
+   * FEST cannot say which the prescriber meant, and a pharmacist abroad reads a structured route as the one.
+   */
+  soleRoute: CodedValue[];
   doseUnits: CodedValue[];
   ingredients: FestIngredient[];
   package?: FestPackage;
