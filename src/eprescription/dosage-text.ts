@@ -34,6 +34,21 @@ export function quantityText(q: EuQuantity | undefined, lang: Lang): string {
   return `${number(q.value, lang)}${unit ? ` ${unit}` : ''}`;
 }
 
+/** An English noun in the plural: "tablets", "pessaries", "patches". */
+const plural = (noun: string): string => (/[^aeiou]y$/.test(noun) ? `${noun.slice(0, -1)}ies` : /(s|x|ch|sh)$/.test(noun) ? `${noun}es` : `${noun}s`);
+
+/**
+ * An amount to dispense in words, which no reader can take for a number of packages: "100 tablets" (the unit
+ * of presentation), "300 mL" (UCUM); in bokmål the unit as the prescriber wrote it ("100 stk").
+ */
+export function amountText(q: EuQuantity, lang: Lang): string {
+  if (lang === 'nb') return quantityText(q, 'nb');
+  const item = q.presentation?.display?.toLowerCase();
+  if (item) return `${number(q.value, 'en')} ${q.value === 1 ? item : plural(item)}`;
+  if (q.ucum && q.ucum !== '1') return `${number(q.value, 'en')} ${q.ucum}`;
+  return quantityText(q, 'en');
+}
+
 function timing(d: DoseInfo, lang: Lang): string[] {
   const parts: string[] = [];
   if (d.every) {

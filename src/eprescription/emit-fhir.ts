@@ -148,8 +148,14 @@ function medicationRequest(input: EmitFhirInput): MedicationRequest {
   const route = m.one('MedicationRequest.dosageInstruction.route', 'code-map')?.concept;
   const counts = m.one('MedicationRequest.dispenseRequest.numberOfRepeatsAllowed', 'dispensings-remaining');
   const perDispense = m.all('MedicationRequest.dispenseRequest.quantity', 'package-count', 'quantity')[0];
+  // An amount in pieces ("100 stk") in its unit of presentation (100 Tablet, EDQM), as the CDA supply says
+  // it: UCUM 1 alone does not say what is counted.
   const quantity: Quantity | undefined =
-    perDispense === undefined ? undefined : typeof perDispense.value === 'number' ? packages(perDispense.value) : fhirQuantity(perDispense.value);
+    perDispense === undefined
+      ? undefined
+      : typeof perDispense.value === 'number'
+        ? packages(perDispense.value)
+        : fhirQuantity(countedInPieces(perDispense.value, formsOf(input)));
   const antall = m.one('MedicationRequest.dispenseRequest.extension[prescribedQuantity].valueQuantity', 'package-count');
   const extension: Extension[] = [];
   const rendered = m.one('MedicationRequest.extension[renderedDosageInstruction].valueMarkdown', 'text');
