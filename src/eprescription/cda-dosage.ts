@@ -65,7 +65,9 @@ export function cdaDosage(doses: readonly DoseInfo[]): CdaDosage {
   const mixed = !asNeeded && doses.some((d) => d.kind === 'as-needed');
   const periods = new Set(doses.map((d) => d.dosering));
   const oneAmount = doses.every((d) => sameQuantity(d.quantity, first.quantity));
-  if (mixed || periods.size > 1 || !oneAmount || doses.some((d) => d.scheduleInNotes)) return textOnly(asNeeded && !mixed, asNeeded && !mixed ? maxPerDay : undefined);
+  // Fixed weekdays are text: a PIVL_TS per weekday would need a phase anchored on a date of that weekday, and
+  // one without it says "every week" on no particular day.
+  if (mixed || periods.size > 1 || !oneAmount || doses.some((d) => d.scheduleInNotes || d.daysOfWeek?.length)) return textOnly(asNeeded && !mixed, asNeeded && !mixed ? maxPerDay : undefined);
   const parts = doses.map((d, i) => schedule(doses.length > 1 ? 'comp' : 'effectiveTime', d, doses.length > 1 ? (i === 0 ? {} : { operator: 'I' }) : { operator: 'A' }));
   if (parts.some((p) => p === undefined)) return textOnly(asNeeded, maxPerDay);
   const timed = parts.filter((p): p is XmlNode => p !== 'none' && p !== undefined);

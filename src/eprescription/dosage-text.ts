@@ -1,7 +1,7 @@
 // The structured dosage of an M1 as readable lines, in bokmål and English: for the CDA narrative when the
 // CDA structure cannot say the dosage (different amounts per time of day, a time of day HL7 has no event
 // for, tapering), and for the Level 1 PDF. Pure.
-import type { DoseInfo, EuQuantity } from './map/values.ts';
+import type { DoseInfo, EuQuantity, Weekday } from './map/values.ts';
 
 export type Lang = 'nb' | 'en';
 
@@ -49,12 +49,35 @@ export function amountText(q: EuQuantity, lang: Lang): string {
   return quantityText(q, 'en');
 }
 
+function every(e: NonNullable<DoseInfo['every']>, lang: Lang): string {
+  const words = UNIT_WORDS[e.unit]![lang];
+  return lang === 'nb'
+    ? `${e.unit === 'a' ? 'hvert' : 'hver'} ${e.value === 1 ? '' : `${number(e.value, lang)}. `}${words[0]}`
+    : `every ${e.value === 1 ? '' : `${number(e.value, lang)} `}${e.value === 1 ? words[0] : words[1]}`;
+}
+
+/** "Monday", "Monday and Friday", "Monday, Wednesday and Friday". */
+function dayList(days: readonly Weekday[], lang: Lang): string {
+  const names = days.map((d) => d[lang]);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} ${lang === 'nb' ? 'og' : 'and'} ${names.at(-1)}` : (names[0] ?? '');
+}
+
+/**
+ * Fixed weekdays with the interval they come with. Never "every day": an Intervall of one day (or one week)
+ * beside FasteUkedager means on each of those days, so it reads "every Monday"; a longer one in weeks "every 2
+ * weeks on Monday"; any other interval is said with "only on Monday".
+ */
+function onDays(days: readonly Weekday[], e: DoseInfo['every'], lang: Lang): string {
+  const list = dayList(days, lang);
+  if (!e || (e.value === 1 && (e.unit === 'd' || e.unit === 'wk'))) return `${lang === 'nb' ? 'hver' : 'every'} ${list}`;
+  if (e.unit === 'wk') return `${every(e, lang)} ${lang === 'nb' ? 'på' : 'on'} ${list}`;
+  return `${every(e, lang)}, ${lang === 'nb' ? 'kun' : 'only on'} ${list}`;
+}
+
 function timing(d: DoseInfo, lang: Lang): string[] {
   const parts: string[] = [];
-  if (d.every) {
-    const words = UNIT_WORDS[d.every.unit]![lang];
-    parts.push(lang === 'nb' ? `${d.every.unit === 'a' ? 'hvert' : 'hver'} ${d.every.value === 1 ? '' : `${number(d.every.value, lang)}. `}${words[0]}` : `every ${d.every.value === 1 ? '' : `${number(d.every.value, lang)} `}${d.every.value === 1 ? words[0] : words[1]}`);
-  }
+  if (d.daysOfWeek?.length) parts.push(onDays(d.daysOfWeek, d.every, lang));
+  else if (d.every) parts.push(every(d.every, lang));
   const tid = d.when?.source.code ? TIME_OF_DAY[d.when.source.code]?.[lang] : undefined;
   if (tid) parts.push(tid);
   if (d.timeOfDay) parts.push(`${lang === 'nb' ? 'kl.' : 'at'} ${d.timeOfDay.slice(0, 5)}`);

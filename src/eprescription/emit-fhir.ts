@@ -98,7 +98,14 @@ function compact<T extends object>(o: T): T {
 
 function timingOf(d: DoseInfo): Timing | undefined {
   const repeat: NonNullable<Timing['repeat']> = {};
-  if (d.every) {
+  const e = d.every;
+  if (d.daysOfWeek?.length && (!e || (e.value === 1 && e.unit === 'd') || e.unit === 'wk')) {
+    // Fixed weekdays: so many times a week (every n weeks), on those days. Said as a weekly frequency, not
+    // "once a day" restricted by dayOfWeek, so that a reader who skips dayOfWeek still does not read daily.
+    repeat.frequency = d.daysOfWeek.length;
+    repeat.period = e?.unit === 'wk' ? e.value : 1;
+    repeat.periodUnit = 'wk';
+  } else if (d.every) {
     repeat.frequency = 1;
     repeat.period = d.every.value;
     repeat.periodUnit = d.every.unit;
@@ -108,6 +115,7 @@ function timingOf(d: DoseInfo): Timing | undefined {
     repeat.period = 1;
     repeat.periodUnit = 'd';
   }
+  if (d.daysOfWeek?.length) repeat.dayOfWeek = d.daysOfWeek.map((w) => w.code);
   if (d.when) repeat.when = [d.when.code as 'MORN'];
   if (d.timeOfDay) repeat.timeOfDay = [d.timeOfDay];
   if (d.start || d.end) repeat.boundsPeriod = compact({ start: d.start, end: d.end });
