@@ -98,18 +98,45 @@ export function doseLines(doses: readonly DoseInfo[], lang: Lang): string[] {
 }
 
 /**
- * The whole structured dosage as one text: the doses of one Dosering side by side ("; "), several Dosering
- * one after the other ("then"), each with its period when it ends or others follow.
+ * Which period a dose belongs to, its Dosering's dates ("" for an undated one). Doses with the same period are
+ * taken side by side, whatever Dosering holds them; dated periods follow one another; an undated Dosering has
+ * no place in such a sequence and runs beside all of them ("2 + 2 fixed, and 1 as needed in addition").
+ */
+export const periodKey = (d: DoseInfo): string => (d.start || d.end ? `${d.start ?? ''}/${d.end ?? ''}` : '');
+
+/** The doses grouped by period (periodKey), dated periods in the order the M1 gives them. */
+export function byPeriod(doses: readonly DoseInfo[]): { dated: DoseInfo[][]; undated: DoseInfo[] } {
+  const groups = new Map<string, DoseInfo[]>();
+  for (const d of doses) groups.set(periodKey(d), [...(groups.get(periodKey(d)) ?? []), d]);
+  const undated = groups.get('') ?? [];
+  groups.delete('');
+  return { dated: [...groups.values()], undated };
+}
+
+/** "2026-03-01 – 2026-03-07: ", "from 2026-03-01: ", "until 2026-03-07: "; never a placeholder for a date the M1 does not give. */
+function periodText({ start, end }: DoseInfo, lang: Lang): string {
+  if (start && end) return `${start} – ${end}: `;
+  if (start) return `${lang === 'nb' ? 'fra' : 'from'} ${start}: `;
+  return end ? `${lang === 'nb' ? 'til' : 'until'} ${end}: ` : '';
+}
+
+/**
+ * The whole structured dosage as one text: doses of one period side by side ("; "), dated periods one after
+ * the other ("then"), each with its dates when it ends or others follow; undated doses beside them all, said
+ * "in addition" when there are dated periods too.
  */
 export function dosageText(doses: readonly DoseInfo[], lang: Lang): string {
-  const groups = new Map<number, DoseInfo[]>();
-  for (const d of doses) groups.set(d.dosering, [...(groups.get(d.dosering) ?? []), d]);
-  const several = groups.size > 1;
-  return [...groups.values()]
-    .map((group) => {
-      const { start, end } = group[0]!;
-      const period = end || several ? `${start ?? '…'} – ${end ?? '…'}: ` : '';
-      return `${period}${doseLines(group, lang).join('; ')}`;
-    })
-    .join(lang === 'nb' ? '; deretter ' : '; then ');
+  const { dated, undated } = byPeriod(doses);
+  const steps = dated.map((group) => {
+    const shown = group[0]!.end || dated.length > 1;
+    return `${shown ? periodText(group[0]!, lang) : ''}${doseLines(group, lang).join('; ')}`;
+  });
+  const sequence = steps.join(lang === 'nb' ? '; deretter ' : '; then ');
+  // Several undated Dosering elements: the prescriber's "i tillegg", so that the second is not read as a
+  // choice or a replacement.
+  const ordinals = [...new Set(undated.map((d) => d.dosering))];
+  const beside = ordinals.map((o) => doseLines(undated.filter((d) => d.dosering === o), lang).join('; ')).join(lang === 'nb' ? '; i tillegg, ' : '; in addition, ');
+  if (!steps.length) return beside;
+  if (!undated.length) return sequence;
+  return `${sequence}; ${lang === 'nb' ? 'i tillegg, i hele perioden' : 'in addition, throughout'}: ${beside}`;
 }

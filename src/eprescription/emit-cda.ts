@@ -549,8 +549,7 @@ function packageContent({ m, input }: Parts): { q: EuQuantity; fromFest: boolean
 
 function entry(parts: Parts): XmlNode {
   const { m, oid } = parts;
-  const start = m.one(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/low/@value`, 'date');
-  const end = m.one(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/high/@value`, 'date');
+  const { start, end } = treatmentPeriod(parts);
   const dosage = parts.dosage;
   const route = m.one(`${ITEM}/routeCode`, 'code-map');
   const supplyQuantity = prescribedSupply(parts);
@@ -649,6 +648,27 @@ function entry(parts: Parts): XmlNode {
         : undefined,
     ),
   );
+}
+
+/**
+ * The treatment period of the whole course: from the first Starttidspunkt to the last Sluttidspunkt. A
+ * tapering course is several Dosering, each with its own dates; the first one's alone said "5 days" for a
+ * course of 25 (audit 2, F6). Open (no high) when any Dosering has no end: that step runs on.
+ */
+function treatmentPeriod({ m, input }: Parts): { start?: string; end?: string } {
+  const starts = m.all(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/low/@value`, 'date').map((v) => v.value);
+  const ends = m.all(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/high/@value`, 'date').map((v) => v.value);
+  const dok = input.m1.resept.reseptDok;
+  const doserings = dok.kind === 'ReseptDokLegemiddel' ? dok.forskrivning.dosering.length : 0;
+  return periodOf(starts, ends, doserings);
+}
+
+/** ISO dates compare as text: the earliest start, and the latest end when every one of `count` periods ends. */
+export function periodOf(starts: readonly string[], ends: readonly string[], count: number): { start?: string; end?: string } {
+  const out: { start?: string; end?: string } = {};
+  if (starts.length) out.start = [...starts].sort()[0]!;
+  if (count > 0 && ends.length === count) out.end = [...ends].sort().at(-1)!;
+  return out;
 }
 
 /**

@@ -24,7 +24,7 @@ import type {
 import { parsePersonNumber } from '../fhir/identifiers.ts';
 import { CONCEPT_MAP, toEuConcept } from '../terminology/index.ts';
 import type { Mapped } from './map/apply.ts';
-import { doseLines } from './dosage-text.ts';
+import { byPeriod, doseLines, periodKey } from './dosage-text.ts';
 import type { DoseInfo, EuQuantity, PersonName } from './map/values.ts';
 import type { M1Message } from './m1/model.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
@@ -122,6 +122,22 @@ function timingOf(d: DoseInfo): Timing | undefined {
   return Object.keys(repeat).length ? { repeat } : undefined;
 }
 
+/**
+ * FHIR Dosage.sequence: the same number means "at the same time", a higher one "then". Doses of one period
+ * share one; dated periods count up in the M1's order. Undated doses are taken beside everything: all of
+ * them 1 when nothing is dated; beside dated steps no single number says "during every step", so they carry
+ * none, and their missing bounds say they hold throughout (audit 2, F14: "2 + 2, and 1 as needed in
+ * addition" was sequence 1 then 2).
+ */
+function sequences(doses: readonly DoseInfo[]): (dose: DoseInfo | undefined) => number | undefined {
+  const dated = byPeriod(doses).dated.map((group) => periodKey(group[0]!));
+  return (dose) => {
+    const key = dose ? periodKey(dose) : '';
+    if (key) return dated.indexOf(key) + 1;
+    return dated.length ? undefined : 1;
+  };
+}
+
 function dosages(m: Mapped, route: CodeableConcept | undefined): Dosage[] {
   const text = m.one('MedicationRequest.dosageInstruction.text', 'text');
   const timings = m.all('MedicationRequest.dosageInstruction.timing', 'dosage');
@@ -130,14 +146,14 @@ function dosages(m: Mapped, route: CodeableConcept | undefined): Dosage[] {
   const maxima = m.all('MedicationRequest.dosageInstruction.maxDosePerPeriod', 'dosage');
   const indexes = [...new Set([...timings, ...quantities, ...asNeeded, ...maxima].map((v) => v.index ?? 0))].sort((a, b) => a - b);
   if (!indexes.length) indexes.push(0);
+  const sequenceOf = sequences(timings.map((t) => t.value));
   return indexes.map((index, i) => {
     const dose = timings.find((t) => t.index === index)?.value;
     // A dose from a Kortdose pattern carries its amount itself.
     const quantity = quantities.find((q) => q.index === index)?.value ?? dose?.quantity;
     const max = maxima.find((x) => x.index === index)?.value.maxPerDay;
     const dosage: Dosage = compact({
-      // Doses of one Dosering are taken side by side (one sequence); another Dosering follows it.
-      sequence: indexes.length > 1 ? (dose?.dosering ?? 0) + 1 : undefined,
+      sequence: indexes.length > 1 ? sequenceOf(dose) : undefined,
       // A dose on fixed weekdays or days on/off: its timing is stated in words, never as a daily schedule.
       text: dose?.scheduleInNotes ? [i === 0 ? text : undefined, doseLines([dose], 'nb')[0]].filter(Boolean).join('\n') : i === 0 ? text : undefined,
       timing: dose && !dose.scheduleInNotes ? timingOf(dose) : dose?.start || dose?.end ? { repeat: { boundsPeriod: compact({ start: dose.start, end: dose.end }) } } : undefined,

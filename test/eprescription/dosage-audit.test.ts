@@ -7,7 +7,7 @@ import { memoryDrugRegistry, readFestRecords } from '../../src/eprescription/fes
 import { convertM1, type Converted, type PipelineDeps } from '../../src/eprescription/pipeline.ts';
 import { DEMO_FEST_FILE } from '../../src/registries/fest/demo-file.ts';
 import { expectSchemaValidCda } from '../support/cda-schema.ts';
-import { buildM1 } from './support/m1-builder.ts';
+import { buildM1, type DoseSpec } from './support/m1-builder.ts';
 import { specFor } from './support/m1-spec.ts';
 import { depsFor, fixture, preparedDb } from './support/pipeline.ts';
 import { textOfPdf } from './support/pdf-text.ts';
@@ -113,6 +113,90 @@ describe('audit 2 dosages in FHIR, Level 3 and the PDF', () => {
     ])('a Kortdose beside "%s" gives no timing', async (text) => {
       const r = await read(buildM1(specFor({ dosVeiledEnkel: text, kortdose: { code: '12', display: '1+0+0' } })), new Date('2026-03-02T10:00:00+01:00'));
       expect(r.dosages.every((d) => d.timing === undefined)).toBe(true);
+    });
+  });
+
+  const SPEC_NOW = new Date('2026-03-02T10:00:00+01:00');
+  const morning = (v: string): DoseSpec => ({ kind: 'fast', mengde: { v, u: 'tablett' }, tidsomrade: { code: '1', display: 'Morgen' }, intervall: { v: '1', u: 'Døgn' } });
+  const period = (item: string): string => /<effectiveTime xsi:type="IVL_TS">([\s\S]*?)<\/effectiveTime>/.exec(item)![1]!.replace(/\s+/g, '');
+
+  describe('F6: a tapering course runs from its first start to its last end', () => {
+    it('prednisolone 8-6-4-2-1 over five Dosering (a02): Level 3 IVL_TS 2026-11-20 to 2026-12-14; FHIR five steps with their own bounds', async () => {
+      const r = await read(audit('a02-prednisolon-nedtrapping-ukjent-fest.xml'));
+      expect(period(r.item)).toBe('<lowvalue="20261120"/><highvalue="20261214"/>');
+      expect(r.dosages.map((d) => [d.sequence, d.doseAndRate?.[0]?.doseQuantity?.value, d.timing?.repeat?.boundsPeriod])).toEqual([
+        [1, 8, { start: '2026-11-20', end: '2026-11-24' }],
+        [2, 6, { start: '2026-11-25', end: '2026-11-29' }],
+        [3, 4, { start: '2026-11-30', end: '2026-12-04' }],
+        [4, 2, { start: '2026-12-05', end: '2026-12-09' }],
+        [5, 1, { start: '2026-12-10', end: '2026-12-14' }],
+      ]);
+      expect(r.dosageCell).toContain('2026-11-20 – 2026-11-24: every day, morning: 8 Tablet; then 2026-11-25 – 2026-11-29');
+      expect(r.en).toContain('then 2026-12-10 – 2026-12-14: every day, morning: 1 Tablet');
+      expect(r.nb).toContain('deretter 2026-12-10 – 2026-12-14: hver dag, morgen: 1 tablett');
+    });
+
+    it('a last step with no end leaves the course open (high UNK), from the first start; no placeholder for the missing date', async () => {
+      const r = await read(
+        buildM1(specFor({ dosering: [{ start: '2026-03-01', end: '2026-03-07', doses: [morning('2')] }, { start: '2026-03-08', doses: [morning('1')] }] })),
+        SPEC_NOW,
+      );
+      expect(period(r.item)).toBe('<lowvalue="20260301"/><highnullFlavor="UNK"/>');
+      expect(r.dosages.map((d) => [d.sequence, d.timing?.repeat?.boundsPeriod])).toEqual([
+        [1, { start: '2026-03-01', end: '2026-03-07' }],
+        [2, { start: '2026-03-08' }],
+      ]);
+      expect(r.dosageCell).toContain('2026-03-01 – 2026-03-07: every day, morning: 2 Tablet; then from 2026-03-08: every day, morning: 1 Tablet');
+      expect(r.dosageCell).toContain('deretter fra 2026-03-08: hver dag, morgen: 1 tablett');
+      expect(`${r.c.cda} ${r.en} ${r.nb}`).not.toContain('…');
+    });
+
+    it('steps listed out of date order: still the earliest start and the latest end', async () => {
+      const r = await read(
+        buildM1(specFor({ dosering: [{ start: '2026-03-08', end: '2026-03-14', doses: [morning('1')] }, { start: '2026-03-01', end: '2026-03-07', doses: [morning('2')] }] })),
+        SPEC_NOW,
+      );
+      expect(period(r.item)).toBe('<lowvalue="20260301"/><highvalue="20260314"/>');
+    });
+  });
+
+  describe('F14: undated Dosering elements are taken side by side', () => {
+    it('2 + 2 fixed and 1 as needed "i tillegg" (a37): one FHIR sequence, no "then" and no "… – …" in Level 3 or the PDF', async () => {
+      const r = await read(audit('a37-fast-pluss-ved-behov.xml'));
+      expect(r.dosages.map((d) => [d.sequence, d.timing?.repeat?.when?.[0], d.asNeededBoolean])).toEqual([
+        [1, 'MORN', undefined],
+        [1, 'EVE', undefined],
+        [1, undefined, true],
+      ]);
+      expect(r.dosageCell).toBe(
+        'every day, morning: 2 Tablet; every day, evening: 2 Tablet; in addition, as needed: 1 Tablet, at most 2 Tablet per 24 hours, at least 4 hours between doses' +
+          '<br/>hver dag, morgen: 2 tablett; hver dag, kveld: 2 tablett; i tillegg, ved behov: 1 tablett, høyst 2 tablett per døgn, minst 4 Time mellom dosene',
+      );
+      expect(r.en).toContain('every day, evening: 2 Tablet; in addition, as needed: 1 Tablet');
+      expect(r.nb).toContain('hver dag, kveld: 2 tablett; i tillegg, ved behov: 1 tablett');
+      for (const text of [r.c.cda, r.en, r.nb]) expect(text).not.toMatch(/…|\bthen\b|deretter/);
+      expect(period(r.item)).toBe('<lownullFlavor="UNK"/><highnullFlavor="UNK"/>');
+    });
+
+    it('an undated Dosering beside dated steps: beside them all, "in addition, throughout"; in FHIR without a sequence of its own', async () => {
+      const behov: DoseSpec = { kind: 'behov', mengde: { v: '1', u: 'tablett' }, dognMaks: { v: '2', u: 'tablett' }, tidsromMaks: { v: '2', u: 'tablett' }, tidsrom: { v: '1', u: 'Døgn' }, intervallMin: { v: '4', u: 'Time' } };
+      const r = await read(
+        buildM1(
+          specFor({
+            dosering: [
+              { start: '2026-03-01', end: '2026-03-07', doses: [morning('2')] },
+              { start: '2026-03-08', end: '2026-03-14', doses: [morning('1')] },
+              { doses: [behov] },
+            ],
+          }),
+        ),
+        SPEC_NOW,
+      );
+      expect(r.dosages.map((d) => d.sequence)).toEqual([1, 2, undefined]);
+      expect(r.dosageCell).toContain('then 2026-03-08 – 2026-03-14: every day, morning: 1 Tablet; in addition, throughout: as needed: 1 Tablet');
+      expect(r.nb).toContain('i tillegg, i hele perioden: ved behov: 1 tablett');
+      // The undated one is open-ended: so is the course.
+      expect(period(r.item)).toBe('<lowvalue="20260301"/><highnullFlavor="UNK"/>');
     });
   });
 });
