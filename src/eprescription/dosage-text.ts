@@ -104,13 +104,14 @@ export function doseLines(doses: readonly DoseInfo[], lang: Lang): string[] {
  */
 export const periodKey = (d: DoseInfo): string => (d.start || d.end ? `${d.start ?? ''}/${d.end ?? ''}` : '');
 
-/** The doses grouped by period (periodKey), dated periods in the order the M1 gives them. */
+/** The doses grouped by period (periodKey), dated periods in date order ("then" means later). */
 export function byPeriod(doses: readonly DoseInfo[]): { dated: DoseInfo[][]; undated: DoseInfo[] } {
   const groups = new Map<string, DoseInfo[]>();
   for (const d of doses) groups.set(periodKey(d), [...(groups.get(periodKey(d)) ?? []), d]);
   const undated = groups.get('') ?? [];
   groups.delete('');
-  return { dated: [...groups.values()], undated };
+  const from = (g: DoseInfo[]): string => g[0]!.start ?? g[0]!.end ?? '';
+  return { dated: [...groups.values()].sort((a, b) => (from(a) < from(b) ? -1 : from(a) > from(b) ? 1 : 0)), undated };
 }
 
 /** "2026-03-01 – 2026-03-07: ", "from 2026-03-01: ", "until 2026-03-07: "; never a placeholder for a date the M1 does not give. */

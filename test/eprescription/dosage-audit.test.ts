@@ -151,12 +151,14 @@ describe('audit 2 dosages in FHIR, Level 3 and the PDF', () => {
       expect(`${r.c.cda} ${r.en} ${r.nb}`).not.toContain('…');
     });
 
-    it('steps listed out of date order: still the earliest start and the latest end', async () => {
+    it('steps listed out of date order: still the earliest start and the latest end, and "then" in date order', async () => {
       const r = await read(
         buildM1(specFor({ dosering: [{ start: '2026-03-08', end: '2026-03-14', doses: [morning('1')] }, { start: '2026-03-01', end: '2026-03-07', doses: [morning('2')] }] })),
         SPEC_NOW,
       );
       expect(period(r.item)).toBe('<lowvalue="20260301"/><highvalue="20260314"/>');
+      expect(r.dosageCell).toContain('2026-03-01 – 2026-03-07: every day, morning: 2 Tablet; then 2026-03-08 – 2026-03-14: every day, morning: 1 Tablet');
+      expect(r.dosages.map((d) => [d.sequence, d.timing?.repeat?.boundsPeriod?.start])).toEqual([[2, '2026-03-08'], [1, '2026-03-01']]);
     });
   });
 
