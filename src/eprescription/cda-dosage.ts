@@ -12,6 +12,7 @@
 // allowed there. So a dose at a time of day is text in the CDA, as the narrative and PINSTRUCT say it.
 import type { DoseInfo, EuQuantity } from './map/values.ts';
 import { el, type XmlNode } from './xml-write.ts';
+import { periodKey } from './dosage-text.ts';
 
 const PIVL_UNIT: Record<NonNullable<DoseInfo['every']>['unit'], string> = { s: 's', min: 'min', h: 'h', d: 'd', wk: 'wk', mo: 'mo', a: 'a' };
 
@@ -63,9 +64,13 @@ export function cdaDosage(doses: readonly DoseInfo[]): CdaDosage {
   const maxima = doses.map((d) => d.maxPerDay).filter((q): q is EuQuantity => !!q);
   const maxPerDay = maxima.length && maxima.every((q) => sameQuantity(q, maxima[0])) ? maxima[0] : undefined;
   const mixed = !asNeeded && doses.some((d) => d.kind === 'as-needed');
-  const periods = new Set(doses.map((d) => d.dosering));
+  // Doses of several periods (tapering, or an undated Dosering beside dated ones) are text; undated Dosering
+  // elements are one period, taken side by side.
+  const periods = new Set(doses.map(periodKey));
   const oneAmount = doses.every((d) => sameQuantity(d.quantity, first.quantity));
-  if (mixed || periods.size > 1 || !oneAmount || doses.some((d) => d.scheduleInNotes)) return textOnly(asNeeded && !mixed, asNeeded && !mixed ? maxPerDay : undefined);
+  // Fixed weekdays are text: a PIVL_TS per weekday would need a phase anchored on a date of that weekday, and
+  // one without it says "every week" on no particular day.
+  if (mixed || periods.size > 1 || !oneAmount || doses.some((d) => d.scheduleInNotes || d.daysOfWeek?.length)) return textOnly(asNeeded && !mixed, asNeeded && !mixed ? maxPerDay : undefined);
   const parts = doses.map((d, i) => schedule(doses.length > 1 ? 'comp' : 'effectiveTime', d, doses.length > 1 ? (i === 0 ? {} : { operator: 'I' }) : { operator: 'A' }));
   if (parts.some((p) => p === undefined)) return textOnly(asNeeded, maxPerDay);
   const timed = parts.filter((p): p is XmlNode => p !== 'none' && p !== undefined);

@@ -3,7 +3,7 @@
 // template's and lives here; every value comes from the m1-to-ehdsi-cda mapping table through `Mapped`.
 // Coded values carry the EU code at top level and the Norwegian code as translation; an unmapped code is
 // sent as nullFlavor OTH with its original text and the Norwegian translation. Pure.
-import type { Address, Coding, ContactPoint, Identifier } from '@medplum/fhirtypes';
+import type { Address, Coding, ContactPoint, Identifier, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { FEST_ID_SYSTEM, HELSEBRO_OID_ARC, parsePersonNumber, PRESCRIPTION_ID_SYSTEM, VARENUMMER_SYSTEM } from '../fhir/identifiers.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
 import { CONCEPT_MAP, getTerminology, systemOid, type EuConcept } from '../terminology/index.ts';
@@ -14,7 +14,7 @@ import type { EuQuantity, PersonName } from './map/values.ts';
 import type { M1Message } from './m1/model.ts';
 import { el, textEl, xmlDocument, type Child, type XmlNode } from './xml-write.ts';
 import { cdaDosage, type CdaDosage } from './cda-dosage.ts';
-import { dosageText, quantityText } from './dosage-text.ts';
+import { amountText, dosageText, quantityText } from './dosage-text.ts';
 import { packageLevels } from '../registries/fest/package-size.ts';
 import { sizeTextOf } from './package-levels.ts';
 
@@ -309,7 +309,8 @@ export interface PrescriptionFacts {
   /** The structured dosage in words. */
   dosage?: { nb: string; en: string };
   asNeeded: boolean;
-  perDispensing?: { packages: number } | { amount: string };
+  /** Packages per dispensing (with the amount prescribed, when it was an amount), or an amount in its own unit. */
+  perDispensing?: { packages: number; amount?: { en: string; nb: string } } | { amount: { en: string; nb: string } };
   /** One package: nested counts and what the innermost item holds ("2 x 150 Actuation"; bokmål in Norwegian units). */
   package?: { en: string; nb: string };
   dispensings?: { remaining: number; total: number };
@@ -328,7 +329,7 @@ function prescriptionFactsOf(parts: Parts): PrescriptionFacts {
   const name = m.one(`${MATERIAL}/pharm:desc`, 'text') ?? m.one(`${MATERIAL}/name`, 'text') ?? '';
   const form = m.one(`${MATERIAL}/pharm:formCode`, 'code-map');
   const atc = m.one(`${MATERIAL}/pharm:asSpecializedKind[@classCode='GRIC']/pharm:generalizedMaterialKind/pharm:code`, 'coding');
-  const perDispensing = m.one(`${ITEM}/entryRelationship[@typeCode='COMP']/supply/quantity`, 'package-count', 'quantity');
+  const supply = supplyOf(parts);
   const counts = m.one(`${ITEM}/entryRelationship[@typeCode='COMP']/supply/repeatNumber/@value`, 'dispensings-remaining');
   const substitution = m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/observation/value`, 'substitution');
   const P = '/ClinicalDocument/recordTarget/patientRole';
@@ -352,12 +353,7 @@ function prescriptionFactsOf(parts: Parts): PrescriptionFacts {
     indication: m.one(`${ITEM}/entryRelationship[@typeCode='RSON']/observation/value`, 'text'),
     dosageWritten: m.one(`${ITEM}/entryRelationship[@typeCode='SUBJ']/act[code/@code='PINSTRUCT']/text`, 'text'),
     dosage: parts.doseText,
-    perDispensing:
-      perDispensing === undefined
-        ? undefined
-        : typeof perDispensing === 'number'
-          ? { packages: perDispensing }
-          : { amount: `${perDispensing.value} ${perDispensing.ucum ?? perDispensing.unitDisplay ?? perDispensing.original ?? ''}`.trim() },
+    perDispensing: perDispensingOf(supply, parts),
     package: packageFact(parts),
     dispensings: counts,
     validUntil: input.m1.resept.utloper,
@@ -372,6 +368,23 @@ function prescriptionFactsOf(parts: Parts): PrescriptionFacts {
   return facts;
 }
 
+/**
+ * Per dispensing as the reader is told it: packages, or the amount in words ("100 tablets" / "100 stk"),
+ * never a bare number that could be taken for packages. An amount the supply cannot state is not told at all
+ * (the conversion is refused).
+ */
+function perDispensingOf(supply: Supply | undefined, { m, input }: Parts): PrescriptionFacts['perDispensing'] {
+  if (!supply || 'unstated' in supply) return undefined;
+  if ('packages' in supply) {
+    // The prescribed amount stays visible beside the packages it takes.
+    const prescribed = m.one(SUPPLY_QUANTITY, 'package-count', 'quantity');
+    if (typeof prescribed !== 'object') return { packages: supply.packages };
+    const amount = countedInPieces(prescribed, formsOf(input));
+    return { packages: supply.packages, amount: { en: amountText(amount, 'en'), nb: amountText(amount, 'nb') } };
+  }
+  return { amount: { en: amountText(supply.amount, 'en'), nb: amountText(supply.amount, 'nb') } };
+}
+
 /** What one package holds, as the CDA states it (packageNode): the nested counts and the innermost item. */
 function packageFact(parts: Parts): { en: string; nb: string } | undefined {
   const content = packageContent(parts);
@@ -382,11 +395,18 @@ function packageFact(parts: Parts): { en: string; nb: string } | undefined {
   return { en: text('en'), nb: text('nb') };
 }
 
+/** "2 package(s) (100 tablets / 100 stk)", "100 tablets / 100 stk": both languages, as the narrative's rows are. */
+function perDispensingText(p: NonNullable<PrescriptionFacts['perDispensing']>): string {
+  const both = (a: { en: string; nb: string }): string => (a.en === a.nb ? a.en : `${a.en} / ${a.nb}`);
+  if (!('packages' in p)) return both(p.amount);
+  return `${p.packages} package(s) / pakning(er)${p.amount ? ` (${both(p.amount)})` : ''}`;
+}
+
 function narrative(parts: Parts): XmlNode {
   parts.m.one('/ClinicalDocument/component/structuredBody/component/section/text', 'narrative');
   const f = prescriptionFactsOf(parts);
   const formText = f.form ? [f.form.en, f.form.nb].filter(Boolean).join(' / ') : undefined;
-  const perDispensing = f.perDispensing ? ('packages' in f.perDispensing ? `${f.perDispensing.packages} package(s)` : f.perDispensing.amount) : undefined;
+  const perDispensing = f.perDispensing ? perDispensingText(f.perDispensing) : undefined;
   const row = (label: string, value: Child, id?: string): XmlNode => el('tr', {}, el('th', {}, label), el('td', id ? { ID: id } : {}, value));
   return el(
     'text',
@@ -529,8 +549,7 @@ function packageContent({ m, input }: Parts): { q: EuQuantity; fromFest: boolean
 
 function entry(parts: Parts): XmlNode {
   const { m, oid } = parts;
-  const start = m.one(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/low/@value`, 'date');
-  const end = m.one(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/high/@value`, 'date');
+  const { start, end } = treatmentPeriod(parts);
   const dosage = parts.dosage;
   const route = m.one(`${ITEM}/routeCode`, 'code-map');
   const supplyQuantity = prescribedSupply(parts);
@@ -632,6 +651,27 @@ function entry(parts: Parts): XmlNode {
 }
 
 /**
+ * The treatment period of the whole course: from the first Starttidspunkt to the last Sluttidspunkt. A
+ * tapering course is several Dosering, each with its own dates; the first one's alone said "5 days" for a
+ * course of 25 (audit 2, F6). Open (no high) when any Dosering has no end: that step runs on.
+ */
+function treatmentPeriod({ m, input }: Parts): { start?: string; end?: string } {
+  const starts = m.all(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/low/@value`, 'date').map((v) => v.value);
+  const ends = m.all(`${ITEM}/effectiveTime[@xsi:type='IVL_TS']/high/@value`, 'date').map((v) => v.value);
+  const dok = input.m1.resept.reseptDok;
+  const doserings = dok.kind === 'ReseptDokLegemiddel' ? dok.forskrivning.dosering.length : 0;
+  return periodOf(starts, ends, doserings);
+}
+
+/** ISO dates compare as text: the earliest start, and the latest end when every one of `count` periods ends. */
+export function periodOf(starts: readonly string[], ends: readonly string[], count: number): { start?: string; end?: string } {
+  const out: { start?: string; end?: string } = {};
+  if (starts.length) out.start = [...starts].sort()[0]!;
+  if (count > 0 && ends.length === count) out.end = [...ends].sort().at(-1)!;
+  return out;
+}
+
+/**
  * The narrative cell the as-needed criterion points to: the structured dosage in words, else the dosage as
  * written, else the "As needed" row (the ids narrative() gives them).
  */
@@ -641,17 +681,60 @@ function asNeededCriterion(parts: Parts, pinstruct: string | undefined): string 
 }
 
 /**
- * The supply's quantity: packages per dispensing (Antall), or for an amount (Mengde) the whole packages it
- * takes when the prescribed package is in the same unit, else the amount itself in its EU unit.
+ * What one dispensing hands out: packages (Antall, or the whole packages an amount takes when the prescribed
+ * package is in the same unit), an amount in a unit a reader abroad cannot take for packages (UCUM mL, g; an
+ * amount in pieces in its unit of presentation, {Tablet}), or `unstated`: an amount whose only EU unit is
+ * UCUM 1. In eHDSI supply/quantity unit="1" is the package count, so "100 stk" sent that way reads as 100
+ * packages; such a prescription is refused (unstatedAmountIssue), never sent with a guess.
  */
-function prescribedSupply({ m, input }: Parts): XmlNode | undefined {
-  const target = `${ITEM}/entryRelationship[@typeCode='COMP']/supply/quantity`;
-  const q = m.one(target, 'package-count', 'quantity');
+export type Supply = { packages: number } | { amount: EuQuantity } | { unstated: EuQuantity };
+
+function supplyOf({ m, input }: Parts): Supply | undefined {
+  const q = m.one(SUPPLY_QUANTITY, 'package-count', 'quantity');
   if (q === undefined) return undefined;
-  if (typeof q === 'number') return el('quantity', { value: q, unit: '1' });
+  if (typeof q === 'number') return { packages: q };
   const pack = prescribedPackage(input.m1);
-  if (pack && q.national?.code === pack.unit.code && pack.size > 0) return el('quantity', { value: Math.ceil(q.value / pack.size), unit: '1' });
-  return pq('quantity', q);
+  if (pack && q.national?.code === pack.unit.code && pack.size > 0) return { packages: Math.ceil(q.value / pack.size) };
+  const amount = countedInPieces(q, formsOf(input));
+  return hasOwnUnit(amount) ? { amount } : { unstated: amount };
+}
+
+/** A unit that cannot be read as a package count: UCUM other than 1, or an EDQM unit of presentation. */
+const hasOwnUnit = (q: EuQuantity): boolean => (!!q.ucum && q.ucum !== '1') || !!q.presentation?.code;
+
+const SUPPLY_QUANTITY = `${ITEM}/entryRelationship[@typeCode='COMP']/supply/quantity`;
+
+/** The supply's quantity: packages as unit 1, an amount in its own unit; nothing for an unstated amount. */
+function prescribedSupply(parts: Parts): XmlNode | undefined {
+  const supply = supplyOf(parts);
+  if (!supply) return undefined;
+  if ('packages' in supply) return el('quantity', { value: supply.packages, unit: '1' });
+  // Without a unit of its own the amount is left out (nullFlavor, which the document check refuses) rather
+  // than written as unit="1", which a receiver reads as that many packages.
+  return 'amount' in supply ? pq('quantity', supply.amount) : undefined;
+}
+
+/**
+ * Why the prescription cannot be sent, when its amount (Mengde) has no unit a reader abroad can tell from a
+ * package count (see Supply), in English and bokmål; undefined when it can.
+ */
+export function unstatedAmountIssue(input: EmitCdaInput): OperationOutcomeIssue | undefined {
+  const supply = supplyOf(partsOf(input));
+  if (!supply || !('unstated' in supply)) return undefined;
+  const q = supply.unstated;
+  const unit = q.original ?? q.national?.code ?? '';
+  const amount = `${q.value}${unit ? ` ${unit}` : ''}`;
+  const dok = input.m1.resept.reseptDok;
+  return {
+    severity: 'error',
+    code: 'business-rule',
+    diagnostics:
+      `The amount to dispense (Mengde ${amount}) has no unit that can be sent abroad: '${unit || 'no unit'}' has no EU unit and the dose form no unit of presentation, so it would be read as ${q.value} packages. ` +
+      `Prescribe a number of packages (Antall) instead. / ` +
+      `Mengden som skal utleveres (Mengde ${amount}) har ingen enhet som kan sendes til utlandet: '${unit || 'ingen enhet'}' har ingen EU-enhet og legemiddelformen ingen presentasjonsenhet, så den ville bli lest som ${q.value} pakninger. ` +
+      `Forskriv antall pakninger (Antall) i stedet.`,
+    expression: [`${dok.path}.Mengde`],
+  };
 }
 
 function instruction(code: string, ref: string, templates: string[]): XmlNode {

@@ -24,7 +24,7 @@ import type {
 import { parsePersonNumber } from '../fhir/identifiers.ts';
 import { CONCEPT_MAP, toEuConcept } from '../terminology/index.ts';
 import type { Mapped } from './map/apply.ts';
-import { doseLines } from './dosage-text.ts';
+import { byPeriod, doseLines, periodKey } from './dosage-text.ts';
 import type { DoseInfo, EuQuantity, PersonName } from './map/values.ts';
 import type { M1Message } from './m1/model.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
@@ -98,7 +98,14 @@ function compact<T extends object>(o: T): T {
 
 function timingOf(d: DoseInfo): Timing | undefined {
   const repeat: NonNullable<Timing['repeat']> = {};
-  if (d.every) {
+  const e = d.every;
+  if (d.daysOfWeek?.length && (!e || (e.value === 1 && e.unit === 'd') || e.unit === 'wk')) {
+    // Fixed weekdays: so many times a week (every n weeks), on those days. Said as a weekly frequency, not
+    // "once a day" restricted by dayOfWeek, so that a reader who skips dayOfWeek still does not read daily.
+    repeat.frequency = d.daysOfWeek.length;
+    repeat.period = e?.unit === 'wk' ? e.value : 1;
+    repeat.periodUnit = 'wk';
+  } else if (d.every) {
     repeat.frequency = 1;
     repeat.period = d.every.value;
     repeat.periodUnit = d.every.unit;
@@ -108,10 +115,27 @@ function timingOf(d: DoseInfo): Timing | undefined {
     repeat.period = 1;
     repeat.periodUnit = 'd';
   }
+  if (d.daysOfWeek?.length) repeat.dayOfWeek = d.daysOfWeek.map((w) => w.code);
   if (d.when) repeat.when = [d.when.code as 'MORN'];
   if (d.timeOfDay) repeat.timeOfDay = [d.timeOfDay];
   if (d.start || d.end) repeat.boundsPeriod = compact({ start: d.start, end: d.end });
   return Object.keys(repeat).length ? { repeat } : undefined;
+}
+
+/**
+ * FHIR Dosage.sequence: the same number means "at the same time", a higher one "then". Doses of one period
+ * share one; dated periods count up in the M1's order. Undated doses are taken beside everything: all of
+ * them 1 when nothing is dated; beside dated steps no single number says "during every step", so they carry
+ * none, and their missing bounds say they hold throughout (audit 2, F14: "2 + 2, and 1 as needed in
+ * addition" was sequence 1 then 2).
+ */
+function sequences(doses: readonly DoseInfo[]): (dose: DoseInfo | undefined) => number | undefined {
+  const dated = byPeriod(doses).dated.map((group) => periodKey(group[0]!));
+  return (dose) => {
+    const key = dose ? periodKey(dose) : '';
+    if (key) return dated.indexOf(key) + 1;
+    return dated.length ? undefined : 1;
+  };
 }
 
 function dosages(m: Mapped, route: CodeableConcept | undefined): Dosage[] {
@@ -122,14 +146,14 @@ function dosages(m: Mapped, route: CodeableConcept | undefined): Dosage[] {
   const maxima = m.all('MedicationRequest.dosageInstruction.maxDosePerPeriod', 'dosage');
   const indexes = [...new Set([...timings, ...quantities, ...asNeeded, ...maxima].map((v) => v.index ?? 0))].sort((a, b) => a - b);
   if (!indexes.length) indexes.push(0);
+  const sequenceOf = sequences(timings.map((t) => t.value));
   return indexes.map((index, i) => {
     const dose = timings.find((t) => t.index === index)?.value;
     // A dose from a Kortdose pattern carries its amount itself.
     const quantity = quantities.find((q) => q.index === index)?.value ?? dose?.quantity;
     const max = maxima.find((x) => x.index === index)?.value.maxPerDay;
     const dosage: Dosage = compact({
-      // Doses of one Dosering are taken side by side (one sequence); another Dosering follows it.
-      sequence: indexes.length > 1 ? (dose?.dosering ?? 0) + 1 : undefined,
+      sequence: indexes.length > 1 ? sequenceOf(dose) : undefined,
       // A dose on fixed weekdays or days on/off: its timing is stated in words, never as a daily schedule.
       text: dose?.scheduleInNotes ? [i === 0 ? text : undefined, doseLines([dose], 'nb')[0]].filter(Boolean).join('\n') : i === 0 ? text : undefined,
       timing: dose && !dose.scheduleInNotes ? timingOf(dose) : dose?.start || dose?.end ? { repeat: { boundsPeriod: compact({ start: dose.start, end: dose.end }) } } : undefined,
@@ -148,8 +172,14 @@ function medicationRequest(input: EmitFhirInput): MedicationRequest {
   const route = m.one('MedicationRequest.dosageInstruction.route', 'code-map')?.concept;
   const counts = m.one('MedicationRequest.dispenseRequest.numberOfRepeatsAllowed', 'dispensings-remaining');
   const perDispense = m.all('MedicationRequest.dispenseRequest.quantity', 'package-count', 'quantity')[0];
+  // An amount in pieces ("100 stk") in its unit of presentation (100 Tablet, EDQM), as the CDA supply says
+  // it: UCUM 1 alone does not say what is counted.
   const quantity: Quantity | undefined =
-    perDispense === undefined ? undefined : typeof perDispense.value === 'number' ? packages(perDispense.value) : fhirQuantity(perDispense.value);
+    perDispense === undefined
+      ? undefined
+      : typeof perDispense.value === 'number'
+        ? packages(perDispense.value)
+        : fhirQuantity(countedInPieces(perDispense.value, formsOf(input)));
   const antall = m.one('MedicationRequest.dispenseRequest.extension[prescribedQuantity].valueQuantity', 'package-count');
   const extension: Extension[] = [];
   const rendered = m.one('MedicationRequest.extension[renderedDosageInstruction].valueMarkdown', 'text');

@@ -54,7 +54,11 @@ export function prescriptionPdfSpec(f: PrescriptionFacts, lang: PdfLang): Parame
   const row = (label: Text, value: string | undefined): PdfRow => ({ label: t(label), value });
   const optional = (label: Text, value: string | undefined): PdfRow[] => (value ? [row(label, value)] : []);
   const form = f.form ? (lang === 'en' ? (f.form.en ?? f.form.nb) : (f.form.nb ?? f.form.en)) : undefined;
-  const perDispensing = f.perDispensing ? ('packages' in f.perDispensing ? `${f.perDispensing.packages} ${t(T.packages)}` : f.perDispensing.amount) : undefined;
+  const perDispensing = f.perDispensing
+    ? 'packages' in f.perDispensing
+      ? `${f.perDispensing.packages} ${t(T.packages)}${f.perDispensing.amount ? ` (${f.perDispensing.amount[lang]})` : ''}`
+      : f.perDispensing.amount[lang]
+    : undefined;
   const sections: PdfSection[] = [
     {
       heading: t(T.medicineSection),

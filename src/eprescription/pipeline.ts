@@ -7,7 +7,7 @@ import type { Bundle, OperationOutcomeIssue, Provenance } from '@medplum/fhirtyp
 import { fail, ok, problem, type Problem, type Result } from '../fhir/outcomes.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
 import { checkEhdsiCdaElement } from './cda-check.ts';
-import { ehdsiCdaTree } from './emit-cda.ts';
+import { ehdsiCdaTree, unstatedAmountIssue } from './emit-cda.ts';
 import { emitEhdsiL1Cda } from './level1.ts';
 import type { PdfLang } from '../pdf/document.ts';
 import { toXmlElement, xmlDocument } from './xml-write.ts';
@@ -202,14 +202,16 @@ export async function convertM1(input: Uint8Array | string, deps: PipelineDeps, 
   const fhirErrors = validateMpdBundle(bundle);
   // The document just written is checked as a tree; tests check the serialised text as a receiver would.
   const cdaCheck = checkEhdsiCdaElement(toXmlElement(cdaTree), 'ePrescription');
-  if (fhirErrors.length || !cdaCheck.ok) {
+  // An amount abroad would read as packages: said first, as the reason the document checks also fail.
+  const amount = unstatedAmountIssue(cdaInput);
+  if (fhirErrors.length || !cdaCheck.ok || amount) {
     // What the M1 says cannot make a valid EU ePrescription (no birth date and no valid person number, say):
     // nothing is stored or sent, and the sender learns which elements were missing.
     return fail({
       status: 422,
       issues: [
         { severity: 'error', code: 'processing', diagnostics: 'This M1 cannot be made into a valid EU ePrescription; it was not stored or sent' },
-        ...[...fhirErrors, ...cdaCheck.issues].map((i) => ({ ...i, severity: 'error' as const })),
+        ...[...(amount ? [amount] : []), ...fhirErrors, ...cdaCheck.issues].map((i) => ({ ...i, severity: 'error' as const })),
       ],
     });
   }

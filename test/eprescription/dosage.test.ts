@@ -153,15 +153,30 @@ describe('dosage in both outputs', () => {
     expect(c.cda).toContain('2026-03-01 – 2026-03-07: morgen: 2 tablett; deretter 2026-03-08 – 2026-03-14: morgen: 1 tablett');
   });
 
-  it('FastDose on fixed weekdays: no daily schedule anywhere, the days in words', async () => {
-    const c = await convert({ dosering: dosering(fast(TAB, { tidsomrade: tid('1') })) }, (xml) =>
-      xml.replace(/(<GisEksakt>false<\/GisEksakt>)/, '$1<FastDose><FasteUkedager V="1" DN="Mandag"/><FasteUkedager V="4" DN="Torsdag"/></FastDose>'),
+  it('FastDose on fixed weekdays (9082): FHIR twice a week on mon and thu, the CDA as text in English weekdays, never "every day"', async () => {
+    const c = await convert({ dosering: dosering(fast(TAB, { tidsomrade: tid('1'), intervall: { v: '1', u: 'Døgn' } })) }, (xml) =>
+      xml.replace(/(<GisEksakt>false<\/GisEksakt>)/, '$1<FastDose><FasteUkedager V="4" DN="Torsdag"/><FasteUkedager V="1" DN="Mandag"/></FastDose>'),
+    );
+    const d = dosageOf(c)[0]!;
+    expect(d.timing?.repeat).toMatchObject({ frequency: 2, period: 1, periodUnit: 'wk', dayOfWeek: ['mon', 'thu'], when: ['MORN'] });
+    expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
+    expect(item(c)).not.toMatch(/PIVL_TS|<doseQuantity/);
+    expect(c.cda).toContain('every Monday and Thursday, morning: 1 Tablet');
+    expect(c.cda).toContain('hver mandag og torsdag, morgen: 1 tablett');
+    expect(c.cda).not.toMatch(/every day|hver dag|Mandag|Torsdag/);
+  });
+
+  it('a weekday code 9082 does not know: no structure anywhere, the word the prescriber system gave, marked Norwegian', async () => {
+    const c = await convert({ dosering: dosering(fast(TAB, { tidsomrade: tid('1'), intervall: { v: '1', u: 'Døgn' } })) }, (xml) =>
+      xml.replace(/(<GisEksakt>false<\/GisEksakt>)/, '$1<FastDose><FasteUkedager V="8" DN="Helligdag"/></FastDose>'),
     );
     const d = dosageOf(c)[0]!;
     expect(d.timing?.repeat?.when).toBeUndefined();
-    expect(d.text).toContain('faste ukedager: Mandag, Torsdag');
+    expect(d.timing?.repeat?.dayOfWeek).toBeUndefined();
+    expect(d.text).toContain('kun faste ukedager: Helligdag');
     expect(frequency(c)).toMatch(/^<effectiveTime nullFlavor="UNK"\/>/);
-    expect(c.cda).toContain('on fixed weekdays (Norwegian): Mandag, Torsdag');
+    expect(c.cda).toContain('morning: 1 Tablet, only on fixed weekdays (Norwegian): Helligdag');
+    expect(c.cda).not.toMatch(/every day|hver dag/);
   });
 
   it('Kortdose "1+0+2" without Dosering says more than the text: doses per time of day, text in the CDA', async () => {

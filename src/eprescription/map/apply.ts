@@ -32,9 +32,13 @@ export class Mapped {
   private readonly filled: Map<string, Filled>;
   private readonly rowsByTarget: Map<string, MappingRow[]>;
 
-  constructor(table: MappingTable, filled: Map<string, Filled>, omitted: Set<number>, warnings: OperationOutcomeIssue[]) {
+  /** Warnings of rows that ran and yielded nothing (a Kortdose the dosage text contradicts); reported when the emitter asks for their target. */
+  private readonly unfilled: Map<string, OperationOutcomeIssue[]>;
+
+  constructor(table: MappingTable, filled: Map<string, Filled>, omitted: Set<number>, warnings: OperationOutcomeIssue[], unfilled = new Map<string, OperationOutcomeIssue[]>()) {
     this.table = table;
     this.filled = filled;
+    this.unfilled = unfilled;
     this.warnings = warnings;
     this.omittedRows = omitted;
     this.rowsByTarget = new Map();
@@ -61,6 +65,12 @@ export class Mapped {
     const rows = this.check(target, transforms);
     const hit = this.filled.get(target);
     if (!hit) {
+      // Why the target has no value, once: a row that decided to give none says so.
+      const why = this.unfilled.get(target);
+      if (why) {
+        this.unfilled.delete(target);
+        this.warnings.push(...why);
+      }
       const required = rows.find((r) => r.required);
       if (required) this.missingRequired(target, required);
       return [];
@@ -124,6 +134,7 @@ export function applyTable(table: MappingTable, input: ApplyInput): Mapped {
     doses: () => (doses ??= doseElements(input)),
   };
   const filled = new Map<string, Filled>();
+  const unfilled = new Map<string, OperationOutcomeIssue[]>();
   const omitted = new Set<number>();
   for (const row of table.rows) {
     if (row.transform === 'omit') {
@@ -137,6 +148,7 @@ export function applyTable(table: MappingTable, input: ApplyInput): Mapped {
     rowWarnings = [];
     const out = (TRANSFORM_IMPL[row.transform] as (r: MappingRow, v: typeof values, e: TransformEnv) => Placed<unknown>[])(row, values, env);
     if (out.length) filled.set(row.target, { row, values: out, warnings: rowWarnings });
+    else if (rowWarnings.length) unfilled.set(row.target, [...(unfilled.get(row.target) ?? []), ...rowWarnings]);
   }
-  return new Mapped(table, filled, omitted, []);
+  return new Mapped(table, filled, omitted, [], unfilled);
 }

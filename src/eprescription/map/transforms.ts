@@ -16,7 +16,7 @@ import { findCodeSystem } from '../../terminology/load.ts';
 import type { XmlElement } from '../../xml/element.ts';
 import type { MappingRow, TransformName } from '../../mappings/table.ts';
 import { resolveDataPath, resolveMessagePath, type SourceData, type SourceValue } from './source.ts';
-import type { DoseInfo, EuQuantity, EuRatio, PersonName, Placed, TransformOutput } from './values.ts';
+import type { DoseInfo, EuQuantity, EuRatio, PersonName, Placed, TransformOutput, Weekday } from './values.ts';
 
 const UCUM = 'http://unitsofmeasure.org';
 const EDQM = 'http://standardterms.edqm.eu';
@@ -243,6 +243,28 @@ const TIME_OF_DAY: Record<string, { code: string; display: string }> = {
   '6': { code: 'NIGHT', display: 'Night' },
 };
 
+// Kodeverk 9082 (Dager i uken): 1 Mandag ... 7 Søndag, to FHIR days-of-week and the names a reader abroad
+// needs. Seven codes, one-to-one, so kept here as 8325 is. Before this the days went out as the Norwegian
+// display text ("Mandag") after "every day" (audit 2, F4: weekly methotrexate read as daily).
+const WEEKDAY: Record<string, Weekday> = {
+  '1': { code: 'mon', en: 'Monday', nb: 'mandag' },
+  '2': { code: 'tue', en: 'Tuesday', nb: 'tirsdag' },
+  '3': { code: 'wed', en: 'Wednesday', nb: 'onsdag' },
+  '4': { code: 'thu', en: 'Thursday', nb: 'torsdag' },
+  '5': { code: 'fri', en: 'Friday', nb: 'fredag' },
+  '6': { code: 'sat', en: 'Saturday', nb: 'lørdag' },
+  '7': { code: 'sun', en: 'Sunday', nb: 'søndag' },
+};
+
+/** The fixed weekdays of a dose, when 9082 knows every one; undefined when there are none or one is unknown. */
+function weekdaysOf(dose: XmlElement): Weekday[] | undefined {
+  const codes = child(dose, 'FastDose')?.children.filter((c) => c.name === 'FasteUkedager').map((d) => d.attr('V')?.trim() ?? '') ?? [];
+  const days = codes.map((c) => WEEKDAY[c]);
+  if (!days.length || days.some((d) => !d)) return undefined;
+  // In week order, each once: "Monday and Friday" however the prescriber system listed them.
+  return Object.values(WEEKDAY).filter((w) => days.includes(w));
+}
+
 const tsDate = (el: XmlElement | undefined): string | undefined => {
   const raw = el?.attr('V') ?? el?.text;
   return raw && /^\d{4}-\d{2}-\d{2}/.test(raw) ? raw.slice(0, 10) : undefined;
@@ -272,6 +294,8 @@ function doseInfo(dose: XmlElement, index: number, dosering: XmlElement | undefi
     if (mapped) info.when = { ...mapped, source };
     else env.warn({ severity: 'warning', code: 'code-invalid', diagnostics: `Time of day '${tidCode}' (8325) is not known; left to the dosage text`, expression: [tid.path] });
   }
+  const days = weekdaysOf(dose);
+  if (days) info.daysOfWeek = days;
   const clock = childText(dose, 'Klokkeslett');
   if (clock && /^\d{2}:\d{2}(:\d{2})?/.test(clock)) info.timeOfDay = clock.length === 5 ? `${clock}:00` : clock.slice(0, 8);
   const start = tsDate(dosering && child(dosering, 'Starttidspunkt'));
@@ -279,6 +303,9 @@ function doseInfo(dose: XmlElement, index: number, dosering: XmlElement | undefi
   const end = tsDate(dosering && child(dosering, 'Sluttidspunkt'));
   if (end) info.end = end;
   const notes = doseNotes(dose);
+  // Weekdays said only in words: an Intervall of one day beside them means "on each of those days", and
+  // "every day" must not be printed next to them.
+  if (notes.weekdaysInWords && info.every?.value === 1 && info.every.unit === 'd') delete info.every;
   if (notes.notes.length) info.notes = notes.notes;
   if (notes.schedule) info.scheduleInNotes = true;
   const max = child(dose, 'DoseDognMaks');
@@ -298,15 +325,17 @@ const pqText = (el: XmlElement | undefined): string | undefined => {
 };
 
 /** The parts of a dose no EU timing structure here carries, as text; `schedule` when they change the days. */
-function doseNotes(dose: XmlElement): { notes: { nb: string; en: string }[]; schedule: boolean } {
+function doseNotes(dose: XmlElement): { notes: { nb: string; en: string }[]; schedule: boolean; weekdaysInWords: boolean } {
   const notes: { nb: string; en: string }[] = [];
   let schedule = false;
   const fast = child(dose, 'FastDose');
   if (fast) {
-    const days = fast.children.filter((c) => c.name === 'FasteUkedager').map((d) => d.attr('DN') ?? d.attr('V') ?? '');
+    // Weekdays 9082 knows are the dose's daysOfWeek; a code it does not know stays as the prescriber's word,
+    // marked Norwegian, and no timing structure is given.
+    const days = weekdaysOf(dose) ? [] : fast.children.filter((c) => c.name === 'FasteUkedager').map((d) => d.attr('DN') ?? d.attr('V') ?? '');
     const on = childText(fast, 'DagerPa');
     const off = childText(fast, 'DagerAv');
-    if (days.length) notes.push({ nb: `faste ukedager: ${days.join(', ')}`, en: `on fixed weekdays (Norwegian): ${days.join(', ')}` });
+    if (days.length) notes.push({ nb: `kun faste ukedager: ${days.join(', ')}`, en: `only on fixed weekdays (Norwegian): ${days.join(', ')}` });
     if (on || off) notes.push({ nb: `${on ?? '?'} dager på, ${off ?? '?'} dager av`, en: `${on ?? '?'} days on, ${off ?? '?'} days off` });
     schedule = days.length > 0 || !!on || !!off;
   }
@@ -334,7 +363,7 @@ function doseNotes(dose: XmlElement): { notes: { nb: string; en: string }[]; sch
     const en = englishTime(Number(periodEl!.attr('V')), periodEl!.attr('U') ?? '');
     notes.push({ nb: `høyst ${perPeriod} per ${period}`, en: `at most ${perPeriod} (Norwegian unit) per ${en ?? `${period} (Norwegian time unit)`}` });
   }
-  return { notes, schedule };
+  return { notes, schedule, weekdaysInWords: notes.some((n) => n.nb.startsWith('kun faste ukedager')) };
 }
 
 // The time units the eResept schema writes in words (Tidsrom, DoseIntervallMin, Tidsenhet).
@@ -365,6 +394,31 @@ const sameQuantity = (a: XmlElement | undefined, b: XmlElement | undefined): boo
 // of day of kodeverk 8325. Other Kortdose texts ("1 daglig", "ved behov") stay text.
 const KORTDOSE_PATTERN = /^\s*(\d+(?:[.,]\d+)?)(?:\s*\+\s*(\d+(?:[.,]\d+)?)){2,3}\s*$/;
 const KORTDOSE_TIMES = ['1', '3', '5', '6'];
+
+/**
+ * Words in a Norwegian dosage text that say the dose is not simply taken every day: weekly, on a weekday,
+ * monthly, every n-th day or hour, as needed, days on and off. A split-dose Kortdose ("4+0+0") says "every
+ * day at these times"; next to a text like "4 tabletter én gang i uken" it must not become a daily timing
+ * (audit 2, F4). A false match (a course "i 3 uker") only costs the structure; the text always goes.
+ */
+const NOT_DAILY = new RegExp(
+  [
+    'uk(e|a|en|er|ene|entlig\\p{L}*|evis)',
+    '(man|tirs|ons|tors|fre|lør|søn)dag(en|er|ene)?',
+    'måned\\p{L}*',
+    'mnd',
+    'annenhver',
+    'annen\\s+hver',
+    'hver(t)?\\s+(annen|annet|andre|tredje|fjerde|femte|sjette|syvende|\\d)',
+    '(ved|etter)\\s+behov',
+    'dager\\s+(på|av)',
+    'pause',
+    'årlig',
+  ]
+    .map((w) => `(?<!\\p{L})${w}(?!\\p{L})`)
+    .join('|'),
+  'iu',
+);
 
 /** The doses a Kortdose states, when it is a split-dose pattern; [] otherwise. */
 function kortdoseInfos(el: XmlElement): DoseInfo[] {
@@ -535,7 +589,20 @@ export const TRANSFORM_IMPL: { [K in TransformName]: Transform<K> } = {
       if (v.kind !== 'element') continue;
       // A Kortdose is read only where the table lists it after Dosering, i.e. when there is no Dosering.
       if (v.el.name === 'Kortdose') {
-        out.push(...kortdoseInfos(v.el).map((d) => ({ value: d, index: d.index })));
+        const doses = kortdoseInfos(v.el);
+        const written = v.ancestors.findLast((a) => a.name === 'Forskrivning');
+        const text = written ? childText(written, 'DosVeiledEnkel') : undefined;
+        if (doses.length && text && NOT_DAILY.test(text)) {
+          // The prescriber's text wins: no structure that says "every day" beside a text that says otherwise.
+          env.warn({
+            severity: 'warning',
+            code: 'business-rule',
+            diagnostics: `Kortdose '${v.el.attr('DN') ?? v.el.attr('V') ?? ''}' would be a daily dose, but the dosage text says otherwise ('${text}'); the dosage is sent as the text only`,
+            expression: [v.el.path],
+          });
+          continue;
+        }
+        out.push(...doses.map((d) => ({ value: d, index: d.index })));
         continue;
       }
       // The source is a Dosering (every dose in it), a dose, or an element inside a dose.

@@ -33,6 +33,13 @@ export interface PersonName {
   given: string[];
 }
 
+/** A day of the week: the FHIR days-of-week code and its name in English and bokmål. */
+export interface Weekday {
+  code: 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+  en: string;
+  nb: string;
+}
+
 /** One dose of a structured dosage (M1 DoseFastTidspunkt or DoseEtterBehov), in EU terms. */
 export interface DoseInfo {
   /** Position among all doses of the prescription. */
@@ -47,6 +54,8 @@ export interface DoseInfo {
   when?: { code: string; display: string; source: Coding };
   /** Clock time (Klokkeslett) hh:mm:ss. */
   timeOfDay?: string;
+  /** Fixed weekdays (FastDose/FasteUkedager, kodeverk 9082): the dose is taken on these days only. */
+  daysOfWeek?: Weekday[];
   /** Treatment start and end of the Dosering the dose belongs to. */
   start?: string;
   end?: string;
@@ -54,7 +63,7 @@ export interface DoseInfo {
   maxPerDay?: EuQuantity;
   /** What the dose says beyond amount and timing (fixed weekdays, days on/off, infusion rate, least interval), as text. */
   notes?: { nb: string; en: string }[];
-  /** True when a note changes the schedule (fixed weekdays, days on/off): no timing structure may be given. */
+  /** True when a note changes the schedule (days on/off, a weekday code 9082 does not know): no timing structure may be given. */
   scheduleInNotes?: boolean;
 }
 
