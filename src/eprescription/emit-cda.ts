@@ -13,6 +13,7 @@ import { euQuantity } from './map/transforms.ts';
 import type { EuQuantity, PersonName } from './map/values.ts';
 import type { M1Message } from './m1/model.ts';
 import { el, textEl, xmlDocument, type Child, type XmlNode } from './xml-write.ts';
+import { withoutDirectionControls } from '../fhir/xhtml.ts';
 import { cdaDosage, type CdaDosage } from './cda-dosage.ts';
 import { amountText, dosageText, quantityText } from './dosage-text.ts';
 import { packageLevels } from '../registries/fest/package-size.ts';
@@ -407,7 +408,9 @@ function narrative(parts: Parts): XmlNode {
   const f = prescriptionFactsOf(parts);
   const formText = f.form ? [f.form.en, f.form.nb].filter(Boolean).join(' / ') : undefined;
   const perDispensing = f.perDispensing ? perDispensingText(f.perDispensing) : undefined;
-  const row = (label: string, value: Child, id?: string): XmlNode => el('tr', {}, el('th', {}, label), el('td', id ? { ID: id } : {}, value));
+  // The narrative is what the pharmacist abroad reads: no direction override in the M1's text may reorder it.
+  const shown = (v: Child): Child => (typeof v === 'string' ? withoutDirectionControls(v) : Array.isArray(v) ? v.map(shown) : v);
+  const row = (label: string, value: Child, id?: string): XmlNode => el('tr', {}, el('th', {}, label), el('td', id ? { ID: id } : {}, shown(value)));
   return el(
     'text',
     {},

@@ -207,6 +207,16 @@ describe('conversions, field by field', () => {
     // A product with one route keeps it (the hydrocortisone tablets: oral use), as the enrichment test above shows.
   });
 
+  it('keeps direction overrides out of the narrative the pharmacist abroad reads', async () => {
+    const m1 = fixture('pipeline', 'p01-fest-pakning-merknad-tidligste-utlevering.xml')
+      .toString('utf8')
+      .replace(/<DosVeiledEnkel>([^<]*)<\/DosVeiledEnkel>/, '<DosVeiledEnkel>\u202E$1</DosVeiledEnkel>');
+    expect(m1).toContain('\u202E');
+    const c = await exported(m1);
+    const narrative = /<text>[\s\S]*?<\/text>/.exec(c.cda)![0];
+    expect(narrative).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+  });
+
   it('still converts when registries fail, saying which', async () => {
     const broken: DrugRegistry = {
       byVarenr: () => Promise.reject(new Error('down')),
