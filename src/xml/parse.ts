@@ -156,6 +156,13 @@ export function decode(bytes: Uint8Array, transport?: string): { text: string; e
     }
   }
   if (hasUtf8Bom) return encodingProblem(`The document starts with a UTF-8 byte order mark but declares encoding "${declared}"`);
+  // Bytes above 0x7F that all read as UTF-8 are UTF-8: real ISO-8859-1 or Windows-1252 text (Ø = D8 followed by
+  // a letter) is almost never also valid UTF-8. Read as declared, "Ødegård" would become "Ã˜degÃ¥rd".
+  if ((LATIN1_LABELS.has(declared) || CP1252_LABELS.has(declared)) && looksLikeUtf8(body)) {
+    return encodingProblem(
+      `${inDocument ? 'The document declares' : 'The Content-Type says'} ${declared} but its bytes are UTF-8 (read as ${declared}, "Ø" would become "Ã˜"); declare UTF-8`,
+    );
+  }
   if (LATIN1_LABELS.has(declared)) return { text: Buffer.from(body).toString('latin1'), encoding: 'iso-8859-1' };
   // Older Norwegian systems still emit Windows-1252 (ISO-8859-1 plus €, “ ” and friends).
   if (CP1252_LABELS.has(declared)) return { text: new TextDecoder('windows-1252').decode(body), encoding: 'windows-1252' };
@@ -164,6 +171,17 @@ export function decode(bytes: Uint8Array, transport?: string): { text: string; e
     return { text: Buffer.from(body).toString('latin1'), encoding: 'iso-8859-1' };
   }
   return encodingProblem(`Unsupported character encoding "${declared}"; send UTF-8 (ISO-8859-1 and Windows-1252 are also accepted)`);
+}
+
+/** Whether the bytes hold at least one multi-byte UTF-8 sequence and are valid UTF-8 throughout. */
+function looksLikeUtf8(body: Uint8Array): boolean {
+  if (!body.some((b) => b > 0x7f)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** UTF-16 and UTF-32 are refused outright; checked before the byte pre-scan, which reads single bytes. */

@@ -82,6 +82,8 @@ const HOSTILE: Record<string, Refusal> = {
   'dobbel-attributt.xml': { status: 400, issue: 'structure', error: 'xml-malformed', at: PAKNING },
   'dobbel-reseptgruppe.xml': { status: 400, issue: 'structure', error: 'unexpected-element', at: `${PAKNING}.Reseptgruppe[1]` },
   'to-resepter.xml': { status: 400, issue: 'structure', error: 'unexpected-element', at: `${RESEPT}[1]` },
+  // An older-version Resept in the first Document beside a current one in the second: still two prescriptions.
+  'to-resepter-ulike-versjoner.xml': { status: 400, issue: 'structure', error: 'unexpected-element', at: 'MsgHead.Document[0].RefDoc.Content.Resept' },
   'innhold-etter-rot.xml': { status: 400, issue: 'structure', error: 'xml-malformed' },
   'kontrolltegn.xml': { status: 400, issue: 'structure', error: 'xml-malformed' },
   'tegnreferanse-nul.xml': { status: 400, issue: 'structure', error: 'xml-malformed' },
@@ -120,6 +122,8 @@ const INVALID: Record<string, Refusal> = {
   'feil-deklarert-koding.xml': { status: 400, issue: 'invalid', error: 'xml-encoding' },
   'ukjent-koding.xml': { status: 400, issue: 'invalid', error: 'xml-encoding' },
   'latin1-deklarert-som-utf8.xml': { status: 400, issue: 'invalid', error: 'xml-encoding' },
+  // The reverse: declared ISO-8859-1, written in UTF-8; read as declared, the names would be mojibake.
+  'utf8-deklarert-som-latin1.xml': { status: 400, issue: 'invalid', error: 'xml-encoding' },
 };
 
 describe('the authored M1 corpus', () => {

@@ -66,8 +66,10 @@ function findResept(root: XmlElement, head: MsgHead): XmlElement {
   const current = candidates.filter((el) => el.ns === M1_NS);
   const other = candidates.find((el) => el.ns !== M1_NS);
   const first = current[0];
-  const second = current[1];
-  if (second) throw messageError(400, 'structure', 'unexpected-element', 'An M1 holds exactly one Resept', second.path);
+  // Counted whatever their version or namespace: a second Resept in an older version beside a current one is
+  // still a second prescription, and reading the current one alone would drop the other without a word.
+  const second = candidates.find((el) => el !== first);
+  if (first && second) throw messageError(400, 'structure', 'unexpected-element', 'An M1 holds exactly one Resept', second.path);
   if (first) return first;
   if (other && M1_NS_FAMILIES.some((f) => other.ns.startsWith(f))) {
     const version = other.ns.slice(other.ns.lastIndexOf('/m1/') + 4);
