@@ -2,6 +2,10 @@
 // prescription (bokmål by default, English on request), valid against CDA_Pharma.xsd, with hostile names
 // drawn as inert text.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
+import fontkit from '@pdf-lib/fontkit';
+import { PDFDict, PDFDocument, PDFName, PDFRawStream, PDFRef } from 'pdf-lib';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Patient, Practitioner } from '@medplum/fhirtypes';
@@ -39,6 +43,24 @@ async function textOf(pdf: Uint8Array): Promise<string> {
   const { text } = await extractText(await getDocumentProxy(new Uint8Array(pdf)), { mergePages: true });
   return text.replace(/\s+/g, ' ');
 }
+
+/** The embedded font programs of a PDF (FontFile2 streams, inflated), by BaseFont; a standard font has none. */
+async function fontsOf(pdf: Uint8Array): Promise<Map<string, Uint8Array | undefined>> {
+  const doc = await PDFDocument.load(pdf);
+  const out = new Map<string, Uint8Array | undefined>();
+  for (const [, obj] of doc.context.enumerateIndirectObjects()) {
+    if (!(obj instanceof PDFDict) || obj.get(PDFName.of('Type')) !== PDFName.of('Font') || obj.get(PDFName.of('Subtype')) === PDFName.of('CIDFontType2')) continue;
+    const name = obj.get(PDFName.of('BaseFont'))?.toString() ?? '';
+    const descendants = obj.lookup(PDFName.of('DescendantFonts'));
+    const cid = descendants && 'get' in descendants ? doc.context.lookup((descendants as unknown as { get(i: number): PDFRef }).get(0)) : undefined;
+    const descriptor = cid instanceof PDFDict ? cid.lookup(PDFName.of('FontDescriptor')) : undefined;
+    const file = descriptor instanceof PDFDict ? descriptor.lookup(PDFName.of('FontFile2')) : undefined;
+    out.set(name, file instanceof PDFRawStream ? new Uint8Array(inflateSync(file.contents)) : undefined);
+  }
+  return out;
+}
+
+const DEJAVU = fontkit.create(new Uint8Array(readFileSync(new URL('../../src/pdf/fonts/DejaVuSans.ttf', import.meta.url))));
 
 /** A header element as written, to compare the two levels. */
 const header = (cda: string, name: string): string => new RegExp(`<${name}[ >][\\s\\S]*?</${name}>`).exec(cda)?.[0] ?? '';
@@ -156,6 +178,66 @@ describe('eHDSI ePrescription Level 1', () => {
     expect(text).toContain('<script>alert("x")</script>');
     expect(text).toContain('<img src=x onerror=alert(1)>');
     expect(text).not.toContain('\u202E');
+  });
+
+  // The D-nummer fixture's patient (unknown to the population registry, so named as the message names her),
+  // renamed: a Polish name as D-nummer holders often have, and a Northern and Skolt Sámi one written with
+  // combining accents (NFD), as some systems send them.
+  const renamed = (given: string, family: string): Buffer =>
+    Buffer.from(
+      fixture('valid', '26-d-nummer.xml')
+        .toString('utf8')
+        .replace('<FamilyName>Kowalski</FamilyName>', `<FamilyName>${family}</FamilyName>`)
+        .replace('<GivenName>Marta</GivenName>', `<GivenName>${given}</GivenName>`),
+      'utf8',
+    );
+  const D_NUMMER_NOW = new Date('2026-02-11T10:00:00+01:00');
+
+  it('draws Polish and Sámi names letter for letter (embedded font, NFC), as Level 3 spells them', async () => {
+    for (const [given, family] of [
+      ['Zofia', 'Wiśniewska'],
+      ['Ma\u0301ret-A\u0301nne Ŋuđđi', 'Čáhppes-Áillohaš Ǯiŋŋávuođđá-Ødegaard ŧ ž'],
+      ['Ελένη Ольга', 'Łódź-Ķēniņš Nguyễn'],
+    ]) {
+      const c = await convert(renamed(given!, family!), 'nb', D_NUMMER_NOW);
+      const name = `${given} ${family}`.normalize('NFC');
+      const text = await textOf(pdfOf(c.cdaL1));
+      expect(text).toContain(`: ${name}`);
+      expect(text).not.toContain('?');
+      expect(text).not.toContain('\uFFFD');
+      // Level 3 holds the same letters.
+      expect(c.cda.normalize('NFC')).toContain(`<family>${family!.normalize('NFC')}</family>`);
+    }
+  });
+
+  it('embeds its fonts as subsets whose glyphs are DejaVu Sans\'s own, so what a reader sees is what is extracted', async () => {
+    const name = 'Ŋuđđi Čáhppes-Áillohaš Ǯiŋŋávuođđá Wiśniewska';
+    const c = await convert(renamed('Ŋuđđi', 'Čáhppes-Áillohaš Ǯiŋŋávuođđá Wiśniewska'), 'nb', D_NUMMER_NOW);
+    const pdf = pdfOf(c.cdaL1);
+    const fonts = await fontsOf(pdf);
+    // Every font is embedded (none of the standard 14, which a reader substitutes), and a subset.
+    expect([...fonts.keys()].sort()).toEqual(['/HBROAA+DejaVuSans', '/HBROAB+DejaVuSans-Bold']);
+    const regular = fonts.get('/HBROAA+DejaVuSans');
+    if (!regular) throw new Error('no font program embedded');
+    expect(regular.length).toBeLessThan(40_000);
+    // @pdf-lib/fontkit 1.1.1 can write a subset whose glyph offsets are shifted (a font with long offsets
+    // and odd-length glyph records), drawing blanks or garbage that text extraction would not notice: each
+    // letter of the name must be drawn with DejaVu Sans's own outline.
+    const subset = fontkit.create(regular);
+    const drawn = new Set(Array.from({ length: subset.numGlyphs }, (_, id) => subset.getGlyph(id).path.toSVG()));
+    for (const ch of new Set(name.replace(/[ -]/g, ''))) expect(drawn.has(DEJAVU.glyphForCodePoint(ch.codePointAt(0)!).path.toSVG()), ch).toBe(true);
+  });
+
+  it('draws a right-to-left name, which it cannot lay out, as \u201c\uFFFD\u201d and says under the header that Level 3 holds the exact spelling', async () => {
+    const c = await convert(renamed('Miriam \u05DE\u05E8\u05D9\u05DD', 'Haddad \u062D\u062F\u0627\u062F'), 'en', D_NUMMER_NOW);
+    const text = await textOf(pdfOf(c.cdaL1));
+    expect(text).toContain(': Miriam \uFFFD\uFFFD\uFFFD\uFFFD Haddad \uFFFD\uFFFD\uFFFD\uFFFD');
+    expect(text).toMatch(/\uFFFD marks a character this PDF cannot show .*the structured document \(Level 3\) holds the exact spelling/);
+    expect(text).not.toMatch(/[\u0590-\u08FF]/);
+    expect(c.cda).toContain('<family>Haddad \u062D\u062F\u0627\u062F</family>');
+    // A document whose characters are all drawn says nothing of the kind.
+    const plain = await convert(renamed('Miriam', 'Haddad'), 'nb', D_NUMMER_NOW);
+    expect(await textOf(pdfOf(plain.cdaL1))).not.toContain('Level 3) holds the exact spelling');
   });
 
   it('currentLevel1 (what the $ehdsi-cda?level=1 route calls) renders the stored Level 3 of an imported prescription', async () => {
