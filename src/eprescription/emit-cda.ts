@@ -785,15 +785,15 @@ export function ehdsiCdaTree(input: EmitCdaInput): XmlNode {
 }
 
 /**
- * The Level 1 document (template 1.3.6.1.4.1.12559.11.10.1.3.1.1.6): the same header as Level 3, and the
+ * The Level 1 document (template 1.3.6.1.4.1.12559.11.10.1.3.1.1.6): the same header as Level 3, languageCode
+ * included (the prescription's language; the PDF is in English and bokmål, as the Level 3 narrative), and the
  * PDF of the same prescription in a nonXMLBody. Its id is the Level 3 document's with ".L1".
  */
-export function ehdsiL1CdaTree(input: EmitCdaInput, pdf: Uint8Array, lang: 'nb' | 'en'): XmlNode {
+export function ehdsiL1CdaTree(input: EmitCdaInput, pdf: Uint8Array): XmlNode {
   const parts = partsOf(input);
   return documentTree(parts, {
     templateId: EHDSI_TEMPLATE.ePrescriptionL1,
     idSuffix: '.L1',
-    languageCode: lang === 'en' ? 'en-GB' : 'nb-NO',
     body: el('nonXMLBody', { classCode: 'DOCBODY', moodCode: 'EVN' }, el('text', { mediaType: 'application/pdf', representation: 'B64' }, Buffer.from(pdf).toString('base64'))),
   });
 }
@@ -824,7 +824,7 @@ function structuredBody(parts: Parts): XmlNode {
   );
 }
 
-function documentTree(parts: Parts, level: { templateId: string; idSuffix?: string; languageCode?: string; body: XmlNode }): XmlNode {
+function documentTree(parts: Parts, level: { templateId: string; idSuffix?: string; body: XmlNode }): XmlNode {
   const { m, oid, input } = parts;
   const documentId = m.one('/ClinicalDocument/id', 'uuid');
   const effective = m.one('/ClinicalDocument/effectiveTime/@value', 'datetime') ?? input.now.toISOString();
@@ -839,7 +839,7 @@ function documentTree(parts: Parts, level: { templateId: string; idSuffix?: stri
     el('title', {}, 'ePrescription (Norway)'),
     el('effectiveTime', { value: cdaInstant(effective) }),
     el('confidentialityCode', { code: m.one('/ClinicalDocument/confidentialityCode/@code', 'constant') ?? 'N', codeSystem: '2.16.840.1.113883.5.25', displayName: 'normal' }),
-    el('languageCode', { code: level.languageCode ?? language }),
+    el('languageCode', { code: language }),
     recordTarget(parts),
     author(parts),
     custodian(parts),

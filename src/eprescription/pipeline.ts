@@ -9,7 +9,6 @@ import type { FestProduct } from '../registries/fest/types.ts';
 import { checkEhdsiCdaElement } from './cda-check.ts';
 import { ehdsiCdaTree, unstatedAmountIssue } from './emit-cda.ts';
 import { emitEhdsiL1Cda } from './level1.ts';
-import type { PdfLang } from '../pdf/document.ts';
 import { toXmlElement, xmlDocument } from './xml-write.ts';
 import { emitMpdBundle, type ResourceIds } from './emit-fhir.ts';
 import { enrichM1, type Enrichment, type EnrichmentRegistries } from './enrich.ts';
@@ -46,8 +45,8 @@ export interface ConvertOptions {
   /** Ids to reuse (a re-conversion of a stored prescription keeps its ids). */
   ids?: Partial<ConversionIds>;
   parse?: M1ParseOptions;
-  /** Also make the eHDSI Level 1 document (the PDF in this language). */
-  level1?: PdfLang;
+  /** Also make the eHDSI Level 1 document (its PDF in English and bokmål). */
+  level1?: boolean;
 }
 
 export interface ConversionIds extends ResourceIds {
@@ -216,7 +215,7 @@ export async function convertM1(input: Uint8Array | string, deps: PipelineDeps, 
     });
   }
   // Level 1 only after Level 3 passed: the PDF must never show a prescription the structured document could not carry.
-  const cdaL1 = opts.level1 ? await emitEhdsiL1Cda(cdaInput, opts.level1) : undefined;
+  const cdaL1 = opts.level1 ? await emitEhdsiL1Cda(cdaInput) : undefined;
   const provenance = buildProvenance({
     id: ids.provenance,
     medicationRequestId: ids.medicationRequest,

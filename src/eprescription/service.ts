@@ -14,7 +14,6 @@ import type { Db, Queryable } from '../store/db.ts';
 import { countConversion } from '../metrics/registry.ts';
 import { convertM1, sha256, type ChainFacts, type Conversion, type ConversionIds, type Converted, type PipelineDeps } from './pipeline.ts';
 import type { ExportDecision } from './rules.ts';
-import type { PdfLang } from '../pdf/document.ts';
 import { parseXml } from '../xml/parse.ts';
 import {
   findImportByHash,
@@ -203,7 +202,7 @@ export async function currentOutputs(db: Db, row: ExportRow, deps: PipelineDeps,
 }
 
 /**
- * The eHDSI Level 1 document (PDF in bokmål or English) of an exportable row, rendering the Level 3 document
+ * The eHDSI Level 1 document (its PDF in English and bokmål) of an exportable row, rendering the Level 3 document
  * served now: the M1 is converted again with the row's ids and that document's id, so both levels say the
  * same and the Level 1 id is the Level 3 id with ".L1". Undefined when the prescription is no longer exportable.
  */
@@ -211,7 +210,6 @@ export async function currentLevel1(
   db: Db,
   row: ExportRow,
   deps: PipelineDeps,
-  lang: PdfLang = 'nb',
   now = new Date(),
   /** The row's current outputs when the caller has already read them (currentOutputs), so they are not read twice. */
   known?: CurrentOutputs,
@@ -225,7 +223,7 @@ export async function currentLevel1(
     now: effective ?? now,
     facts: { dispensingsSoFar: row.dispensingsDone },
     ids: { ...idsOf(outputs.bundle), medicationRequest: row.id, ...(documentId ? { documentId } : {}) },
-    level1: lang,
+    level1: true,
   });
   if (!again.ok || !again.value.exportable) return undefined;
   return again.value.cdaL1;

@@ -1,10 +1,19 @@
 // A generic, readable A4 PDF for the eHDSI Level 1 documents (patient summary, ePrescription): a title,
 // label/value rows, and sections of paragraphs, label/value rows or tables, with text wrapped and pages
-// broken as needed. Made with pdf-lib and its standard Helvetica, whose WinAnsi encoding covers Norwegian
-// and the Western European languages; characters outside it become "?" and direction controls are dropped,
-// so hostile text cannot break the file or reorder what a reader sees. The PDF carries its title and
-// language in its metadata. Pure apart from pdf-lib.
-import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+// broken as needed. Made with pdf-lib and DejaVu Sans (src/pdf/fonts/, see SOURCES.md there), embedded as a
+// subset of the glyphs used, so names keep their letters: Sámi, Polish, Baltic, Greek, Cyrillic and the rest
+// of Latin. Text is NFC-normalised first (a letter written with a combining accent becomes the one letter),
+// direction and zero-width controls are dropped, so hostile text cannot break the file or reorder what a
+// reader sees. A character the font cannot draw, and every right-to-left letter (Hebrew, Arabic ...: pdf-lib
+// lays text out left to right only, so it would be drawn backwards), is drawn as U+FFFD "�", never silently
+// as "?", and the document then says under its header that "�" marks such characters and that the structured
+// document (Level 3) holds the exact spelling. The PDF carries its title and language in its metadata.
+// Pure apart from pdf-lib, fontkit and reading the two font files once per process (on the first document:
+// importing fontkit and parsing the fonts take a few hundred ms of CPU, which a server's start or a CLI run
+// without PDFs need not spend).
+import { readFileSync } from 'node:fs';
+import type fontkit from '@pdf-lib/fontkit';
+import { PDFDocument, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 
 export type PdfLang = 'nb' | 'en';
 
@@ -35,6 +44,8 @@ export interface PdfDocumentSpec {
   footer?: string;
   /** Shown for an empty cell or value. */
   notStated?: string;
+  /** Said under the header when a character is drawn as "�" (default: UNDRAWABLE_NOTICE in the document's language). */
+  undrawableNotice?: string;
   /**
    * When the document was made: the PDF's creation and modification dates. Given, the same spec always gives
    * the same bytes, so a document listed with its hash can be made again on retrieval and still match.
@@ -46,19 +57,108 @@ const A4: [number, number] = [595.28, 841.89];
 const MARGIN = 48;
 const GREY = rgb(0.35, 0.35, 0.35);
 
-// WinAnsi (Windows-1252) beyond Latin-1.
-const WIN_ANSI_EXTRA = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ');
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
+/** Shown for a character the PDF cannot draw. */
+export const UNDRAWABLE = '\uFFFD';
+/**
+ * Right-to-left scripts: Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan, Mandaic, their presentation forms,
+ * and the right-to-left blocks beyond the BMP. DejaVu Sans has some of these letters, but pdf-lib draws every
+ * run left to right and shapes nothing, so they would come out backwards and unjoined: a wrong spelling.
+ */
+const RIGHT_TO_LEFT = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF\u{10800}-\u{10FFF}\u{1E800}-\u{1EFFF}]/u;
 
-/** Text the standard fonts can draw: controls and direction marks dropped, other unencodable characters "?". */
+/** DejaVu Sans and DejaVu Sans Bold, read and parsed once per process, whatever number of documents. */
+interface Fonts {
+  regular: Uint8Array;
+  bold: Uint8Array;
+  /** What pdf-lib calls to parse a font: the parsed font of either file, parsed once. */
+  fontkit: { create(bytes: Uint8Array): fontkit.Font };
+  /** Both fonts draw it. */
+  covers(codePoint: number): boolean;
+}
+
+let loaded: Fonts | undefined;
+let loading: Promise<Fonts> | undefined;
+
+/** Reads and parses the fonts, once per process; renderPdf calls it, and so must whoever calls pdfText first. */
+export function loadPdfFonts(): Promise<Fonts> {
+  if (loaded) return Promise.resolve(loaded);
+  loading ??= (async () => {
+    const kit = (await import('@pdf-lib/fontkit')).default;
+    const read = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`./fonts/${name}`, import.meta.url)));
+    const regular = read('DejaVuSans.ttf');
+    const bold = read('DejaVuSans-Bold.ttf');
+    const parsed = new Map<Uint8Array, fontkit.Font>([regular, bold].map((b) => [b, withCmapLayout(kit.create(b))]));
+    const both = [...parsed.values()];
+    const known = new Map<number, boolean>();
+    loaded = {
+      regular,
+      bold,
+      fontkit: { create: (bytes) => parsed.get(bytes) ?? kit.create(bytes) },
+      covers(cp) {
+        let yes = known.get(cp);
+        if (yes === undefined) known.set(cp, (yes = both.every((f) => f.hasGlyphForCodePoint(cp))));
+        return yes;
+      },
+    };
+    return loaded;
+  })();
+  return loading;
+}
+
+function fonts(): Fonts {
+  if (!loaded) throw new Error('the PDF fonts are not loaded: await loadPdfFonts() first');
+  return loaded;
+}
+
+/**
+ * The font with its layout replaced by the cmap alone: one glyph per character, left to right. pdf-lib asks the
+ * font to lay out every text it measures or draws, and fontkit's full OpenType layout (substitutions and
+ * positioning for every feature) made a one-page prescription take 50-120 ms instead of a few; pdf-lib uses
+ * only the glyphs of a layout, never its positions (so no kerning either way). What is drawn needs no
+ * shaping: Latin, Greek and Cyrillic after NFC, right-to-left letters being "�"; a combining mark left
+ * after NFC is a zero-width glyph drawn over the letter before it. No ligatures, so text extraction gives
+ * back the characters as written.
+ */
+function withCmapLayout(font: fontkit.Font): fontkit.Font {
+  const glyphs = (text: string): fontkit.Glyph[] => [...text].map((ch) => font.glyphForCodePoint(ch.codePointAt(0)!));
+  Object.defineProperty(font, 'layout', { value: (text: string) => ({ glyphs: glyphs(text) }) });
+  return font;
+}
+
+/** The text as drawn: NFC, controls and direction marks dropped, every character the PDF cannot draw "�". */
 export function pdfText(text: string): string {
-  return [...text.replace(CONTROLS, '').replace(/[\t\r\n]+/g, ' ')]
-    .map((ch) => {
-      const cp = ch.codePointAt(0)!;
-      return (cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xff) || WIN_ANSI_EXTRA.has(ch) ? ch : '?';
-    })
+  const f = fonts();
+  return [...text.normalize('NFC').replace(CONTROLS, '').replace(/[\t\r\n]+/g, ' ')]
+    .map((ch) => (RIGHT_TO_LEFT.test(ch) || !f.covers(ch.codePointAt(0)!) ? UNDRAWABLE : ch))
     .join('');
+}
+
+/** Whether drawing the text replaces any of its characters with "�" (one it held already does not count). */
+export function hasUndrawable(text: string): boolean {
+  return pdfText(text).split(UNDRAWABLE).length > text.normalize('NFC').split(UNDRAWABLE).length;
+}
+
+/** What the document says under its header when it drew any character as "�". */
+export const UNDRAWABLE_NOTICE: Record<PdfLang, string> = {
+  en: `${UNDRAWABLE} marks a character this PDF cannot show (such as a letter of a right-to-left script); the structured document (Level 3) holds the exact spelling.`,
+  nb: `${UNDRAWABLE} står for et tegn denne PDF-en ikke kan vise (for eksempel en bokstav i en skrift som leses fra høyre mot venstre); det strukturerte dokumentet (nivå 3) har den nøyaktige skrivemåten.`,
+};
+
+/** Every text of a spec that is drawn. */
+function textsOf(spec: PdfDocumentSpec): string[] {
+  return [
+    spec.title,
+    spec.footer ?? '',
+    ...(spec.header ?? []).flatMap((r) => [r.label, r.value ?? '']),
+    ...spec.sections.flatMap((s) => [
+      s.heading,
+      ...(s.paragraphs ?? []),
+      ...(s.rows ?? []).flatMap((r) => [r.label, r.value ?? '']),
+      ...(s.table ? [...s.table.headers, ...s.table.rows.flatMap((r) => r.map((c) => c ?? ''))] : []),
+    ]),
+  ];
 }
 
 class Writer {
@@ -141,6 +241,7 @@ class Writer {
 
 /** The PDF of a document spec. */
 export async function renderPdf(spec: PdfDocumentSpec): Promise<Uint8Array> {
+  const f = await loadPdfFonts();
   const doc = await PDFDocument.create();
   doc.setTitle(pdfText(spec.title));
   doc.setLanguage(spec.lang === 'nb' ? 'nb-NO' : 'en-GB');
@@ -150,10 +251,19 @@ export async function renderPdf(spec: PdfDocumentSpec): Promise<Uint8Array> {
     doc.setCreationDate(spec.created);
     doc.setModificationDate(spec.created);
   }
-  const w = new Writer(doc, await doc.embedFont(StandardFonts.Helvetica), await doc.embedFont(StandardFonts.HelveticaBold), spec.footer);
+  doc.registerFontkit(f.fontkit);
+  // Subsets of the glyphs drawn, with fixed subset tags (pdf-lib would add a random suffix): the same spec gives
+  // the same bytes.
+  const regular = await doc.embedFont(f.regular, { subset: true, customName: 'HBROAA+DejaVuSans' });
+  const bold = await doc.embedFont(f.bold, { subset: true, customName: 'HBROAB+DejaVuSans-Bold' });
+  const w = new Writer(doc, regular, bold, spec.footer);
   const none = spec.notStated ?? '-';
   w.paragraph(spec.title, { font: w.bold, size: 16, gap: 8 });
   for (const r of spec.header ?? []) w.paragraph(`${r.label}: ${r.value ?? none}`, { size: 10, gap: 1 });
+  if (textsOf(spec).some(hasUndrawable)) {
+    w.y -= 4;
+    w.paragraph(spec.undrawableNotice ?? UNDRAWABLE_NOTICE[spec.lang], { size: 9, gap: 1, color: GREY });
+  }
   w.y -= 8;
   for (const s of spec.sections) {
     w.ensure(40);

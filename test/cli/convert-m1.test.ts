@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { extractText, getDocumentProxy } from 'unpdf';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { checkEhdsiCda } from '../../src/eprescription/cda-check.ts';
@@ -177,6 +178,24 @@ describe('convert-m1', () => {
     const oo = JSON.parse(readFileSync(join(out, '15-last-resept.outcome.json'), 'utf8')) as OperationOutcome;
     expect(oo.issue.map((i) => i.diagnostics)).toContain('Låste resepter kan ikke sendes til utlandet.');
     expect((await run([FIXTURES, '--lang', 'de'])).code).toBe(2);
+  });
+
+  it('writes the Level 1 PDF in English and bokmål whatever --lang says, as the server serves it', async () => {
+    const file = join(FIXTURES, 'valid/26-d-nummer.xml');
+    const outs = { en: join(temp, 'l1-en'), nb: join(temp, 'l1-nb') };
+    for (const [lang, out] of Object.entries(outs)) expect((await run([file, '--out', out, '--format', 'cda', '--date', DATE, '--lang', lang])).code).toBe(0);
+    const texts: string[] = [];
+    for (const out of [outs.en, outs.nb]) {
+      const l1 = readFileSync(join(out, '26-d-nummer.cda-l1.xml'), 'utf8');
+      expect(l1).toContain('languageCode code="nb-NO"');
+      const pdf = Buffer.from(/representation="B64">([^<]*)</.exec(l1)![1]!, 'base64');
+      const { text } = await extractText(await getDocumentProxy(new Uint8Array(pdf)), { mergePages: true });
+      texts.push(text.replace(/\s+/g, ' '));
+    }
+    // The same words (the documents differ only in their ids and times).
+    expect(texts[1]).toBe(texts[0]);
+    expect(texts[0]).toContain('Patient / Pasient: Marta Kowalski');
+    expect(texts[0]).toContain('Substitution / Bytte:');
   });
 
   it('reads an empty folder (and one with no .xml in it) as zero files: exit 0, nothing written', async () => {

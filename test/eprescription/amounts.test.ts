@@ -39,10 +39,10 @@ describe('an amount instead of packages (Mengde)', () => {
   });
 
   const both = async (bytes: Buffer | string, now = NOW): Promise<{ c: Converted; en: string; nb: string }> => {
-    const r = await convertM1(bytes, deps, { now, level1: 'en' });
+    const r = await convertM1(bytes, deps, { now, level1: true });
     if (!r.ok) throw new Error(JSON.stringify(r.problem.issues));
     if (!r.value.exportable) throw new Error('refused');
-    const nbr = await convertM1(bytes, deps, { now, level1: 'nb' });
+    const nbr = await convertM1(bytes, deps, { now, level1: true });
     if (!nbr.ok || !nbr.value.exportable) throw new Error('not converted in bokmål');
     await expectSchemaValidCda([r.value.cda, r.value.cdaL1!, nbr.value.cdaL1!], ['Level 3', 'Level 1 (en)', 'Level 1 (nb)']);
     return { c: r.value, en: await textOfPdf(r.value.cdaL1!), nb: await textOfPdf(nbr.value.cdaL1!) };
@@ -56,8 +56,9 @@ describe('an amount instead of packages (Mengde)', () => {
     expect(supply).not.toMatch(/<quantity[^>]*unit="1"/);
     expect(perDispensingRow(c.cda)).toBe('100 tablets / 100 stk');
     expect(c.cda).not.toContain('100 1');
-    expect(en).toContain('Per dispensing: 100 tablets');
-    expect(nb).toContain('Per utlevering: 100 stk');
+    // Level 1 is bilingual: one PDF, English and bokmål side by side.
+    expect(en).toContain('Per dispensing / Per utlevering: 100 tablets / 100 stk');
+    expect(nb).toBe(en);
     expect(`${en} ${nb}`).not.toMatch(/\b100 1\b|100 pakning|100 package/);
     // FHIR says what is counted: EDQM Tablet, not UCUM 1 with the Norwegian "stk".
     expect(requestOf(c.bundle).dispenseRequest?.quantity).toEqual({ value: 100, unit: 'Tablet', system: 'http://standardterms.edqm.eu', code: '15054000' });
@@ -67,24 +68,24 @@ describe('an amount instead of packages (Mengde)', () => {
     const { c, en } = await both(fixture('audit2-dose', 'a42-virkestoff-mengde-stk-50.xml'));
     expect(supplyOf(c.cda)).toMatch(/<quantity value="30" unit="\{Tablet\}"\/>/);
     expect(perDispensingRow(c.cda)).toBe('30 tablets / 30 stk');
-    expect(en).toContain('Per dispensing: 30 tablets');
+    expect(en).toContain('Per dispensing / Per utlevering: 30 tablets / 30 stk');
   });
 
   it('capsules are counted as capsules', async () => {
     const { c, en } = await both(withMengde({ v: '56', u: 'stk' }, virkestoff({ code: '32', display: 'Kapsel' }, 'Omeprazol Kaps 20 mg')), SPEC_NOW);
     expect(supplyOf(c.cda)).toMatch(/<quantity value="56" unit="\{Capsule\}"\/>/);
-    expect(en).toContain('Per dispensing: 56 capsules');
+    expect(en).toContain('Per dispensing / Per utlevering: 56 capsules');
   });
 
   it('millilitres and grams without a package stay in their UCUM unit, which cannot be read as packages', async () => {
     const ml = await both(withMengde({ v: '200', u: 'ml' }, virkestoff({ code: '9', display: 'Mikstur' }, 'Paracetamol Mikst 24 mg/ml')), SPEC_NOW);
     expect(supplyOf(ml.c.cda)).toMatch(/<quantity value="200" unit="mL"\/>/);
     expect(perDispensingRow(ml.c.cda)).toBe('200 mL / 200 ml');
-    expect(ml.en).toContain('Per dispensing: 200 mL');
+    expect(ml.en).toContain('Per dispensing / Per utlevering: 200 mL');
     expect(requestOf(ml.c.bundle).dispenseRequest?.quantity).toMatchObject({ value: 200, system: 'http://unitsofmeasure.org', code: 'mL' });
     const g = await both(withMengde({ v: '30', u: 'g' }, virkestoff({ code: '34', display: 'Krem' }, 'Hydrokortison Krem 1 %')), SPEC_NOW);
     expect(supplyOf(g.c.cda)).toMatch(/<quantity value="30" unit="g"\/>/);
-    expect(g.en).toContain('Per dispensing: 30 g');
+    expect(g.en).toContain('Per dispensing / Per utlevering: 30 g');
   });
 
   it('an amount that fills whole prescribed packages is those packages, with the amount beside them', async () => {
@@ -92,8 +93,7 @@ describe('an amount instead of packages (Mengde)', () => {
     // Hydrokortison 100 stk packages: 200 tablets are 2 packages.
     expect(supplyOf(c.cda)).toMatch(/<quantity value="2" unit="1"\/>/);
     expect(perDispensingRow(c.cda)).toBe('2 package(s) / pakning(er) (200 tablets / 200 stk)');
-    expect(en).toContain('Per dispensing: 2 package(s) (200 tablets)');
-    expect(nb).toContain('Per utlevering: 2 pakning(er) (200 stk)');
+    expect(en).toContain('Per dispensing / Per utlevering: 2 package(s) / pakning(er) (200 tablets / 200 stk)');
   });
 
   it('pieces with no dose form to count them by: refused, naming Mengde, in English and Norwegian', async () => {

@@ -126,7 +126,7 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
     expect((await ncp(new URL(l3.content[0]!.attachment.url!).pathname, { headers: { accept: 'application/pdf' } })).status).toBe(406);
   });
 
-  it("serves an ePrescription's Level 1 as the same bytes the list hashed, its PDF naming the medicine, in English on request", async () => {
+  it("serves an ePrescription's Level 1 as the same bytes the list hashed, its PDF naming the medicine in English and bokmål, whatever language is asked", async () => {
     const list = async (lang?: string) =>
       docsOf((await (await ncp('/fhir/DocumentReference?patient=Patient/addison&type=57833-6', lang ? { headers: { 'accept-language': lang } } : {})).json()) as Bundle);
     const l1 = (await list()).filter((d) => d.content[0]!.format!.code === 'urn:ihe:iti:xds-sd:pdf:2008');
@@ -142,12 +142,22 @@ describe.each(engines)('MHD document list and retrieval (%s)', (engine) => {
       const { text } = await extractText(await getDocumentProxy(new Uint8Array(await pdf.arrayBuffer())), { mergePages: true });
       expect(text).toContain(d.description!.split(' ').slice(1, 2).join(' '));
       expect(text).toContain(PERSONAS.addison.family);
+      expect(text).toContain('ePrescription from Norway / Resept fra Norge');
+      expect(text).toContain('Patient / Pasient:');
     }
+    // An NCP asking in English (or in nothing) gets the same bilingual document: same id, size and hash.
     const english = (await list('en')).filter((d) => d.content[0]!.format!.code === 'urn:ihe:iti:xds-sd:pdf:2008');
-    expect(english.map((d) => d.content[0]!.attachment.language)).toEqual(english.map(() => 'en-GB'));
-    expect(english[0]!.id).toMatch(/-l1en$/);
-    const xml = await (await ncp(new URL(english[0]!.content[0]!.attachment.url!).pathname)).text();
-    expect(xml).toContain('languageCode code="en-GB"');
+    expect(english.map((d) => [d.id, d.content[0]!.attachment.hash, d.content[0]!.attachment.language])).toEqual(
+      l1.map((d) => [d.id, d.content[0]!.attachment.hash, 'nb-NO']),
+    );
+    expect(english[0]!.id).toMatch(/-l1$/);
+    const path = new URL(english[0]!.content[0]!.attachment.url!).pathname;
+    const xml = await (await ncp(path)).text();
+    expect(xml).toContain('languageCode code="nb-NO"');
+    // An id listed when there was an English-only Level 1 still names the Level 1 document.
+    const legacy = await ncp(path.replace(/-l1$/, '-l1en'));
+    expect(legacy.status).toBe(200);
+    expect(await legacy.text()).toBe(xml);
   });
 
   it('takes the search in a POSTed form, and filters by type', async () => {

@@ -90,8 +90,8 @@ export async function convertFile(job: FileJob, deps: PipelineDeps, settings: Co
     const r =
       size > settings.maxBytes
         ? fail(messageProblem(413, 'too-costly', 'xml-too-large', `Document is ${size} bytes; the limit is ${settings.maxBytes} bytes`))
-        : // CDA output is both levels: Level 3 and Level 1 (its PDF in the language of --lang).
-          await convertM1(readFileSync(job.path), deps, { now, parse: { maxBytes: settings.maxBytes }, ...(settings.format !== 'fhir' ? { level1: settings.lang } : {}) });
+        : // CDA output is both levels: Level 3 and Level 1 (its PDF in English and bokmål, whatever --lang says).
+          await convertM1(readFileSync(job.path), deps, { now, parse: { maxBytes: settings.maxBytes }, ...(settings.format !== 'fhir' ? { level1: true } : {}) });
     if (!r.ok) {
       const oo = toOperationOutcome(r.problem);
       if (settings.out) output(outputPath(settings, job.rel, '.outcome.json'), `${JSON.stringify(oo, null, 2)}\n`);

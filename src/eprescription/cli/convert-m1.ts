@@ -6,8 +6,8 @@
 // A progress bar on a terminal; a summary at the end (with a count per warning kind), and with --out a
 // NAME.warnings.json beside each converted file's outputs. Exit code 0 when every file was read (converted or
 // refused by rule), 1 when any file failed, 2 for a usage error. With --format cda or both, each converted
-// file gets both CDA levels: NAME.cda.xml (Level 3) and NAME.cda-l1.xml (Level 1, its PDF in the --lang
-// language).
+// file gets both CDA levels: NAME.cda.xml (Level 3) and NAME.cda-l1.xml (Level 1, its PDF in English and
+// bokmål, as over HTTP; --lang chooses the language of refusal reasons only).
 import { opendir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join, relative } from 'node:path';
@@ -73,7 +73,7 @@ function parseArgs(args: readonly string[]): Options | string {
       opts.workers = v;
     } else if (a === '--lang') {
       const v = value();
-      if (v !== 'en' && v !== 'nb') return '--lang is en or nb (the language of refusal reasons and of the Level 1 PDF)';
+      if (v !== 'en' && v !== 'nb') return '--lang is en or nb (the language of refusal reasons; the Level 1 PDF is in both)';
       opts.lang = v;
     } else if (a.startsWith('-')) {
       return `unknown option ${a}`;

@@ -13,7 +13,7 @@ import { readNcpDocument, storeNcpDocuments, type NcpDocument } from '../../stor
 import { findPatientByIdentifier } from '../../store/patients.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
 import { locator, patientById, patientByReference, refOf, type StoredPatient } from '../locate.ts';
-import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type Lang, type RouteContext, type RouteDef } from '../types.ts';
+import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type RouteContext, type RouteDef } from '../types.ts';
 import type { ExportRow } from '../../eprescription/store.ts';
 import { exportedById, norwegianLevel1, norwegianOutputs, prescriptionsForNcp } from './medication-request.ts';
 import { psDocument, summaryDocument, type SummaryServices } from './summary.ts';
@@ -25,8 +25,8 @@ const PS_TYPE = '60591-5';
 const EP_TYPE = '57833-6';
 const XML = 'text/xml';
 const SEARCH_PARAMS = ['patient', 'patient.identifier', 'type', 'status'];
-// ep-{prescription}-l3, or -l1 / -l1en for the Level 1 in bokmål or English (the language is part of what
-// was listed, size and hash included, so it is part of the id).
+// ep-{prescription}-l3, or -l1 for the Level 1 (its PDF in English and bokmål); -l1en, an English-only
+// Level 1 before the PDF became bilingual, names the same Level 1 document now (see EpLevel).
 const EP_ID = /^ep-([A-Za-z0-9-]{1,60})-(l3|l1|l1en)$/;
 const PS_ID = /^ps-[0-9a-f-]{36}$/;
 
@@ -115,11 +115,15 @@ const searchedPatient = locator('identifier', 'patient.identifier', async (req, 
 /** A listed document as the id names it: a stored patient summary made for this caller, or an exportable prescription. */
 type ListedDocument = { kind: 'ps'; doc: NcpDocument } | { kind: 'ep'; row: ExportRow; level: EpLevel };
 
-/** An ePrescription document as listed: Level 3, or Level 1 in a language. */
-type EpLevel = { level: 3 } | { level: 1; lang: Lang };
+/**
+ * An ePrescription document as listed: Level 3, or Level 1 (its PDF in English and bokmål, whatever the
+ * caller's language). Lists name Level 1 "l1"; "l1en" named an English-only Level 1 before the PDF became
+ * bilingual, and an id listed then still names the Level 1 document.
+ */
+type EpLevel = { level: 3 } | { level: 1; suffix: 'l1' | 'l1en' };
 
-const epSuffix = (l: EpLevel): string => (l.level === 3 ? 'l3' : l.lang === 'en' ? 'l1en' : 'l1');
-const epLevelOf = (suffix: string): EpLevel => (suffix === 'l3' ? { level: 3 } : { level: 1, lang: suffix === 'l1en' ? 'en' : 'nb' });
+const epSuffix = (l: EpLevel): string => (l.level === 3 ? 'l3' : l.suffix);
+const epLevelOf = (suffix: string): EpLevel => (suffix === 'l3' ? { level: 3 } : { level: 1, suffix: suffix === 'l1en' ? 'l1en' : 'l1' });
 
 const storedDocument = locator('stored', 'NcpDocument', async (req, ctx): Promise<Found<ListedDocument> | Problem> => {
   const id = req.params.id ?? '';
@@ -184,8 +188,8 @@ async function searchHandler(req: FhirRequest, ctx: RouteContext, services: Summ
     const who = { id: patient.id, fnr };
     for (const p of await prescriptionsForNcp(ctx, decided.principal, who, facts)) {
       offered.push(offeredPrescription(p, { level: 3 }, p.cda, req, ctx, who));
-      const l1 = await norwegianLevel1(ctx, p.row, req.lang, p);
-      if (!isProblem(l1)) offered.push(offeredPrescription(p, { level: 1, lang: req.lang }, l1, req, ctx, who));
+      const l1 = await norwegianLevel1(ctx, p.row, p);
+      if (!isProblem(l1)) offered.push(offeredPrescription(p, { level: 1, suffix: 'l1' }, l1, req, ctx, who));
     }
   }
   const references: DocumentReference[] = offered.map(documentReference);
@@ -269,7 +273,8 @@ function offeredPrescription(p: { row: ExportRow; bundle: Bundle }, at: EpLevel,
     size: Buffer.byteLength(content, 'utf8'),
     sha1: sha1(content),
     title: at.level === 3 ? `ePrescription ${p.row.prescriptionId}` : `ePrescription ${p.row.prescriptionId} (eHDSI CDA Level 1, PDF)`,
-    language: at.level === 1 && at.lang === 'en' ? 'en-GB' : 'nb-NO',
+    // Both levels' languageCode: the prescription's own language (the Level 1 PDF has English beside it).
+    language: 'nb-NO',
     url: `${req.baseUrl}/Binary/${id}`,
     description: prescriptionDescription(p.bundle),
     ...(at.level === 1 ? { transforms: `ep-${p.row.id}-l3` } : {}),
@@ -314,7 +319,7 @@ async function documentOf(req: FhirRequest, ctx: RouteContext, decided: Decided<
   const outputs = await norwegianOutputs(ctx, decided, listed.row);
   if (isProblem(outputs)) return outputs;
   const at = listed.level;
-  const content = at.level === 3 ? outputs.cda : await norwegianLevel1(ctx, listed.row, at.lang, outputs);
+  const content = at.level === 3 ? outputs.cda : await norwegianLevel1(ctx, listed.row, outputs);
   if (isProblem(content)) return content;
   return { content, offered: offeredPrescription({ row: listed.row, bundle: outputs.bundle }, at, content, req, ctx, who) };
 }

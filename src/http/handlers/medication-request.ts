@@ -24,7 +24,7 @@ import { badRequest, isProblem, notFound, type Problem } from '../../fhir/outcom
 import { FHIR_ID, locator, patientOfNumber, patientParam, rowPatient } from '../locate.ts';
 import { searchInput, searchSelfUrl } from '../search-input.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
-import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type Lang, type RouteContext, type RouteDef } from '../types.ts';
+import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type RouteContext, type RouteDef } from '../types.ts';
 
 // --- Norwegian prescriptions (origin NO), for the NCP -----------------------------------------------------
 
@@ -157,8 +157,8 @@ export async function norwegianOutputs(ctx: RouteContext, decided: Decided<unkno
  * The Level 1 document (a PDF of the prescription in a nonXMLBody) of outputs the caller may see: it renders
  * the very Level 3 document served now (same id, plus .L1), so the two levels cannot disagree.
  */
-export async function norwegianLevel1(ctx: RouteContext, row: ExportRow, lang: Lang, outputs: { bundle: EuBundle; cda: string }): Promise<string | Problem> {
-  const l1 = await currentLevel1(ctx.db, row, pipelineDeps(ctx), lang === 'en' ? 'en' : 'nb', new Date(), outputs);
+export async function norwegianLevel1(ctx: RouteContext, row: ExportRow, outputs: { bundle: EuBundle; cda: string }): Promise<string | Problem> {
+  const l1 = await currentLevel1(ctx.db, row, pipelineDeps(ctx), new Date(), outputs);
   return l1 ?? notFound(`MedicationRequest/${row.id} is no longer available for dispensing abroad`);
 }
 
@@ -223,7 +223,7 @@ export const norwegianPrescriptionRoutes: RouteDef[] = [
     access: { admits: READERS, scope: { resourceType: 'MedicationRequest', interaction: 'r' }, audit: 'R', source: 'eprescription', patient: exportedPrescription },
     documentation:
       'The eHDSI ePrescription CDA (LOINC 57833-6) of a Norwegian prescription available abroad, as application/xml: Level 3 (structured), ' +
-      'or ?level=1 with a readable PDF of the same prescription in a nonXMLBody (English with Accept-Language: en).',
+      'or ?level=1 with a readable PDF of the same prescription in a nonXMLBody, in English and Norwegian whatever Accept-Language says.',
     async handler(req, ctx, decided) {
       const args = readOperationArgs(prescriptionCdaOperation, req);
       if (isProblem(args)) return args;
@@ -232,7 +232,7 @@ export const norwegianPrescriptionRoutes: RouteDef[] = [
       const found = await norwegianOutputs(ctx, decided, decided.loaded);
       if (isProblem(found)) return found;
       if (level === 3) return { status: 200, body: found.cda, contentType: 'application/xml; charset=utf-8' };
-      const l1 = await norwegianLevel1(ctx, decided.loaded, req.lang, found);
+      const l1 = await norwegianLevel1(ctx, decided.loaded, found);
       return isProblem(l1) ? l1 : { status: 200, body: l1, contentType: 'application/xml; charset=utf-8' };
     },
   }),
