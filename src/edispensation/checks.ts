@@ -149,7 +149,8 @@ function checkDispense(d: Dispensation, p: PrescriptionFacts, channel: DispenseC
   let remainingQuantityAfter: Quantity | undefined;
   if (!(dispensed.value > 0)) {
     issues.push(refusal('DISP-QUANTITY-INVALID', DISPENSE_CHECK['DISP-QUANTITY-INVALID'], 'MedicationDispense.quantity'));
-  } else if (p.remainingQuantity && !eu?.issues.some((i) => i.details?.coding?.[0]?.code === 'DISP-QUANTITY-UNIT')) {
+  } else if (p.remainingQuantity && !(eu && !eu.counted && eu.issues.length)) {
+    // (An EU dispensing the rules already refused, for its product or its units, is not counted again here.)
     if (!sameUnit(dispensed, p.remainingQuantity)) {
       issues.push(refusal('DISP-QUANTITY-UNIT', `The dispensed quantity is in '${dispensed.unit || dispensed.code}', the prescription counts in '${p.remainingQuantity.unit}'`, 'MedicationDispense.quantity'));
     } else if (dispensed.value > p.remainingQuantity.value + 1e-9) {

@@ -247,6 +247,8 @@ describe.each(engines)('the Norwegian dispensing rules on EU prescriptions (%s)'
       expect(ml).toEqual([expect.objectContaining({ code: 'DISP-QUANTITY-UNIT', at: `${U}.ReseptDokLegemiddel.Antall` })]);
       const course = await reportMd(cefuroxime(rxId, 3, '{course}'));
       expect(await codesOf(course)).toEqual(['DISP-QUANTITY-UNIT']);
+      // Another product on a prescription counted in vials: the product is refused, the units are not reported besides.
+      expect(await codesOf(await reportM10(productM10(prescriptionId, { varenr: '138545' }).xml))).toEqual(['DISP-PRODUCT-MISMATCH']);
       await nothingFor(rxId);
     });
 
