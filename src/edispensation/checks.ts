@@ -56,6 +56,17 @@ export interface CheckInput {
   /** Required for a discard (status discarded / entered-in-error). */
   original?: OriginalDispensationFacts;
   now: Date;
+  /** Norway as country B: the Norwegian dispensing rules' verdict on the product and quantity (eu/dispense-rules.ts). */
+  eu?: EuDispenseFacts;
+}
+
+/** What eu/dispense-rules.ts found, before the transaction, about a dispensing of an EU prescription. */
+export interface EuDispenseFacts {
+  /** Refusals: another substance, strength or form, a substitution the prescription forbids, reseptgruppe A/B, units that cannot be compared. */
+  issues: OperationOutcomeIssue[];
+  warnings: OperationOutcomeIssue[];
+  /** The dispensed amount in the prescription's counting unit (packs of the prescribed content, or stk/ml/g/dose). */
+  counted?: Quantity;
 }
 
 export interface CheckPassed {
@@ -105,12 +116,14 @@ export function checkDispensation(input: CheckInput): Result<CheckPassed> {
   const wrongWay = checkDirection(channel, p);
   if (wrongWay) return fail(wrongWay);
 
-  return isRetraction(d) ? checkDiscard(input) : checkDispense(d, p, channel, now);
+  return isRetraction(d) ? checkDiscard(input) : checkDispense(d, p, channel, now, input.eu);
 }
 
-function checkDispense(d: Dispensation, p: PrescriptionFacts, channel: DispenseChannel, now: Date): Result<CheckPassed> {
-  const issues: OperationOutcomeIssue[] = [];
-  const warnings: OperationOutcomeIssue[] = [];
+function checkDispense(d: Dispensation, p: PrescriptionFacts, channel: DispenseChannel, now: Date, eu?: EuDispenseFacts): Result<CheckPassed> {
+  const issues: OperationOutcomeIssue[] = [...(eu?.issues ?? [])];
+  const warnings: OperationOutcomeIssue[] = [...(eu?.warnings ?? [])];
+  // An EU prescription's quantity is counted in its own unit: the caller converted what was dispensed.
+  const dispensed = eu?.counted ?? d.quantity;
   const where = 'MedicationDispense.authorizingPrescription';
 
   if (channel === 'ncp' && !p.exportable) issues.push(refusal('DISP-NOT-EXPORTABLE', DISPENSE_CHECK['DISP-NOT-EXPORTABLE'], where));
@@ -134,22 +147,23 @@ function checkDispense(d: Dispensation, p: PrescriptionFacts, channel: DispenseC
   }
 
   let remainingQuantityAfter: Quantity | undefined;
-  if (!(d.quantity.value > 0)) {
+  if (!(dispensed.value > 0)) {
     issues.push(refusal('DISP-QUANTITY-INVALID', DISPENSE_CHECK['DISP-QUANTITY-INVALID'], 'MedicationDispense.quantity'));
-  } else if (p.remainingQuantity) {
-    if (!sameUnit(d.quantity, p.remainingQuantity)) {
-      issues.push(refusal('DISP-QUANTITY-UNIT', `The dispensed quantity is in '${d.quantity.unit || d.quantity.code}', the prescription counts in '${p.remainingQuantity.unit}'`, 'MedicationDispense.quantity'));
-    } else if (d.quantity.value > p.remainingQuantity.value + 1e-9) {
-      issues.push(refusal('DISP-QUANTITY-EXCEEDED', `${d.quantity.value} dispensed, but only ${p.remainingQuantity.value} remain on the prescription`, 'MedicationDispense.quantity'));
+  } else if (p.remainingQuantity && !(eu && !eu.counted && eu.issues.length)) {
+    // (An EU dispensing the rules already refused, for its product or its units, is not counted again here.)
+    if (!sameUnit(dispensed, p.remainingQuantity)) {
+      issues.push(refusal('DISP-QUANTITY-UNIT', `The dispensed quantity is in '${dispensed.unit || dispensed.code}', the prescription counts in '${p.remainingQuantity.unit}'`, 'MedicationDispense.quantity'));
+    } else if (dispensed.value > p.remainingQuantity.value + 1e-9) {
+      issues.push(refusal('DISP-QUANTITY-EXCEEDED', `${dispensed.value} ${dispensed.unit} dispensed, but only ${p.remainingQuantity.value} ${p.remainingQuantity.unit} remain on the prescription`, 'MedicationDispense.quantity'));
     } else {
-      remainingQuantityAfter = { ...p.remainingQuantity, value: round(p.remainingQuantity.value - d.quantity.value) };
+      remainingQuantityAfter = { ...p.remainingQuantity, value: round(p.remainingQuantity.value - dispensed.value) };
     }
   }
 
   const mismatch = patientMismatch(d, p, warnings);
   if (mismatch) issues.push(mismatch);
 
-  if (issues.length) return fail({ status: 422, issues });
+  if (issues.length) return fail({ status: 422, issues: d.source === 'm10' ? issues.map(atM10Element) : issues });
   const finished = p.remainingDispensings - 1 <= 0 || (remainingQuantityAfter !== undefined && remainingQuantityAfter.value <= 0);
   const passed: CheckPassed = { remainingAfter: finished ? 0 : p.remainingDispensings - 1 };
   if (remainingQuantityAfter) passed.remainingQuantityAfter = remainingQuantityAfter;
@@ -179,6 +193,17 @@ function checkDiscard(input: CheckInput): Result<CheckPassed> {
 }
 
 // ---- helpers ----
+
+/** Where an M10 carries what a refusal names in MedicationDispense terms: the pharmacy sent no MedicationDispense. */
+const M10_UTLEVERING = 'MsgHead.Document.RefDoc.Content.Utleveringsrapport.Utlevering';
+const M10_PATH: Record<string, string> = {
+  'MedicationDispense.authorizingPrescription': `${M10_UTLEVERING}.ReseptId`,
+  'MedicationDispense.quantity': `${M10_UTLEVERING}.ReseptDokLegemiddel.Antall`,
+  'MedicationDispense.whenHandedOver': `${M10_UTLEVERING}.Utleveringsdato`,
+  'MedicationDispense.subject': 'MsgHead.MsgInfo.Patient',
+};
+const atM10Element = (i: OperationOutcomeIssue): OperationOutcomeIssue =>
+  i.expression?.some((e) => M10_PATH[e]) ? { ...i, expression: i.expression.map((e) => M10_PATH[e] ?? e) } : i;
 
 /** Units that all mean "number of packs" across the formats Helsebro receives. */
 const PACK_UNITS = new Set(['', '1', '{pack}', '{package}', '{packages}', 'pack', 'package', 'packages', 'pk', 'pkn', 'pakning', 'pakninger', 'box', '{box}']);

@@ -30,6 +30,10 @@ export const DISPENSE_CHECK = {
   'DISP-MULTIPLE-PRESCRIPTIONS': 'One dispensation must fulfil exactly one prescription item',
   'DISP-IDENTIFIER-CONFLICT': 'A different dispensation was already received with this identifier',
   'DISP-ELEMENT-NOT-CARRIED': 'The element cannot be forwarded to the Norwegian prescription chain or the NCP, so it is not accepted',
+  'DISP-PRODUCT-MISMATCH': 'The dispensed product is not the prescribed substance, strength and form (Norwegian substitution stays within the byttegruppe)',
+  'DISP-SUBSTITUTION-NOT-ALLOWED': 'The prescription does not allow substitution, and the dispensed product is not the prescribed one',
+  'DISP-CONTROLLED-PRODUCT': 'Narcotic (reseptgruppe A) and habit-forming (reseptgruppe B) medicines are outside cross-border ePrescription',
+  'DISP-RX-CONTROLLED-PRODUCT': 'The EU prescription names a narcotic or habit-forming medicine, which is outside cross-border ePrescription; it is not stored',
 } as const;
 
 export type DispenseCheckCode = keyof typeof DISPENSE_CHECK;

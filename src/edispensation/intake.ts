@@ -3,7 +3,7 @@
 // dispensation row, the M10 outbox row) -> commit -> answer. Replays and refusals write nothing.
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { conflict, type Problem } from '../fhir/outcomes.ts';
-import { checkDirection, checkDispensation, type DispenseChannel, type OriginalDispensationFacts, type PrescriptionFacts } from './checks.ts';
+import { checkDirection, checkDispensation, type DispenseChannel, type EuDispenseFacts, type OriginalDispensationFacts, type PrescriptionFacts } from './checks.ts';
 import { checkCoding } from './codes.ts';
 import { classifyRepeat, dispensationFingerprint, idempotencyKey } from './identity.ts';
 import { buildM10, type M10Patient, type NcpIdentity } from './m10.ts';
@@ -15,6 +15,8 @@ export interface IntakeFacts {
   existing?: { fingerprint: string; channel: DispenseChannel };
   /** For a discard: the dispensation it withdraws, with the MsgId of the M10 sent for it. */
   original?: OriginalDispensationFacts & { m10MsgId?: string };
+  /** Norway as country B: the dispensing rules' verdict on product and quantity, found before the transaction. */
+  eu?: EuDispenseFacts;
 }
 
 export interface IntakeContext {
@@ -62,7 +64,7 @@ export function decideIntake(d: Dispensation, facts: IntakeFacts, ctx: IntakeCon
   if (repeat.kind === 'replay') return { kind: 'replay', key };
   if (repeat.kind === 'conflict') return { kind: 'refused', problem: repeat.problem };
 
-  const checked = checkDispensation({ dispensation: d, channel: ctx.channel, prescription: facts.prescription, now: ctx.now, ...(facts.original ? { original: facts.original } : {}) });
+  const checked = checkDispensation({ dispensation: d, channel: ctx.channel, prescription: facts.prescription, now: ctx.now, ...(facts.original ? { original: facts.original } : {}), ...(facts.eu ? { eu: facts.eu } : {}) });
   if (!checked.ok) return { kind: 'refused', problem: checked.problem };
   const { remainingAfter } = checked.value;
 

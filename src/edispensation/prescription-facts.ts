@@ -24,12 +24,34 @@ export function prescriptionFacts(row: PrescriptionRow | undefined): Prescriptio
     remainingDispensings: row.dispensingsAllowed === undefined ? UNCOUNTED_DISPENSINGS : row.dispensingsAllowed - row.dispensingsDone,
     patientIdentifiers: patientIdentifiers(row),
   };
-  if (row.validUntil) facts.validUntil = row.validUntil;
+  const validity = effectiveValidUntil(row);
+  if (validity) facts.validUntil = validity.date;
   if (row.earliestDispense) facts.earliestDispense = row.earliestDispense;
   if (request?.authoredOn) facts.issuedOn = request.authoredOn;
   if (row.quantityPrescribed !== undefined) facts.remainingQuantity = remainingQuantity(row);
   return facts;
 }
+
+/**
+ * The last day the prescription may be dispensed. An EU prescription that states no validity period is
+ * dispensed under the Norwegian rule (the dispensing country's rules apply, eHN guideline Art. 7): a
+ * prescription expires after its reseptgyldighet counted from the day it was issued (M1 Utloper =
+ * Forskrivningsdato + FEST Reseptgyldighet), which is one year for the medicines cross-border ePrescription
+ * covers (the shorter validities belong to the groups A and B it excludes). So: authoredOn plus one year.
+ * Without authoredOn (the MPD profile requires it) the prescription is not taken as valid for ever either:
+ * it is then counted from the day Helsebro received it.
+ */
+export function effectiveValidUntil(row: PrescriptionRow): { date: string; defaulted: boolean } | undefined {
+  if (row.validUntil) return { date: row.validUntil, defaulted: false };
+  if (row.origin !== 'EU') return undefined;
+  const issued = medicationRequestOf(row.fhir)?.authoredOn ?? row.createdAt;
+  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(issued ?? '');
+  if (!day) return undefined;
+  const end = new Date(Date.UTC(Number(day[1]) + EU_DEFAULT_VALIDITY_YEARS, Number(day[2]) - 1, Number(day[3])));
+  return { date: end.toISOString().slice(0, 10), defaulted: true };
+}
+
+export const EU_DEFAULT_VALIDITY_YEARS = 1;
 
 function remainingQuantity(row: PrescriptionRow): Quantity {
   const value = Math.round(((row.quantityPrescribed ?? 0) - row.quantityDispensed) * 1e6) / 1e6;

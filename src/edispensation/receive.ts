@@ -10,7 +10,7 @@ import { OID, PRESCRIPTION_ID_SYSTEM, parsePersonNumber } from '../fhir/identifi
 import type { Problem } from '../fhir/outcomes.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { readPatient } from '../store/patients.ts';
-import { prescriptionKey, type DispenseChannel } from './checks.ts';
+import { prescriptionKey, type DispenseChannel, type EuDispenseFacts } from './checks.ts';
 import { medicationDispenseResource, type DispenseResourceInput } from './fhir-dispense.ts';
 import { idempotencyKey } from './identity.ts';
 import { decideIntake, type IntakeFacts } from './intake.ts';
@@ -44,6 +44,8 @@ export interface ReceiveInput {
   source: DispensationSourceKind;
   /** The message as received, when it was XML. */
   sourceBody?: string;
+  /** Norway as country B: the dispensing rules' verdict on product and quantity (eu/dispense-rules.ts). */
+  eu?: EuDispenseFacts;
   /** Registry-enriched parts of the served MedicationDispense (Norway as country B). */
   enrichment?: Pick<DispenseResourceInput, 'medication' | 'pharmacy' | 'pharmacist' | 'substitution'>;
 }
@@ -103,7 +105,7 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
   const retraction = isRetraction(d);
   const original = retraction ? await findOriginal(q, d, row) : undefined;
 
-  const facts: IntakeFacts = { prescription: prescriptionFacts(row) };
+  const facts: IntakeFacts = { prescription: prescriptionFacts(row), ...(input.eu && !retraction ? { eu: input.eu } : {}) };
   if (existing) facts.existing = { fingerprint: existing.fingerprint, channel: existing.channel };
   if (retraction && original) {
     const m10 = (await outboxForDispensation(q, original.id)).find((m) => m.channel === 'm10');
@@ -149,7 +151,7 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
   };
 
   if (!retraction) {
-    const counted = facts.prescription.remainingQuantity ? d.quantity.value : undefined;
+    const counted = facts.prescription.remainingQuantity ? (facts.eu?.counted ?? d.quantity).value : undefined;
     const resource = medicationDispenseResource({ id, dispensation: d, status: 'completed', ...servedReferences(row, d), ...input.enrichment });
     const recordedAt = await insertDispensation(q, { ...base, id, kind: 'dispense', resource, ...(counted !== undefined ? { quantityCounted: counted } : {}) });
     await updateCounters(q, row.id, afterDispense(row, counted, decision.remainingAfter));

@@ -5,6 +5,7 @@
 import type { CodeSystem, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue, unprocessable, type Problem } from '../fhir/outcomes.ts';
 import type { Legemiddel, M1Message, TypeLegemiddel } from './m1/model.ts';
+import { CONTROLLED_ATC_PREFIXES, isControlledAtc } from '../registries/controlled-atc.ts';
 
 export const EXPORT_RULE_SYSTEM = 'https://helsebro.no/fhir/CodeSystem/export-rule';
 
@@ -185,19 +186,14 @@ const inGroup =
 /** Kodeverk 7421 (Reseptgruppe), whole: anything else is unknown, and an unknown group is never let through. */
 export const PRESCRIPTION_GROUPS: ReadonlySet<string> = new Set(['A', 'B', 'C', 'CF', 'F', 'K']);
 
-/**
- * ATC classes that hold narcotic (group A) or habit-forming (group B) medicines. Only consulted for a product
- * FEST does not know, whose group therefore rests on the prescriber system's word alone: opioids and opioid
- * anaesthetics, cannabinoids, barbiturates, clonazepam, benzodiazepines and z-hypnotics, central stimulants,
- * opioid-dependence drugs and opium-alkaloid cough medicines. Wider than the groups themselves on purpose.
- */
-export const CONTROLLED_ATC_PREFIXES: readonly string[] = ['N01AH', 'N02A', 'N02BG10', 'N03AA', 'N03AE01', 'N05BA', 'N05CA', 'N05CD', 'N05CF', 'N06BA', 'N07BC', 'R05DA'];
+/** ATC classes of narcotic and habit-forming medicines (shared with the EU dispensing side). */
+export { CONTROLLED_ATC_PREFIXES };
 
 /** The drug components of the prescription whose ATC code lies in a controlled class. */
 export function controlledDrugs(m1: M1Message): TypeLegemiddel[] {
   return drugsOf(m1).filter((d) => {
     const atc = d.atc?.code?.trim().toUpperCase();
-    return atc !== undefined && CONTROLLED_ATC_PREFIXES.some((p) => atc.startsWith(p));
+    return atc !== undefined && isControlledAtc(atc);
   });
 }
 

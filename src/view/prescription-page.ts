@@ -39,6 +39,8 @@ export interface PrescriptionFacts {
   quantityDispensed: number;
   quantityUnit?: string | undefined;
   validUntil?: string | undefined;
+  /** The prescription states no validity: validUntil is the Norwegian default (one year from issue). */
+  validityDefaulted?: boolean | undefined;
   earliestDispense?: string | undefined;
   receivedAt?: string | undefined;
 }
@@ -154,11 +156,22 @@ function statusBlock(request: MedicationRequest, input: PrescriptionPageInput): 
   const status = REQUEST_STATUS[f.status]?.[lang] ?? f.status;
   const remaining = f.dispensingsAllowed !== undefined ? Math.max(0, f.dispensingsAllowed - f.dispensingsDone) : undefined;
   const dispensable = f.status === 'active' && !expired && !early && (remaining === undefined || remaining > 0);
-  const verdict = dispensable
+  // No validity on the prescription: dispensable under the Norwegian rule only, and the pharmacist is told so
+  // rather than given the plain green verdict.
+  const verdict = dispensable && f.validityDefaulted
+    ? html`<p class="verdict verdict-warn" role="status"><strong>${tx({ nb: `Kan utleveres til og med ${formatDate(f.validUntil, lang)}`, en: `May be dispensed until ${formatDate(f.validUntil, lang)}` }, lang)}:</strong> ${tx(
+        { nb: 'gyldighet er ikke oppgitt på resepten; norsk regel er ett år fra forskrivningsdato. Sjekk resepten.', en: 'the prescription states no validity; the Norwegian rule is one year from the day it was issued. Check the prescription.' },
+        lang,
+      )}</p>`
+    : dispensable
     ? html`<p class="verdict verdict-ok"><strong>${tx({ nb: 'Kan utleveres', en: 'May be dispensed' }, lang)}</strong></p>`
     : html`<p class="verdict verdict-stop" role="alert"><strong>${tx({ nb: 'Kan ikke utleveres', en: 'May not be dispensed' }, lang)}:</strong> ${[
         f.status !== 'active' ? status : undefined,
-        expired ? tx({ nb: `utløpt ${formatDate(f.validUntil, lang)}`, en: `expired ${formatDate(f.validUntil, lang)}` }, lang) : undefined,
+        expired
+          ? f.validityDefaulted
+            ? tx({ nb: `utløpt ${formatDate(f.validUntil, lang)} (gyldighet ikke oppgitt; ett år fra forskrivning)`, en: `expired ${formatDate(f.validUntil, lang)} (no validity stated; one year from issue)` }, lang)
+            : tx({ nb: `utløpt ${formatDate(f.validUntil, lang)}`, en: `expired ${formatDate(f.validUntil, lang)}` }, lang)
+          : undefined,
         early ? tx({ nb: `tidligst ${formatDate(f.earliestDispense, lang)}`, en: `not before ${formatDate(f.earliestDispense, lang)}` }, lang) : undefined,
         remaining === 0 ? tx({ nb: 'ingen utleveringer igjen', en: 'no dispensings left' }, lang) : undefined,
       ]
@@ -200,7 +213,8 @@ function validity(f: PrescriptionFacts, request: MedicationRequest, lang: Lang):
   const start = f.earliestDispense ?? request.dispenseRequest?.validityPeriod?.start;
   const end = f.validUntil ?? request.dispenseRequest?.validityPeriod?.end;
   if (!start && !end) return undefined;
-  return [start ? formatDate(start, lang) : undefined, end ? formatDate(end, lang) : undefined].map((d) => d ?? '…').join(' – ');
+  const range = [start ? formatDate(start, lang) : undefined, end ? formatDate(end, lang) : undefined].map((d) => d ?? '…').join(' – ');
+  return f.validityDefaulted ? `${range} ${tx({ nb: '(ikke oppgitt på resepten: ett år fra forskrivning)', en: '(not stated on the prescription: one year from issue)' }, lang)}` : range;
 }
 
 function requestQuantity(r: MedicationRequest): Quantity | undefined {

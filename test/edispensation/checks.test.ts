@@ -13,6 +13,11 @@ import {
   type OriginalDispensationFacts,
 } from '../../src/edispensation/checks.ts';
 import { parseMpdDispense } from '../../src/edispensation/parse-fhir.ts';
+import { readFileSync } from 'node:fs';
+import type { Medication } from '@medplum/fhirtypes';
+import { assessEuDispense } from '../../src/edispensation/eu/dispense-rules.ts';
+import { parseEuPrescriptionCda } from '../../src/edispensation/eu/parse-prescription-cda.ts';
+import { MPD_EXTENSION } from '../../src/fhir/mpd.ts';
 import type { Dispensation } from '../../src/edispensation/model.ts';
 import { activePrescription, czechDispensation, fixtureJson } from './support/fixtures.ts';
 
@@ -251,6 +256,59 @@ describe('the parser-level codes', () => {
       if (r.ok) throw new Error('expected a refusal');
       codesOf(r.problem);
     }
+  });
+});
+
+describe('checkDispensation with the Norwegian dispensing rules: an EU prescription dispensed in Norway (channel pharmacy)', () => {
+  // Metformin 500 mg film-coated tablets, 100 a pack, by brand.
+  const prescribed: Medication = {
+    resourceType: 'Medication',
+    extension: [{ url: MPD_EXTENSION.productName, valueString: 'Metformin Mylan' }, { url: MPD_EXTENSION.classification, valueCodeableConcept: { coding: [{ system: 'http://www.whocc.no/atc', code: 'A10BA02' }] } }],
+    form: { coding: [{ system: 'http://standardterms.edqm.eu', code: '10221000', display: 'Film-coated tablet' }] },
+    ingredient: [{ itemCodeableConcept: { text: 'metformin' }, strength: { numerator: { value: 500, unit: 'mg' }, denominator: { value: 1, unit: '1' } } }],
+    amount: { numerator: { value: 100, unit: '1' }, denominator: { value: 1 } },
+  };
+  const m10 = (product: Partial<Dispensation['product']>, o: Partial<Dispensation> = {}): Dispensation =>
+    czechDispensation({
+      source: 'm10',
+      product: { name: 'Metformin Mylan Tab 500 mg', codes: [], atc: { system: 'http://www.whocc.no/atc', code: 'A10BA02' }, reseptgruppe: 'C', package: { size: { value: 100, unit: 'STK', code: 'STK' } }, ...product },
+      quantity: { value: 1, unit: 'pakning', code: '{pack}' },
+      substitution: { substituted: false },
+      ...o,
+    });
+  const eu = (d: Dispensation, substitutionAllowed = true) => {
+    const a = assessEuDispense({ dispensation: d, prescribed, substitutionAllowed, counting: { kind: 'packs', packContent: { value: 100, unit: 'stk' } } });
+    return { eu: { issues: a.issues, warnings: a.warnings, ...(a.counted ? { counted: a.counted } : {}) }, substitution: a.substitution };
+  };
+  const rx = activePrescription({ isEuPrescription: true, exportable: false, patientIdentifiers: [] });
+  const check = (d: Dispensation, substitutionAllowed = true) => ({ dispensation: d, channel: 'pharmacy' as const, prescription: rx, eu: eu(d, substitutionAllowed).eu });
+
+  it('passes the prescribed product, not substituted, counted in prescribed packs', () => {
+    const d = m10({});
+    expect(eu(d, false).substitution.wasSubstituted).toBe(false);
+    expect(passed(check(d, false)).value.remainingQuantityAfter).toMatchObject({ value: 5 });
+  });
+
+  it('refuses another substance, another strength, a substitution the prescription forbids, and groups A and B', () => {
+    expect(refused(check(m10({ name: 'Hydrokortison Orifarm Tab 10 mg', atc: { system: 'http://www.whocc.no/atc', code: 'H02AB09' } }))).codes).toEqual(['DISP-PRODUCT-MISMATCH']);
+    expect(refused(check(m10({ name: 'Metformin Mylan Tab 850 mg' }))).codes).toEqual(['DISP-PRODUCT-MISMATCH']);
+    expect(refused(check(m10({ name: 'Metformin Annet Tab 500 mg' }), false)).codes).toEqual(['DISP-SUBSTITUTION-NOT-ALLOWED']);
+    expect(refused(check(m10({ name: 'Metadon NYP Tab 20 mg', atc: { system: 'http://www.whocc.no/atc', code: 'N07BC02' }, reseptgruppe: 'A' }))).codes).toEqual(['DISP-CONTROLLED-PRODUCT', 'DISP-PRODUCT-MISMATCH']);
+  });
+
+  it('reports another brand as substituted where substitution is allowed, and counts other pack sizes by content', () => {
+    const d = m10({ name: 'Metformin Annet Tab 500 mg', package: { size: { value: 200, unit: 'STK', code: 'STK' } } }, { quantity: { value: 2, unit: 'pakning', code: '{pack}' } });
+    expect(eu(d).substitution).toMatchObject({ wasSubstituted: true, reason: expect.stringContaining('Metformin Annet') });
+    expect(passed(check(d)).value.remainingQuantityAfter).toMatchObject({ value: 2 });
+    expect(refused(check(m10({}, { quantity: { value: 7, unit: 'pakning', code: '{pack}' } }))).codes).toEqual(['DISP-QUANTITY-EXCEEDED']);
+  });
+
+  it('refuses an EU prescription for a narcotic or habit-forming medicine at intake', () => {
+    const cda = readFileSync(new URL('../fixtures/edispensation/eP-L3-lantus-W8.openncp.xml', import.meta.url), 'utf8').replaceAll('A10AE04', 'N02AA01');
+    const parsed = parseEuPrescriptionCda(cda);
+    if (parsed.ok) throw new Error('expected a refusal');
+    expect(parsed.problem.status).toBe(422);
+    expect(codesOf(parsed.problem)).toEqual(['DISP-RX-CONTROLLED-PRODUCT']);
   });
 });
 

@@ -14,6 +14,7 @@ import { engines, getTestDb } from '../support/db.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { checkEhdsiDispensation, checkMpdDispense, validateR4 } from './support/ehdsi-check.ts';
 import { HOSTILE } from './support/fixtures.ts';
+import { euProductCda } from './support/eu-dispense.ts';
 import { euPrescriptionBundle, euPrescriptionCda, pharmacyM10 } from './support/messages.ts';
 import { count, insertNoPrescription, prescriptionCounters } from './support/store.ts';
 import { expectSchemaValidCda } from '../support/cda-schema.ts';
@@ -188,12 +189,29 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
   });
 
   describe('the pharmacy reports its dispensing', () => {
-    it('turns an official sample M10 into an EU eDispensation: MPD MedicationDispense and eHDSI CDA, enriched from FEST', async () => {
+    it('refuses the official sample M10 (Cosylan, reseptgruppe B) as the dispensing of the Lantus prescription', async () => {
       const { xml: ep, prescriptionId } = euPrescriptionCda('lantus');
       const rxId = await deliveredId(await deliverCda(ep));
-      const { xml, msgId } = pharmacyM10(prescriptionId);
+      const res = await reportM10(pharmacyM10(prescriptionId).xml);
+      expect(res.status).toBe(422);
+      // Another substance, group B, and substitution not allowed (dispensed in 2019, within the Norwegian year of the 2018 prescription).
+      expect((await codesOf(res)).sort()).toEqual(['DISP-CONTROLLED-PRODUCT', 'DISP-PRODUCT-MISMATCH', 'DISP-SUBSTITUTION-NOT-ALLOWED']);
+      // Dispensed today, it has also expired.
+      expect((await codesOf(await reportM10(pharmacyM10(prescriptionId, { utleveringsdato: new Date().toISOString().slice(0, 10) }).xml))).sort()).toEqual([
+        'DISP-CONTROLLED-PRODUCT',
+        'DISP-NOT-DISPENSABLE',
+        'DISP-PRODUCT-MISMATCH',
+        'DISP-SUBSTITUTION-NOT-ALLOWED',
+      ]);
+      expect(await count(db, 'select 1 from outbox where order_key = $1', [rxId])).toBe(0);
+    });
+
+    it('turns the sample M10 for the prescribed product into an EU eDispensation: MPD MedicationDispense and eHDSI CDA, enriched from FEST', async () => {
+      const { xml: ep, prescriptionId } = euPrescriptionCda('metformin');
+      const rxId = await deliveredId(await deliverCda(ep));
+      const { xml, msgId } = pharmacyM10(prescriptionId, { product: 'metformin' });
       const res = await reportM10(xml);
-      expect(res.status).toBe(201);
+      expect(res.status, await res.clone().text()).toBe(201);
       const served = (await res.json()) as MedicationDispense;
       expect(served.authorizingPrescription?.[0]?.reference).toBe(`MedicationRequest/${rxId}`);
       expect(await prescriptionCounters(db, rxId)).toEqual({ done: 1, quantity: 1, status: 'active' });
@@ -204,14 +222,14 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
       expect(checkMpdDispense(md)).toEqual([]);
       expect(md.identifier?.[0]?.value).toBe(msgId);
       expect(md.authorizingPrescription).toEqual([{ identifier: { system: 'urn:oid:2.16.17.710.850.1000.990.1', value: prescriptionId } }]);
-      // Enriched from FEST by varenummer 541409: ATC, EDQM dose form with the Norwegian code kept, strength.
+      // Enriched from FEST by varenummer 181457: ATC, EDQM dose form with the Norwegian code kept, strength.
       const med = md.contained?.find((r): r is Medication => r.resourceType === 'Medication')!;
-      expect(med.identifier?.map((i) => i.value)).toContain('541409');
+      expect(med.identifier?.map((i) => i.value)).toContain('181457');
       expect(med.form?.coding?.[0]?.system).toBe('http://standardterms.edqm.eu');
-      expect(med.form?.coding?.some((c) => c.system === 'urn:oid:2.16.578.1.12.4.1.1.7448' && c.code === '9')).toBe(true);
-      expect(med.ingredient?.[0]?.strength?.numerator).toMatchObject({ value: 1.7, code: 'mg' });
-      // Cosylan (R05DA01) is not the prescribed Lantus (A10AE04): reported as a substitution.
-      expect(md.substitution?.wasSubstituted).toBe(true);
+      expect(med.form?.coding?.some((c) => c.system === 'urn:oid:2.16.578.1.12.4.1.1.7448' && c.code === '53')).toBe(true);
+      expect(med.ingredient?.[0]?.strength?.numerator).toMatchObject({ value: 500, code: 'mg' });
+      // The prescribed product itself: not a substitution, which this prescription does not allow anyway.
+      expect(md.substitution?.wasSubstituted).toBe(false);
 
       expect(checkEhdsiDispensation(cda)).toEqual([]);
       const doc = parseXml(cda);
@@ -219,17 +237,19 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
       const order = doc.value.root.child(V3, 'inFulfillmentOf')?.child(V3, 'order')?.child(V3, 'id');
       expect([order?.attr('root'), order?.attr('extension')]).toEqual(['2.16.17.710.850.1000.990.1', prescriptionId]);
       // The REFR entry carries the prescribed product, copied from the stored EU prescription.
-      expect(cda).toContain('<name>Lantus SoloStar</name>');
-      expect(cda).toMatch(/<pharm:formCode code="11050" codeSystem="0.4.0.127.0.16.1.1.2.1"[^>]*>\s*<translation code="9" codeSystem="2.16.578.1.12.4.1.1.7448"/);
-      expect(cda).toContain('code="SUBST"');
+      expect(cda).toContain('<name>Metformin Mylan</name>');
+      expect(cda).toMatch(/<pharm:formCode code="[^"]+" codeSystem="0.4.0.127.0.16.1.1.2.1"[^>]*>\s*<translation code="53" codeSystem="2.16.578.1.12.4.1.1.7448"/);
+      expect(cda).not.toContain('code="SUBST"');
       expect(cda).toContain('<id root="2.16.578.1.12.4.1.2" extension="8090688"/>');
     });
 
     it('states a FEST multipack (Microgynon "3 x 21") nested in both outputs, never as 63 loose tablets', async () => {
-      const { xml: ep, prescriptionId } = euPrescriptionCda('lantus');
+      // Prescribed as Microgynon (no strength stated), one pack of 63 tablets.
+      const { xml: ep, prescriptionId } = euProductCda({ name: 'Microgynon', atc: 'G03AA07', strengthMg: null, content: { value: 63, unit: '1' } });
       await deliveredId(await deliverCda(ep));
-      const { xml } = pharmacyM10(prescriptionId);
+      const { xml } = pharmacyM10(prescriptionId, { utleveringsdato: new Date().toISOString().slice(0, 10) });
       const microgynon = xml
+        .replace('<Reseptgruppe V="B" DN="Reseptgruppe B"/>', '<Reseptgruppe V="C" DN="Reseptgruppe C"/>')
         .replace('<Varenr>541409</Varenr>', '<Varenr>441907</Varenr>')
         .replace('<Varenavn>Cosylan</Varenavn>', '<Varenavn>Microgynon</Varenavn>')
         .replace('<Pakningsstr>125</Pakningsstr>', '<Pakningsstr>3 x 21</Pakningsstr>')
@@ -253,9 +273,12 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
     });
 
     it('fills every required row of the two m10 mapping tables', async () => {
-      const { xml: ep, prescriptionId } = euPrescriptionCda('lantus');
+      // The sample dispenses Iscador P Serie II (2 x 7 x 1 ml ampoules): prescribed as that.
+      const { xml: ep, prescriptionId } = euProductCda({ name: 'Iscador P Serie II', atc: 'V03AX', strengthMg: null, content: { value: 14, unit: 'mL' }, form: { code: '11201000', display: 'Solution for injection' } });
       await deliverCda(ep);
-      const served = (await (await reportM10(pharmacyM10(prescriptionId, { sample: 'godkjenningsfritak', ansattId: '565502372', herId: '8143811' }).xml)).json()) as MedicationDispense;
+      const res = await reportM10(pharmacyM10(prescriptionId, { sample: 'godkjenningsfritak', ansattId: '565502372', herId: '8143811', utleveringsdato: new Date().toISOString().slice(0, 10) }).xml);
+      expect(res.status, await res.clone().text()).toBe(201);
+      const served = (await res.json()) as MedicationDispense;
       const { md, cda } = await ncpMessage(served.id!);
       expect(checkMpdDispense(md)).toEqual([]);
       // HPR enrichment: the pharmacist's name and category (FA1 -> ISCO 2262).
@@ -276,38 +299,38 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
     });
 
     it('answers the same M10 again with 200 and queues nothing more; another M10 under its MsgId is a 409', async () => {
-      const { xml: ep, prescriptionId } = euPrescriptionCda('lantus');
+      const { xml: ep, prescriptionId } = euPrescriptionCda('metformin');
       const rxId = await deliveredId(await deliverCda(ep));
-      const m10 = pharmacyM10(prescriptionId);
+      const m10 = pharmacyM10(prescriptionId, { product: 'metformin' });
       const first = (await (await reportM10(m10.xml)).json()) as MedicationDispense;
       const again = await reportM10(m10.xml);
       expect(again.status).toBe(200);
       expect(((await again.json()) as MedicationDispense).id).toBe(first.id);
-      const changed = await reportM10(pharmacyM10(prescriptionId, { msgId: m10.msgId, antall: '2.000' }).xml);
+      const changed = await reportM10(pharmacyM10(prescriptionId, { product: 'metformin', msgId: m10.msgId, antall: '2.000' }).xml);
       expect(changed.status).toBe(409);
       expect(await count(db, 'select 1 from outbox where order_key = $1', [rxId])).toBe(1);
     });
 
     it('checks the M10 against the EU prescription', async () => {
-      const { xml: ep, prescriptionId } = euPrescriptionCda('lantus');
+      const { xml: ep, prescriptionId } = euPrescriptionCda('metformin');
       const rxId = await deliveredId(await deliverCda(ep));
       expect(await codesOf(await reportM10(pharmacyM10('no-such-prescription').xml))).toEqual(['DISP-PRESCRIPTION-UNKNOWN']);
-      expect(await codesOf(await reportM10(pharmacyM10(prescriptionId, { antall: '6.000' }).xml))).toEqual(['DISP-QUANTITY-EXCEEDED']);
+      expect(await codesOf(await reportM10(pharmacyM10(prescriptionId, { product: 'metformin', antall: '6.000' }).xml))).toEqual(['DISP-QUANTITY-EXCEEDED']);
       const norwegian = await insertNoPrescription(db);
       expect(await codesOf(await reportM10(pharmacyM10(norwegian.prescriptionId).xml))).toEqual(['DISP-WRONG-DIRECTION']);
-      expect(await codesOf(await reportM10(pharmacyM10(prescriptionId, { utleveringsdato: '2099-01-01' }).xml))).toEqual(['DISP-DATE-INVALID']);
+      expect(await codesOf(await reportM10(pharmacyM10(prescriptionId, { product: 'metformin', utleveringsdato: '2099-01-01' }).xml))).toEqual(['DISP-DATE-INVALID', 'DISP-NOT-DISPENSABLE']);
       // Five packages prescribed: five single dispensings, then no more.
-      for (let i = 0; i < 5; i++) expect((await reportM10(pharmacyM10(prescriptionId).xml)).status).toBe(201);
-      expect(await codesOf(await reportM10(pharmacyM10(prescriptionId).xml))).toEqual(['DISP-NOT-DISPENSABLE', 'DISP-QUANTITY-EXCEEDED']);
+      for (let i = 0; i < 5; i++) expect((await reportM10(pharmacyM10(prescriptionId, { product: 'metformin' }).xml)).status).toBe(201);
+      expect(await codesOf(await reportM10(pharmacyM10(prescriptionId, { product: 'metformin' }).xml))).toEqual(['DISP-NOT-DISPENSABLE', 'DISP-QUANTITY-EXCEEDED']);
       expect(await prescriptionCounters(db, rxId)).toEqual({ done: 5, quantity: 5, status: 'completed' });
     });
 
     it('turns an annullering M10 into a discard for the NCP, once', async () => {
-      const { xml: ep, prescriptionId } = euPrescriptionCda('lantus');
+      const { xml: ep, prescriptionId } = euPrescriptionCda('metformin');
       const rxId = await deliveredId(await deliverCda(ep));
-      const original = pharmacyM10(prescriptionId);
+      const original = pharmacyM10(prescriptionId, { product: 'metformin' });
       const served = (await (await reportM10(original.xml)).json()) as MedicationDispense;
-      const annul = pharmacyM10(prescriptionId, { annullering: true, annulleringsId: original.msgId });
+      const annul = pharmacyM10(prescriptionId, { product: 'metformin', annullering: true, annulleringsId: original.msgId });
       const res = await reportM10(annul.xml);
       expect(res.status).toBe(200);
       expect(((await res.json()) as MedicationDispense).status).toBe('entered-in-error');
@@ -325,12 +348,12 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
     });
 
     it('refuses an annullering after 24 hours', async () => {
-      const { xml: ep, prescriptionId } = euPrescriptionCda('lantus');
+      const { xml: ep, prescriptionId } = euPrescriptionCda('metformin');
       await deliverCda(ep);
-      const original = pharmacyM10(prescriptionId);
+      const original = pharmacyM10(prescriptionId, { product: 'metformin' });
       const served = (await (await reportM10(original.xml)).json()) as MedicationDispense;
       await db.query(`update dispensation set recorded_at = now() - interval '25 hours' where id = $1`, [served.id]);
-      const res = await reportM10(pharmacyM10(prescriptionId, { annullering: true, annulleringsId: original.msgId }).xml);
+      const res = await reportM10(pharmacyM10(prescriptionId, { product: 'metformin', annullering: true, annulleringsId: original.msgId }).xml);
       expect(res.status).toBe(422);
       expect(await codesOf(res)).toEqual(['DISP-DISCARD-TOO-LATE']);
     });
@@ -346,7 +369,15 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
         status: 'completed',
         medicationReference: { reference: '#med' },
         contained: [
-          { resourceType: 'Medication', id: 'med', identifier: [{ system: 'https://helsebro.no/fhir/NamingSystem/no-varenummer', value: '138545' }], code: { text: 'Hydrokortison Orifarm Tab 10 mg' } },
+          // The prescribed cefuroxime 1500 mg powder for injection (a pack FEST does not know).
+          {
+            resourceType: 'Medication',
+            id: 'med',
+            code: { text: 'Cefuroxim Fresenius 1500 mg' },
+            extension: [{ url: 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medication-classification', valueCodeableConcept: { coding: [{ system: 'http://www.whocc.no/atc', code: 'J01DC02' }] } }],
+            form: { coding: [{ system: 'http://standardterms.edqm.eu', code: '11205000', display: 'Powder for solution for injection' }] },
+            ingredient: [{ itemCodeableConcept: { text: 'cefuroxime' }, strength: { numerator: { value: 1500, system: 'http://unitsofmeasure.org', code: 'mg' }, denominator: { value: 1, system: 'http://standardterms.edqm.eu', code: '15060000', unit: 'Vial' } } }],
+          },
           { resourceType: 'Organization', id: 'apotek', identifier: [{ system: 'urn:oid:2.16.578.1.12.4.1.2', value: '8090688' }], name: 'Apotek 1 Ski Storsenter' },
         ],
         subject: { display: 'Thomas Engine' },
@@ -356,7 +387,7 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
         whenHandedOver: new Date().toISOString(),
       };
       const res = await asPharmacy('/fhir/MedicationDispense', { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(md) });
-      expect(res.status).toBe(201);
+      expect(res.status, await res.clone().text()).toBe(201);
       const served = (await res.json()) as MedicationDispense;
       const sent = await ncpMessage(served.id!);
       expect(checkMpdDispense(sent.md)).toEqual([]);
@@ -364,15 +395,15 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
       expect(sent.cda).not.toContain('<script>');
       expect(sent.cda).not.toContain('<evil/>');
       expect(sent.cda).toContain('&lt;script&gt;');
-      expect(sent.md.contained?.find((r): r is Medication => r.resourceType === 'Medication')?.extension?.[1]?.valueCodeableConcept?.coding?.[0]?.code).toBe('H02AB09');
+      expect(sent.md.contained?.find((r): r is Medication => r.resourceType === 'Medication')?.extension?.[1]?.valueCodeableConcept?.coding?.[0]?.code).toBe('J01DC02');
     });
   });
 
   describe('the structural checks themselves', () => {
     it('reject an eDispensation without the prescription reference, and a MedicationDispense without its performer', async () => {
-      const { xml: ep, prescriptionId } = euPrescriptionCda('lantus');
+      const { xml: ep, prescriptionId } = euPrescriptionCda('metformin');
       await deliverCda(ep);
-      const served = (await (await reportM10(pharmacyM10(prescriptionId).xml)).json()) as MedicationDispense;
+      const served = (await (await reportM10(pharmacyM10(prescriptionId, { product: 'metformin' }).xml)).json()) as MedicationDispense;
       const { md, cda } = await ncpMessage(served.id!);
       expect(checkEhdsiDispensation(cda.replace(/<inFulfillmentOf>[\s\S]*?<\/inFulfillmentOf>/, ''))).not.toEqual([]);
       expect(checkEhdsiDispensation(cda.replace('<templateId root="1.3.6.1.4.1.12559.11.10.1.3.1.3.3"/>', ''))).not.toEqual([]);

@@ -12,6 +12,7 @@ import { OID } from '../../src/fhir/identifiers.ts';
 import { PERSONAS } from '../../src/demo/personas.ts';
 import { allDocumentedRoutes } from '../../src/http/routes.ts';
 import { startBenchServer, type BenchServer } from '../../bench/lib/server-process.ts';
+import { euPrescriptionCda, pharmacyM10 } from '../edispensation/support/messages.ts';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const DURATION_MS = MINUTES * 60_000;
@@ -86,16 +87,15 @@ describe(`soak: ${MINUTES} minutes of mixed load (${PG_URL ? 'postgres' : 'pglit
       });
     }
     if (served('POST', '/MedicationRequest/$import-ehdsi-cda') && served('POST', '/MedicationDispense/$import-m10')) {
-      const cda = fixture('edispensation/eP-L3-lantus-W8.openncp.xml');
-      const m10 = fixture('m10/sample-ekspedering-utlevering.xml').replace(/<Signature xmlns="http:\/\/www.w3.org\/2000\/09\/xmldsig#">[\s\S]*<\/Signature>/, '');
       ops.push({
         name: 'EU prescription import and its dispensation',
         weight: 1,
         run: async () => {
-          const id = `EU-${randomUUID()}`;
-          const imported = await post(tokens.ncp, '/MedicationRequest/$import-ehdsi-cda', 'application/xml', cda.replace('<id extension="3000.1.1" root="2.16.17.710.850.1000.990.1"', `<id extension="${id}" root="2.16.17.710.850.1000.990.1"`), [201]);
+          // A prescription the demo FEST's Metformin Mylan meets, and the official sample M10 reporting that pack.
+          const { xml: cda, prescriptionId: id } = euPrescriptionCda('metformin');
+          const imported = await post(tokens.ncp, '/MedicationRequest/$import-ehdsi-cda', 'application/xml', cda, [201]);
           if (!imported.ok) return imported;
-          const report = m10.replace(/<ReseptId>[^<]*<\/ReseptId>/, `<ReseptId>${id}</ReseptId>`).replace(/<MsgId>[^<]*<\/MsgId>/, `<MsgId>${randomUUID()}</MsgId>`);
+          const report = pharmacyM10(id, { product: 'metformin' }).xml;
           return post(tokens.pharmacy, '/MedicationDispense/$import-m10', 'application/xml', report, [201]);
         },
       });

@@ -14,7 +14,10 @@ import type { EuMessageBuilder } from '../receive.ts';
 import { euPatient } from '../prescription-facts.ts';
 import { findPrescription, medicationRequestOf } from '../store/prescriptions.ts';
 import { buildEhdsiDispensationCda } from './cda-dispensation.ts';
+import { isRetraction } from '../model.ts';
+import { assessEuDispense, type EuDispenseAssessment } from './dispense-rules.ts';
 import { enrichNorwegianDispensation, isNorwegianDispensation, type Enriched } from './enrich.ts';
+import { prescribedCounting, prescribedMedication } from './prescribed-pack.ts';
 
 export const EU_MESSAGE_KIND_SYSTEM = `${HELSEBRO_NS}/CodeSystem/eu-message-kind`;
 export const XDS_CLASS_SYSTEM = 'urn:oid:1.3.6.1.4.1.12559.11.10.1.3.1.42.32';
@@ -30,6 +33,30 @@ export async function enrichmentFor(db: Db, config: Pick<Config, 'mode'>, d: Dis
   const ref = request?.medicationReference?.reference;
   const prescribed = request?.contained?.find((r): r is Medication => r.resourceType === 'Medication' && `#${r.id}` === ref);
   return enrichNorwegianDispensation(d, { drugs: festDrugRegistry(db), ...(config.mode === 'demo' ? { hpr: demoHprRegistry() } : {}) }, prescribed);
+}
+
+/**
+ * The Norwegian dispensing rules applied to a pharmacy's dispensing of an EU prescription (dispense-rules.ts):
+ * product, substitution, reseptgruppe and the quantity in the prescription's unit. Read ahead without a lock
+ * like the enrichment (the prescribed product and how the prescription counts never change); what remains is
+ * checked inside the dispensing transaction. Undefined for withdrawals and for prescriptions not from the EU
+ * (those are answered by the direction check).
+ */
+export async function euDispenseAssessment(db: Db, d: Dispensation, enriched: Enriched): Promise<EuDispenseAssessment | undefined> {
+  if (isRetraction(d)) return undefined;
+  const row = await findPrescription(db, d.prescription);
+  if (row?.origin !== 'EU') return undefined;
+  const request = medicationRequestOf(row.fhir);
+  const substitution = request?.substitution;
+  const notAllowed = substitution?.allowedBoolean === false || substitution?.allowedCodeableConcept?.coding?.some((c) => c.code === 'N') === true;
+  return assessEuDispense({
+    dispensation: d,
+    prescribed: prescribedMedication(row),
+    substitutionAllowed: !notAllowed,
+    fest: enriched.fest,
+    dispensedMedication: enriched.enrichment?.medication,
+    counting: prescribedCounting(row),
+  });
 }
 
 export function euMessageBuilder(config: Pick<Config, 'helsebroOid' | 'operator'>): EuMessageBuilder {

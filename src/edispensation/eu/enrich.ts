@@ -36,6 +36,8 @@ export interface Enrichment {
 
 export interface Enriched {
   enrichment?: Enrichment;
+  /** FEST's record of the dispensed pack (by varenummer), for the dispensing rules. */
+  fest?: FestProduct;
   warnings: OperationOutcomeIssue[];
 }
 
@@ -67,7 +69,7 @@ export async function enrichNorwegianDispensation(d: Dispensation, reg: EnrichRe
   if (person) enrichment.hprPerson = person;
   enrichment.pharmacist = practitionerFor(d.pharmacist, person, warnings);
   enrichment.pharmacy = organizationFor(d, person);
-  return { enrichment, warnings };
+  return product ? { enrichment, fest: product, warnings } : { enrichment, warnings };
 }
 
 // ---- product ----

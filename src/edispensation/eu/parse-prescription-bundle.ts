@@ -9,7 +9,7 @@ import { OID, canonicalSystem, parsePersonNumber } from '../../fhir/identifiers.
 import { findHostileStructure, isObject, type Json } from '../json-read.ts';
 import { MAX_QUANTITY, isValidDateTime } from '../values.ts';
 import { MPD } from '../fhir-dispense.ts';
-import { isPackageQuantity, type EuPrescription } from './prescription.ts';
+import { controlledPrescribedAtc, controlledRefusal, isPackageQuantity, prescribedAmount, type EuPrescription } from './prescription.ts';
 
 const PRESCRIBED_QUANTITY = 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-medicationrequest-prescribedQuantity';
 const MAX_ENTRIES = 200;
@@ -155,9 +155,16 @@ function normalise(raw: MedicationRequest, path: string, resolve: Resolve): Resu
     status: raw.status === 'active' ? 'active' : String(raw.status ?? 'unknown'),
   };
   if (prescribed && isPackageQuantity(prescribed) && typeof prescribed.value === 'number' && prescribed.value > 0) p.packages = prescribed.value;
+  else if (prescribed) {
+    const amount = prescribedAmount(prescribed);
+    if (amount) p.amount = amount;
+  }
   const repeats = raw.dispenseRequest?.numberOfRepeatsAllowed;
   if (typeof repeats === 'number' && Number.isInteger(repeats) && repeats >= 0) p.dispensingsAllowed = repeats + 1;
-  else if (p.packages === undefined) p.dispensingsAllowed = 1;
+  // A prescribed quantity limits dispensing by itself: partial dispensings until it is reached.
+  else if (p.packages === undefined && p.amount === undefined) p.dispensingsAllowed = 1;
+  const controlled = controlledPrescribedAtc(request);
+  if (controlled) return fail(controlledRefusal(controlled, `${path}.${request.medicationReference ? 'medicationReference' : 'medicationCodeableConcept'}`));
   if (validity?.end && isValidDateTime(validity.end)) p.validUntil = validity.end.slice(0, 10);
   if (validity?.start && isValidDateTime(validity.start)) p.earliestDispense = validity.start.slice(0, 10);
   const patient = c.contained.find((r) => r.resourceType === 'Patient');

@@ -18,7 +18,7 @@ import type {
   Quantity,
   Ratio,
 } from '@medplum/fhirtypes';
-import { fail, ok, type Result } from '../../fhir/outcomes.ts';
+import { fail, ok, ProblemError, type Result } from '../../fhir/outcomes.ts';
 import { CODE_SYSTEM, OID, parsePersonNumber } from '../../fhir/identifiers.ts';
 import type { XmlElement } from '../../xml/element.ts';
 import { messageError } from '../../xml/errors.ts';
@@ -27,7 +27,7 @@ import { decimal, invalidValue, readResult, required } from '../../xml/read.ts';
 import { EXT, MPD } from '../fhir-dispense.ts';
 import { tsToIso } from '../values.ts';
 import { bounded, descend } from '../xml-text.ts';
-import { isPackageQuantity, type EuPrescription } from './prescription.ts';
+import { controlledPrescribedAtc, controlledRefusal, isPackageQuantity, prescribedAmount, type EuPrescription } from './prescription.ts';
 
 const V3 = 'urn:hl7-org:v3';
 const PHARM = 'urn:hl7-org:pharm';
@@ -102,8 +102,13 @@ function readDocument(doc: XmlElement): EuPrescription {
   request.substitution = { allowedBoolean: substitutionAllowed(sbadm) };
 
   const p: EuPrescription = { prescriptionId: { ...(id.system ? { system: id.system } : {}), value: id.value! }, request, status: request.status };
+  const amount = packages && !isPackageQuantity(packages) ? prescribedAmount(packages) : undefined;
   if (packages && isPackageQuantity(packages)) p.packages = packages.value!;
+  // A prescribed amount (300 ml) limits dispensing by itself: partial dispensings until it is reached.
+  else if (amount) p.amount = amount;
   else p.dispensingsAllowed = 1;
+  const controlled = controlledPrescribedAtc(request);
+  if (controlled) throw new ProblemError(controlledRefusal(controlled, material.path));
   const fnr = patient.identifier?.find((i) => (i.system === OID.fnr || i.system === OID.dnr) && i.value && parsePersonNumber(i.value));
   if (fnr?.value) p.patientFnr = fnr.value;
   return p;

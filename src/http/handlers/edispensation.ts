@@ -20,7 +20,7 @@ import { buildAuditEvent } from '../../audit/build.ts';
 import { recordAudit } from '../../audit/repository.ts';
 import { PRESCRIPTION_ID_SYSTEM } from '../../fhir/identifiers.ts';
 import { badRequest, isProblem, notFound, type Problem, type Result } from '../../fhir/outcomes.ts';
-import { enrichmentFor, euMessageBuilder } from '../../edispensation/eu/dispatch.ts';
+import { enrichmentFor, euDispenseAssessment, euMessageBuilder } from '../../edispensation/eu/dispatch.ts';
 import type { Enrichment } from '../../edispensation/eu/enrich.ts';
 import type { Dispensation } from '../../edispensation/model.ts';
 import { countOutbox, listOutbox, outboxForDispensation, retryDead, type OutboxState } from '../../edispensation/outbox/repository.ts';
@@ -102,7 +102,8 @@ export const edispensationRoutes: RouteDef[] = [
       'the same identifier with other content: 409; business-rule refusals: 422 with codes from https://helsebro.no/fhir/CodeSystem/dispense-check. ' +
       'Status entered-in-error withdraws the dispensation with that identifier (within 24 hours). ' +
       'An element Helsebro cannot forward (note, type, receiver, a structured dosage, an extension it does not read) is refused with 422 DISP-ELEMENT-NOT-CARRIED naming it, never dropped; an element that is not FHIR R4 gets 400. ' +
-      "The flow is the caller's: the NCP reporting an EU prescription, or a pharmacy a Norwegian one, gets 422 DISP-WRONG-DIRECTION and nothing is stored or sent.",
+      "The flow is the caller's: the NCP reporting an EU prescription, or a pharmacy a Norwegian one, gets 422 DISP-WRONG-DIRECTION and nothing is stored or sent. " +
+      'A pharmacy reporting an EU prescription is held to the Norwegian dispensing rules, as with $import-m10 (product, substitution, reseptgruppe, quantity, validity).',
     handler: (req, ctx, decided) => receiveParsed(req, ctx, decided, decided.loaded, { source: 'fhir-mpd', channel: reportingChannel(decided.principal) }, 'create'),
   }),
   route({
@@ -149,7 +150,11 @@ export const edispensationRoutes: RouteDef[] = [
     },
     documentation:
       "Receive a Norwegian pharmacy's M10 Utleveringsrapport (eResept 2.5 in MsgHead) for an EU prescription (ReseptId = the EU prescription id). " +
-      'Annullering true withdraws the dispensation named by AnnulleringsId. The dispensation is enriched (FEST, HPR) and sent to the NCP as an EU eDispensation.',
+      'Annullering true withdraws the dispensation named by AnnulleringsId. The dispensation is enriched (FEST, HPR) and sent to the NCP as an EU eDispensation. ' +
+      'Norwegian dispensing rules apply (422, expression at the M10 element): another substance, strength or dose form than prescribed DISP-PRODUCT-MISMATCH; anything but the prescribed product where ' +
+      'the prescription forbids substitution DISP-SUBSTITUTION-NOT-ALLOWED; reseptgruppe A or B DISP-CONTROLLED-PRODUCT; more than remains, compared in packs of the prescribed content or in ' +
+      'stk/ml/g/doses, DISP-QUANTITY-EXCEEDED, and units that cannot be compared DISP-QUANTITY-UNIT; a prescription without a validity period expires one year after issue (DISP-NOT-DISPENSABLE). ' +
+      'Another brand than prescribed is sent to the NCP as substituted.',
     handler: (req, ctx, decided) => receiveParsed(req, ctx, decided, decided.loaded, { source: 'm10', channel: 'pharmacy', sourceBody: String(req.body) }, 'operation'),
   }),
   route({
@@ -289,9 +294,19 @@ async function receiveParsed(
   if (!parsed.ok) return parsed.problem;
   const d = parsed.value;
   const enriched = await enrichmentFor(ctx.db, ctx.config, d);
+  // Norway as country B: the Norwegian dispensing rules (product, substitution, reseptgruppe, quantity).
+  const eu = input.channel === 'pharmacy' ? await euDispenseAssessment(ctx.db, d, enriched) : undefined;
+  const served = enriched.enrichment ? servedParts(enriched.enrichment) : undefined;
+  const enrichment = eu ? { ...served, substitution: eu.substitution } : served;
   const result = await receiveDispensation(
     ctx.db,
-    { ...input, dispensation: d, warnings: [...parsed.warnings, ...enriched.warnings], ...(enriched.enrichment ? { enrichment: servedParts(enriched.enrichment) } : {}) },
+    {
+      ...input,
+      dispensation: d,
+      warnings: [...parsed.warnings, ...enriched.warnings],
+      ...(enrichment ? { enrichment } : {}),
+      ...(eu ? { eu: { issues: eu.issues, warnings: eu.warnings, ...(eu.counted ? { counted: eu.counted } : {}) } } : {}),
+    },
     {
       ncp: { herId: ctx.config.ncp.herId, orgnr: ctx.config.ncp.orgnr, name: ctx.config.ncp.name, ...(ctx.config.ncp.phone ? { phone: ctx.config.ncp.phone } : {}) },
       euMessage: euMessageBuilder(ctx.config),

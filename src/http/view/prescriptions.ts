@@ -2,6 +2,7 @@
 // origin 'EU', by Helsebro's row id or by the EU prescription id, read through the eDispensation store that
 // writes them.
 import type { Resource } from '@medplum/fhirtypes';
+import { effectiveValidUntil } from '../../edispensation/prescription-facts.ts';
 import { findPrescription, readPrescriptionRow } from '../../edispensation/store/prescriptions.ts';
 import type { Queryable } from '../../store/db.ts';
 import type { PrescriptionFacts } from '../../view/prescription-page.ts';
@@ -19,6 +20,8 @@ export async function findEuPrescription(q: Queryable, id: string): Promise<EuPr
   const byRow = await readPrescriptionRow(q, id);
   const row = byRow?.origin === 'EU' ? byRow : await findPrescription(q, { identifier: { value: id } });
   if (!row || row.origin !== 'EU') return undefined;
+  // The day dispensing checks against: an EU prescription without a validity period gets the Norwegian one.
+  const validity = effectiveValidUntil(row);
   return {
     id: row.id,
     patientId: row.patientId,
@@ -32,7 +35,8 @@ export async function findEuPrescription(q: Queryable, id: string): Promise<EuPr
       quantityPrescribed: row.quantityPrescribed,
       quantityDispensed: row.quantityDispensed,
       quantityUnit: row.quantityUnit,
-      validUntil: row.validUntil,
+      validUntil: validity?.date,
+      validityDefaulted: validity?.defaulted,
       earliestDispense: row.earliestDispense,
       receivedAt: row.createdAt,
     },

@@ -3,6 +3,7 @@
 // Norwegian pharmacy's M10 for an EU prescription (country B, from the official sample M10s). Each call
 // gets fresh identifiers, so tests sharing a database never collide.
 import { randomUUID } from 'node:crypto';
+import { euProductCda } from './eu-dispense.ts';
 import { ADDISON_RX, fixture, fixtureJson } from './fixtures.ts';
 
 const hoursAgo = (h: number): string => new Date(Date.now() - h * 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -47,8 +48,14 @@ export { fixtureJson };
 
 // ---- Norway as country B ----
 
-/** An official eHDSI ePrescription sample (OpenNCP mock data) under a fresh prescription item id. */
-export function euPrescriptionCda(sample: 'lantus' | 'canesten' = 'lantus', itemId = `EU-${randomUUID()}`): { xml: string; prescriptionId: string; root: string } {
+/**
+ * An official eHDSI ePrescription sample (OpenNCP mock data) under a fresh prescription item id. The Lantus
+ * sample was issued in 2018 and states no validity, so under the Norwegian rule it can no longer be
+ * dispensed; `metformin` is the same document for Metformin Mylan 500 mg (100 tablets, 5 packs, substitution
+ * not allowed), issued ten days ago, which the demo FEST knows and a Norwegian pharmacy can dispense.
+ */
+export function euPrescriptionCda(sample: 'lantus' | 'canesten' | 'metformin' = 'lantus', itemId = `EU-${randomUUID()}`): { xml: string; prescriptionId: string; root: string } {
+  if (sample === 'metformin') return { ...euProductCda({ itemId, packages: 5, subst: 'N' }), root: '2.16.17.710.850.1000.990.1' };
   const file = sample === 'lantus' ? 'edispensation/eP-L3-lantus-W8.openncp.xml' : 'edispensation/eP-L3-canesten-multipart-W7.openncp.xml';
   const xml = fixture(file).replace('<id extension="3000.1.1" root="2.16.17.710.850.1000.990.1"', `<id extension="${itemId}" root="2.16.17.710.850.1000.990.1"`);
   return { xml, prescriptionId: itemId, root: '2.16.17.710.850.1000.990.1' };
@@ -68,6 +75,8 @@ export function euPrescriptionBundle(prescriptionId = `EU-${randomUUID()}`, pack
 
 export interface M10Options {
   sample?: 'ekspedering' | 'godkjenningsfritak';
+  /** The sample dispenses Cosylan (reseptgruppe B, outside the EU scope); `metformin` makes it Metformin Mylan 500 mg, 100 tablets. */
+  product?: 'metformin';
   msgId?: string;
   annullering?: boolean;
   annulleringsId?: string;
@@ -87,6 +96,18 @@ export function pharmacyM10(euPrescriptionId: string, o: M10Options = {}): { xml
     .replace(/<MsgId>[^<]*<\/MsgId>/, `<MsgId>${msgId}</MsgId>`)
     // The sample's XML signature no longer matches once adapted, and Helsebro does not verify M10 signatures.
     .replace(/<Signature xmlns="http:\/\/www.w3.org\/2000\/09\/xmldsig#">[\s\S]*<\/Signature>/, '');
+  if (o.product === 'metformin') {
+    xml = xml
+      .replace(/<Atc [^>]*\/>/, '<Atc V="A10BA02" S="2.16.578.1.12.4.1.1.7180" DN="metformin"/>')
+      .replace(/<NavnFormStyrke>[^<]*<\/NavnFormStyrke>/, '<NavnFormStyrke>Metformin Mylan Tab 500 mg</NavnFormStyrke>')
+      .replace(/<Reseptgruppe [^>]*\/>/, '<Reseptgruppe V="C" DN="Reseptgruppe C"/>')
+      .replace(/<LegemiddelformKort [^>]*\/>/, '<LegemiddelformKort V="53" S="2.16.578.1.12.4.1.1.7448" DN="Tablett"/>')
+      .replace(/<Varenr>[^<]*<\/Varenr>/, '<Varenr>181457</Varenr>')
+      .replace(/<Varenavn>[^<]*<\/Varenavn>/, '<Varenavn>Metformin Mylan</Varenavn>')
+      .replace(/<Pakningsstr>[^<]*<\/Pakningsstr>/, '<Pakningsstr>100</Pakningsstr>')
+      .replace(/<EnhetPakning [^>]*\/>/, '<EnhetPakning V="STK" S="2.16.578.1.12.4.1.1.7484" DN="STK"/>')
+      .replace(/<DosVeiledEnkel>[^<]*<\/DosVeiledEnkel>/, '<DosVeiledEnkel>1 tablett 2 ganger daglig</DosVeiledEnkel>');
+  }
   if (o.annullering) {
     xml = xml.replace('<Annullering>false</Annullering>', '<Annullering>true</Annullering>');
     if (o.annulleringsId) xml = xml.replace(/(<Avsluttet[^>]*\/>)/, `$1\n            <AnnulleringsId>${o.annulleringsId}</AnnulleringsId>`).replace(/(<AnnulleringsId>[^<]*<\/AnnulleringsId>)\s*(<ByttereservasjonKunde>[^<]*<\/ByttereservasjonKunde>)/, '$2\n            $1');
@@ -94,6 +115,8 @@ export function pharmacyM10(euPrescriptionId: string, o: M10Options = {}): { xml
   if (o.antall) xml = xml.replace(/<Antall>[^<]*<\/Antall>/, `<Antall>${o.antall}</Antall>`);
   if (o.ansattId) xml = xml.replace(/<AnsattId>[^<]*<\/AnsattId>/, `<AnsattId>${o.ansattId}</AnsattId>`);
   if (o.herId) xml = xml.replaceAll('>8090688<', `>${o.herId}<`);
-  if (o.utleveringsdato) xml = xml.replace(/<Utleveringsdato>[^<]*<\/Utleveringsdato>/, `<Utleveringsdato>${o.utleveringsdato}</Utleveringsdato>`);
+  // The sample was dispensed in 2019; a product of today's tests is dispensed today.
+  const day = o.utleveringsdato ?? (o.product ? new Date().toISOString().slice(0, 10) : undefined);
+  if (day) xml = xml.replace(/<Utleveringsdato>[^<]*<\/Utleveringsdato>/, `<Utleveringsdato>${day}</Utleveringsdato>`);
   return { xml, msgId };
 }
