@@ -53,7 +53,8 @@ export interface FileResult {
   files: OutputFile[];
 }
 
-// No population registry without a store: the patient is described from the message.
+// No population register without a store: the patient is described from the message, and with no one to ask
+// about address protection every address is withheld (enrich.ts, fail closed).
 const noPopulation: PopulationRegistry = { byPersonNumber: async () => undefined };
 
 export async function pipelineFor(settings: ConvertSettings): Promise<PipelineDeps> {
