@@ -1,6 +1,7 @@
 // convert-m1 and address protection (audit 2, F10). The command has no store and, in production mode, no
-// population register: it cannot learn that a patient has strengt fortrolig adresse. An address whose
-// protection nobody could confirm is withheld, as the server withholds one the register grades, with a warning.
+// population register (in demo mode, the personas only): it cannot learn that anyone else has strengt
+// fortrolig adresse. An address whose protection nobody could confirm is withheld, as the server withholds
+// one the register grades, with a warning.
 import { describe, expect, it } from 'vitest';
 import type { Patient } from '@medplum/fhirtypes';
 import { pipelineFor, type ConvertSettings } from '../../src/eprescription/cli/convert-file.ts';
@@ -38,5 +39,15 @@ describe('address protection in convert-m1 (F10)', () => {
     expect(c.cda).not.toMatch(/Storgata|0155/);
     expect(warningCodes(c)).toContain('REG-PROTECTION-UNAVAILABLE');
     await expectSchemaValidCda([c.cda, c.cdaL1!], ['a29 L3', 'a29 L1']);
+  });
+
+  it('withholds the strengt fortrolig persona\'s address by the demo register\'s word, and anyone else\'s it cannot answer for (demo mode)', async () => {
+    const confidential = await convert('demo', 'a29-strengt-fortrolig-adresse.xml');
+    expect(patientOf(confidential).address).toBeUndefined();
+    expect(confidential.cda).not.toMatch(/Storgata|0155/);
+    expect(warningCodes(confidential)).not.toContain('REG-PROTECTION-UNAVAILABLE');
+    const unknown = await convert('demo', 'a16-d-nummer.xml');
+    expect(patientOf(unknown).address).toBeUndefined();
+    expect(warningCodes(unknown)).toContain('REG-PROTECTION-UNAVAILABLE');
   });
 });
