@@ -3,7 +3,8 @@
 import type { Patient } from '@medplum/fhirtypes';
 import { checkDigits, OID } from '../fhir/identifiers.ts';
 import { personaDocument } from '../registries/folkeregisteret/demo.ts';
-import { protectedAddress } from '../registries/folkeregisteret/read.ts';
+import { addressProtection, protectedAddress } from '../registries/folkeregisteret/read.ts';
+import type { PopulationRegistry } from '../registries/population.ts';
 import type { Persona } from './personas.ts';
 import { PERSONA_LIST } from './personas.ts';
 
@@ -27,6 +28,27 @@ export function personaPatient(p: Persona): Patient & { id: string } {
     gender: p.gender,
     birthDate: p.birthDate,
     ...(address.length ? { address } : {}),
+  };
+}
+
+/**
+ * The population register convert-m1 asks in demo mode, where there is no store: the personas as the
+ * server's demo register knows them, so the command and the server state the same sex and withhold the same
+ * addresses for them. Anyone else is not registered here, and their address protection cannot be asked: the
+ * enrichment then withholds the address (fail closed) rather than read "not protected" into a stand-in.
+ */
+export function personaPopulationRegistry(): PopulationRegistry {
+  const byNumber = new Map(PERSONA_LIST.map((p) => [p.fnr, p]));
+  return {
+    byPersonNumber: async (personNumber) => {
+      const p = byNumber.get(personNumber.trim());
+      return p ? personaPatient(p) : undefined;
+    },
+    addressProtection: async (personNumber) => {
+      const p = byNumber.get(personNumber.trim());
+      if (!p) throw new Error('the demo register answers for the personas only');
+      return addressProtection(personaDocument(p));
+    },
   };
 }
 

@@ -4,7 +4,7 @@
 // Coded values carry the EU code at top level and the Norwegian code as translation; an unmapped code is
 // sent as nullFlavor OTH with its original text and the Norwegian translation. Pure.
 import type { Address, Coding, ContactPoint, Identifier, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { FEST_ID_SYSTEM, HELSEBRO_OID_ARC, parsePersonNumber, PRESCRIPTION_ID_SYSTEM, VARENUMMER_SYSTEM } from '../fhir/identifiers.ts';
+import { FEST_ID_SYSTEM, HELSEBRO_OID_ARC, PRESCRIPTION_ID_SYSTEM, VARENUMMER_SYSTEM } from '../fhir/identifiers.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
 import { CONCEPT_MAP, getTerminology, systemOid, type EuConcept } from '../terminology/index.ts';
 import { countedInPieces, formsOf, prescribedPackage } from './emit-fhir.ts';
@@ -150,30 +150,15 @@ interface Parts {
 const PATIENT_ROLE = '/ClinicalDocument/recordTarget/patientRole';
 
 /**
- * Birth date and sex as the document states them: the mapped value (M1, population registry), else what the
- * fødselsnummer or D-nummer itself says. Level 3 and the Level 1 PDF both read them here, so a PDF cannot
- * say "not stated" where Level 3 gives a date.
+ * Birth date and sex as the document states them: the table's rows in their order (the person number, the
+ * population register, the M1; identity.ts says why). Level 3 and the Level 1 PDF both read them here, so a
+ * PDF cannot say "not stated" where Level 3 gives a date.
  */
 function patientBirthAndGender(m: Mapped): { birth?: string; gender?: 'male' | 'female' | 'unknown' } {
   const P = PATIENT_ROLE;
   const gender = m.one(`${P}/patient/administrativeGenderCode`, 'gender');
   const birth = m.one(`${P}/patient/birthTime/@value`, 'date');
-  if (birth && gender) return { birth, gender };
-  const number = m.all(`${P}/id`, 'identifier').map((v) => v.value.value).find((v) => v && /^\d{11}$/.test(v));
-  const parsed = number ? parsePersonNumber(number) : undefined;
-  const out: { birth?: string; gender?: 'male' | 'female' | 'unknown' } = {};
-  if (birth) out.birth = birth;
-  else if (parsed) {
-    out.birth = parsed.birthDate;
-    m.fallbackUsed(`${P}/patient/birthTime/@value`);
-  }
-  if (gender) out.gender = gender;
-  else if (parsed && number) {
-    // The ninth digit of a Norwegian person number is odd for men and even for women.
-    out.gender = Number(number[8]) % 2 === 1 ? 'male' : 'female';
-    m.fallbackUsed(`${P}/patient/administrativeGenderCode`);
-  }
-  return out;
+  return { ...(birth ? { birth } : {}), ...(gender ? { gender } : {}) };
 }
 
 function recordTarget({ input, m, oid }: Parts): XmlNode {

@@ -21,7 +21,6 @@ import type {
   Resource,
   Timing,
 } from '@medplum/fhirtypes';
-import { parsePersonNumber } from '../fhir/identifiers.ts';
 import { CONCEPT_MAP, toEuConcept } from '../terminology/index.ts';
 import type { Mapped } from './map/apply.ts';
 import { byPeriod, doseLines, periodKey } from './dosage-text.ts';
@@ -403,19 +402,11 @@ export function countedInPieces(q: EuQuantity, forms: PackageForms): EuQuantity 
 
 function patient(input: EmitFhirInput): Patient {
   const { mapped: m, ids } = input;
+  // Identifier, birth date and sex: the table's rows in their order (the number, the register, the M1;
+  // identity.ts says why), so FHIR, CDA and the PDF state the same.
   const identifier = m.all('Patient.identifier', 'identifier').map((v) => v.value);
-  const number = identifier.find((i) => i.system?.endsWith('.4.1.4.1') || i.system?.endsWith('.4.1.4.2'))?.value;
-  const fromNumber = number ? parsePersonNumber(number) : undefined;
-  let birthDate = m.one('Patient.birthDate', 'date', 'copy');
-  if (birthDate === undefined && fromNumber) {
-    birthDate = fromNumber.birthDate;
-    m.fallbackUsed('Patient.birthDate');
-  }
-  let gender = m.one('Patient.gender', 'gender', 'copy');
-  if (gender === undefined && number && fromNumber) {
-    // The ninth digit of a Norwegian person number is odd for men and even for women.
-    gender = Number(number[8]) % 2 === 1 ? 'male' : 'female';
-  }
+  const birthDate = m.one('Patient.birthDate', 'date', 'copy');
+  const gender = m.one('Patient.gender', 'gender', 'copy');
   // Read even when withheld, so the mapping's coverage still accounts for the row.
   const address = input.withholdPatientAddress ? (m.all('Patient.address', 'address'), []) : m.all('Patient.address', 'address').map((v) => v.value);
   return compact({

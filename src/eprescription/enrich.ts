@@ -1,12 +1,14 @@
 // Enrichment: what the EU documents need that an M1 does not carry. The drug from FEST (strength, active
 // substance, route, package, dose form), the prescriber from HPR, the patient from the population registry.
 // Lookups run in parallel; none of them can fail a conversion: an unknown or unreachable entry becomes a
-// warning, and the emitters fall back to what the M1 itself says.
+// warning, and the emitters fall back to what the M1 itself says. (What the pipeline does with an HPR record
+// that names someone else, and with a register person who differs from the M1's, is identity.ts's.)
 import type { OperationOutcomeIssue, Patient } from '@medplum/fhirtypes';
 import { findProduct, REGISTRY_ISSUE_SYSTEM, type DrugRegistry, type ProductLookup, type ProductReference } from '../registries/drugs.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
 import { prescribingAuthorization, type HprPerson, type PrescriberRegistry } from '../registries/hpr.ts';
 import type { PopulationRegistry } from '../registries/population.ts';
+import { registerIdentityWarnings } from './identity.ts';
 import type { Legemiddel, M1Message } from './m1/model.ts';
 
 export interface EnrichmentRegistries {
@@ -91,15 +93,34 @@ async function lookupPrescriber(m1: M1Message, registry: PrescriberRegistry): Pr
 
 async function lookupPatient(m1: M1Message, registry: PopulationRegistry): Promise<Pick<Enrichment, 'patient' | 'withholdPatientAddress' | 'warnings'>> {
   const patient = m1.patient;
-  const number = patient?.fnr ?? patient?.dnr;
-  if (!patient || !number) return { warnings: [] };
+  if (!patient) return { warnings: [] };
+  const number = patient.fnr ?? patient.dnr;
   const where = `${patient.path}.Ident`;
-  const [found, protection] = await Promise.all([lookupPatientRecord(registry, number, where), lookupProtection(registry, number, where)]);
-  return { ...found, ...protection, warnings: [...found.warnings, ...protection.warnings] };
+  // Without a person number the register cannot be asked whether the address is protected: fail closed.
+  if (!number) return notAsked(patient.address !== undefined, where, 'the patient has no fødselsnummer or D-nummer to ask by');
+  const [found, protection] = await Promise.all([lookupPatientRecord(registry, number, where), lookupProtection(registry, number, where, patient.address !== undefined)]);
+  // The register's person beside the M1's: differences are named (identity.ts decides what is sent).
+  const differs = found.patient ? registerIdentityWarnings(patient, found.patient) : [];
+  return { ...found, ...protection, warnings: [...found.warnings, ...differs, ...protection.warnings] };
 }
 
-async function lookupProtection(registry: PopulationRegistry, number: string, where: string): Promise<Pick<Enrichment, 'withholdPatientAddress' | 'warnings'>> {
-  if (!registry.addressProtection) return { warnings: [] };
+/**
+ * Address protection that could not be asked: the address is withheld, as when the register says strengt
+ * fortrolig. The warning is given only when the M1 carries an address, the only case where something is withheld.
+ */
+function notAsked(hasAddress: boolean, where: string, why: string): Pick<Enrichment, 'withholdPatientAddress' | 'warnings'> {
+  return {
+    withholdPatientAddress: true,
+    warnings: hasAddress
+      ? [registryWarning('REG-PROTECTION-UNAVAILABLE', `No population register could say whether the address is protected (${why}); the address is withheld`, where)]
+      : [],
+  };
+}
+
+async function lookupProtection(registry: PopulationRegistry, number: string, where: string, hasAddress: boolean): Promise<Pick<Enrichment, 'withholdPatientAddress' | 'warnings'>> {
+  // A registry with no register behind it (convert-m1 without one) cannot tell a strengt fortrolig
+  // address from any other, so it is treated as one: fail closed, never open.
+  if (!registry.addressProtection) return notAsked(hasAddress, where, 'no register is configured');
   try {
     const grade = await registry.addressProtection(number);
     return { withholdPatientAddress: grade !== 'ugradert', warnings: [] };

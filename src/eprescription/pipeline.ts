@@ -13,6 +13,7 @@ import { toXmlElement, xmlDocument } from './xml-write.ts';
 import { emitMpdBundle, type ResourceIds } from './emit-fhir.ts';
 import { enrichM1, type Enrichment, type EnrichmentRegistries } from './enrich.ts';
 import { ExportGuardError, assertExportableGroup, neverExportedGroup, prescriptionGroups } from './guard.ts';
+import { patientIdentity, prescriberHprConflict } from './identity.ts';
 import { applyTable } from './map/apply.ts';
 import { loadMappingTable, type MappingTable } from '../mappings/table.ts';
 import type { M1Message } from './m1/model.ts';
@@ -145,6 +146,10 @@ export async function convertM1(input: Uint8Array | string, deps: PipelineDeps, 
   const parsed = parseM1Document(input, opts.parse);
   if (!parsed.ok) return parsed;
   const { message: m1, root, resept } = parsed.value;
+  // A patient named ambiguously (two person numbers, a birth date the number contradicts) is no one in
+  // particular: refused before any rule or register is asked about them.
+  const identity = patientIdentity(m1.patient);
+  if (!identity.ok) return fail(identity.problem);
   const facts: ChainFacts = { dispensingsSoFar: 0, recalled: false, patientRestricted: false, ...opts.facts };
   const groups = prescriptionGroups(m1);
   let decision = decideExport(m1, { now, ...facts });
@@ -155,6 +160,9 @@ export async function convertM1(input: Uint8Array | string, deps: PipelineDeps, 
   const dok = m1.resept.reseptDok;
   decision = withFestFacts(decision, m1, enrichment.product, dok.kind === 'ReseptDokLegemiddel' ? dok.forskrivning.legemiddel.path : dok.path);
   if (!decision.exportable) return ok({ ...base, decision, exportable: false, warnings: [...base.warnings, ...enrichment.warnings] });
+  // HPR's record for the number names someone else: none of it may be attached, and the prescription does not go out.
+  const prescriberConflict = prescriberHprConflict(m1.prescriber, enrichment.prescriber);
+  if (prescriberConflict) return fail(prescriberConflict);
 
   try {
     assertExportableGroup([...groups, enrichment.product?.prescriptionGroup], 'the EU emitters');
@@ -186,6 +194,7 @@ export async function convertM1(input: Uint8Array | string, deps: PipelineDeps, 
       now,
       documentId: ids.documentId,
       dispensingsSoFar: facts.dispensingsSoFar,
+      patientIdentity: identity.value,
       operator: deps.operator,
       language: 'nb-NO',
     },

@@ -145,7 +145,7 @@ const FEST_FIELDS = new Set([
 ]);
 const HPR_FIELDS = new Set(['hpr', 'given', 'family', 'authorizations', 'specialities', 'workplaces']);
 const REGISTRY_FIELDS = new Set(['identifier', 'name', 'birthDate', 'gender', 'address', 'telecom']);
-const CONTEXT_FIELDS = new Set(['now', 'documentId', 'entryId', 'dispensingsSoFar', 'operator', 'ncp', 'euPrescription', 'language']);
+const CONTEXT_FIELDS = new Set(['now', 'documentId', 'entryId', 'dispensingsSoFar', 'operator', 'ncp', 'euPrescription', 'language', 'patientIdentity']);
 
 const NAME = '[A-Za-z_][A-Za-z0-9_.-]*';
 const MESSAGE_SEGMENT = new RegExp(`^(${NAME}|\\((${NAME})(\\|${NAME})+\\))$`);

@@ -19,6 +19,8 @@ export const MESSAGE_ERRORS = {
   'missing-element': 'A mandatory element is missing or empty',
   'unexpected-element': 'An element is not allowed here, or occurs more often than allowed',
   'invalid-value': 'An element or attribute has a value of the wrong form',
+  'patient-identity-conflict': 'The message names its patient ambiguously: more than one person number, or a birth date the number contradicts',
+  'prescriber-hpr-mismatch': 'The prescriber named in the message is not the person the HPR register holds for that HPR number',
 } as const;
 
 export type MessageErrorCode = keyof typeof MESSAGE_ERRORS;

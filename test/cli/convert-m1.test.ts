@@ -97,6 +97,30 @@ describe('convert-m1', () => {
     for (const text of written) expect(text).not.toMatch(/OxyContin|Stesolid|Dolcontin|Metadon/);
   });
 
+  it('fails an M1 that names its patient ambiguously or its prescriber unlike HPR, and writes no address it could not check', async () => {
+    const out = join(temp, 'identity');
+    const r = await run([join(FIXTURES, 'identity'), '--out', out, '--date', '2026-12-07', '--workers', '1', '--format', 'both']);
+    expect(r.code).toBe(1);
+    expect(counts(r.stdout)).toMatchObject({ converted: 5, refused: 0, failed: 5 });
+    expect(r.stdout).toMatch(/patient-identity-conflict: 4/);
+    expect(r.stdout).toMatch(/prescriber-hpr-mismatch: 1/);
+    for (const name of ['a16b-d-nummer-feil-fodselsdato', 'a27-pasient-navn-avviker-fra-register', 'a28-to-fnr-identer', 'a28b-dnr-foran-fnr', 'a22b-forskriver-annet-navn-enn-hpr']) {
+      expect(existsSync(join(out, `${name}.fhir.json`)), name).toBe(false);
+      expect(existsSync(join(out, `${name}.cda.xml`)), name).toBe(false);
+      const oo = JSON.parse(readFileSync(join(out, `${name}.outcome.json`), 'utf8')) as OperationOutcome;
+      expect(oo.issue[0]?.details?.coding?.[0]?.code, name).toMatch(/^(patient-identity-conflict|prescriber-hpr-mismatch)$/);
+    }
+    // The strengt fortrolig persona (by the demo register) and a D-nummer patient no register here answers for.
+    for (const name of ['a29-strengt-fortrolig-adresse', 'a16-d-nummer']) {
+      const written = ['.fhir.json', '.cda.xml', '.cda-l1.xml'].map((s) => readFileSync(join(out, `${name}${s}`), 'utf8'));
+      for (const text of written) expect(text, name).not.toMatch(/Storgata|"0155"|>0155</);
+    }
+    const warnings = JSON.parse(readFileSync(join(out, 'a16-d-nummer.warnings.json'), 'utf8')) as OperationOutcome;
+    expect(warnings.issue.map((i) => i.details?.coding?.[0]?.code)).toContain('REG-PROTECTION-UNAVAILABLE');
+    const cda = walk(out).filter((f) => /\.cda(-l1)?\.xml$/.test(f));
+    await expectSchemaValidCda(cda.map((f) => readFileSync(f, 'utf8')), cda);
+  });
+
   it('streams a large nested folder through worker threads with the same result as one thread', async () => {
     const dir = join(temp, 'many');
     const template = readFileSync(join(FIXTURES, 'valid/01-pakning-hydrokortison.xml'), 'utf8');

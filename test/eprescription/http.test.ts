@@ -114,6 +114,29 @@ describe.each(engines)('ePrescription endpoints (%s)', (engine) => {
       expect(en.issue.map((i) => i.diagnostics)).toContain('Locked prescriptions cannot be sent abroad.');
     });
 
+    it.each([
+      ['a28-to-fnr-identer.xml', 'patient-identity-conflict', 'f0f99513-9d16-58e1-bff7-bd4c6d328f90'],
+      ['a27-pasient-navn-avviker-fra-register.xml', 'patient-identity-conflict', 'aef3391e-5257-572f-8be1-2b1e760ff3d0'],
+      ['a22b-forskriver-annet-navn-enn-hpr.xml', 'prescriber-hpr-mismatch', '0d301112-31bf-54dc-a1e9-6a9ac65a5253'],
+    ])('refuses %s with 422 %s, and stores nothing the NCP could find', async (file, code, msgId) => {
+      const res = await importXml(readFileSync(`${FIXTURES}identity/${file}`));
+      expect(res.status).toBe(422);
+      expect(codes(await outcome(res))).toEqual([code]);
+      const row = await db.query(`select 1 from prescription where prescription_id = $1`, [msgId]);
+      expect(row.rows).toEqual([]);
+    });
+
+    it('withholds the address of a patient with strengt fortrolig adresse that the M1 carries', async () => {
+      const xml = readFileSync(`${FIXTURES}identity/a29-strengt-fortrolig-adresse.xml`, 'utf8').replace(/<MsgId>[^<]+/, `<MsgId>${randomUUID()}`);
+      const res = await importXml(xml);
+      expect(res.status).toBe(201);
+      const bundle = (await res.json()) as Bundle;
+      const patient = bundle.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource as { address?: unknown; identifier?: unknown };
+      expect(patient.address).toBeUndefined();
+      expect(patient.identifier).toEqual([{ system: OID.fnr, value: PERSONAS.confidential.fnr }]);
+      expect(JSON.stringify(bundle)).not.toMatch(/Storgata|0155/);
+    });
+
     it('names every rule that applies', async () => {
       const res = await importXml(readFileSync(`${FIXTURES}valid/21-mange-grunner.xml`));
       expect(res.status).toBe(422);

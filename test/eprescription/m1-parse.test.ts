@@ -54,8 +54,8 @@ describe('parseM1: envelope, patient and prescriber', () => {
     expect(m.prescriber).toMatchObject({
       hpr: '9144889',
       her: '8143519',
-      familyName: 'Berntsen',
-      givenName: 'Lise Marie',
+      familyName: 'Koman',
+      givenName: 'Magnar',
       category: { code: 'LE', display: 'Lege' },
       organisation: { name: 'Nidelv legesenter', orgnr: '987654325', her: '8143512', telecom: [{ address: 'tel:73001122' }] },
     });

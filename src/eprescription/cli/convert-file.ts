@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { fail, toOperationOutcome } from '../../fhir/outcomes.ts';
 import { messageProblem } from '../../xml/errors.ts';
+import { personaPopulationRegistry } from '../../demo/population.ts';
 import { demoHprRegistry, hprRegistryFromTable } from '../../registries/hpr.ts';
 import type { PopulationRegistry } from '../../registries/population.ts';
 import { memoryDrugRegistry, readFestRecords } from '../fest-memory.ts';
@@ -53,7 +54,8 @@ export interface FileResult {
   files: OutputFile[];
 }
 
-// No population registry without a store: the patient is described from the message.
+// No population register without a store (production mode): the patient is described from the message, and
+// with no one to ask about address protection every address is withheld (enrich.ts, fail closed).
 const noPopulation: PopulationRegistry = { byPersonNumber: async () => undefined };
 
 export async function pipelineFor(settings: ConvertSettings): Promise<PipelineDeps> {
@@ -62,7 +64,8 @@ export async function pipelineFor(settings: ConvertSettings): Promise<PipelineDe
     registries: {
       drugs: memoryDrugRegistry(records),
       prescribers: settings.mode === 'demo' ? demoHprRegistry() : hprRegistryFromTable([]),
-      population: noPopulation,
+      // Demo mode has the personas, as the demo server does, so both state the same patient.
+      population: settings.mode === 'demo' ? personaPopulationRegistry() : noPopulation,
     },
     helsebroOid: settings.helsebroOid,
     operator: settings.operator,

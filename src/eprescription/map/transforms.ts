@@ -167,6 +167,11 @@ const MORE_ID_TYPES: Record<string, string> = {
 };
 
 function identifierOf(v: SourceValue): Identifier | undefined {
+  // An identifier worked out before mapping (CTX:patientIdentity.identifier): already a system and a value.
+  if (v.kind === 'data' && v.value && typeof v.value === 'object' && typeof (v.value as Identifier).value === 'string') {
+    const { system, value } = v.value as Identifier;
+    return system ? { system, value: value! } : { value: value! };
+  }
   if (v.kind !== 'element') {
     const value = textOf(v);
     return value ? { value } : undefined;

@@ -188,7 +188,9 @@ export const norwegianPrescriptionRoutes: RouteDef[] = [
     documentation:
       'Import a Norwegian M1 prescription (eResept 2.5 in MsgHead v1.2, application/xml). Exportable: 201 with the HL7 Europe MPD Bundle and Location ' +
       '(200 with the same Bundle when the same M1 was imported before); not exportable: 422 OperationOutcome (business-rule) with the export-rule codes in ' +
-      'details.coding; malformed: 400; another M1 with the same MsgId: 409. Prefer: return=OperationOutcome returns the conversion warnings instead.',
+      'details.coding; an M1 naming its patient ambiguously (more than one FNR/DNR, or a DateOfBirth the number contradicts) or its prescriber otherwise than ' +
+      'HPR does for that HPR number: 422 (invariant) with patient-identity-conflict or prescriber-hpr-mismatch in details.coding, nothing stored; malformed: 400; ' +
+      'another M1 with the same MsgId: 409. Prefer: return=OperationOutcome returns the conversion warnings instead.',
     handler: importM1Handler,
   }),
   route({

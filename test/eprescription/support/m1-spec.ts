@@ -20,7 +20,7 @@ export function specFor(item: Partial<Omit<LegemiddelItem, 'kind' | 'drug'>> = {
     msgId: '6f1c2a40-1b7e-4c55-9d0e-2f4b8a1c9e01',
     genDate: '2026-03-01T08:30:00+01:00',
     sender: { name: 'Nidelv legesenter', orgnr: '987654325', her: '8143512', street: 'Kongens gate 1', postalCode: '7011', city: 'Trondheim' },
-    prescriber: { hpr: '565501872', family: 'Lien', given: 'Kari' },
+    prescriber: { hpr: '565501872', family: 'Bakken', given: 'Lars Petter' },
     patient: { fnr: p.fnr, family: p.family, given: p.given.join(' '), sex: '2' },
     resept: {
       forskrivningsdato: '2026-03-01',
