@@ -20,6 +20,8 @@ import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const NCP = 'system/MedicationRequest.cruds system/MedicationDispense.cruds';
 const PHARMACY = 'system/MedicationRequest.rs system/MedicationDispense.cruds';
+/** Apotek 1 Ski Storsenter, the sender (ENH) of the official sample M10s. */
+const APOTEK1_SKI_ORGNR = '983044778';
 
 describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
   let srv: TestServer;
@@ -35,7 +37,7 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
   });
 
   const asNcp = (path: string, init: RequestInit = {}) => srv.fetchAs(NCP, path, init, { client: 'ncp-no' });
-  const asPharmacy = (path: string, init: RequestInit = {}) => srv.fetchAs(PHARMACY, path, init, { client: 'pharmacy-apotek-1-ski' });
+  const asPharmacy = (path: string, init: RequestInit = {}) => srv.fetchAs(PHARMACY, path, init, { client: 'pharmacy-apotek-1-ski', org: APOTEK1_SKI_ORGNR });
   const deliverCda = (xml: string) => asNcp('/fhir/MedicationRequest/$import-ehdsi-cda', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
   const deliverBundle = (b: unknown) => asNcp('/fhir/Bundle', { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(b) });
   const reportM10 = (xml: string) => asPharmacy('/fhir/MedicationDispense/$import-m10', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
@@ -347,7 +349,15 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
         medicationReference: { reference: '#med' },
         contained: [
           { resourceType: 'Medication', id: 'med', identifier: [{ system: 'https://helsebro.no/fhir/NamingSystem/no-varenummer', value: '138545' }], code: { text: 'Hydrokortison Orifarm Tab 10 mg' } },
-          { resourceType: 'Organization', id: 'apotek', identifier: [{ system: 'urn:oid:2.16.578.1.12.4.1.2', value: '8090688' }], name: 'Apotek 1 Ski Storsenter' },
+          {
+            resourceType: 'Organization',
+            id: 'apotek',
+            identifier: [
+              { system: 'urn:oid:2.16.578.1.12.4.1.2', value: '8090688' },
+              { system: 'urn:oid:2.16.578.1.12.4.1.4.101', value: APOTEK1_SKI_ORGNR },
+            ],
+            name: 'Apotek 1 Ski Storsenter',
+          },
         ],
         subject: { display: 'Thomas Engine' },
         performer: [{ actor: { reference: '#apotek' } }],

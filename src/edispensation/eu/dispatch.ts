@@ -33,7 +33,7 @@ export async function enrichmentFor(db: Db, config: Pick<Config, 'mode'>, d: Dis
 }
 
 export function euMessageBuilder(config: Pick<Config, 'helsebroOid' | 'operator'>): EuMessageBuilder {
-  return ({ prescription, resource, withdraws, msgId, now }) => {
+  return ({ prescription, dispensation, resource, withdraws, msgId, now }) => {
     const request = medicationRequestOf(prescription.fhir);
     const identifier = request?.identifier?.find((i) => i.value === prescription.prescriptionId) ?? { value: prescription.prescriptionId };
     const ncpResource: MedicationDispense = {
@@ -56,6 +56,7 @@ export function euMessageBuilder(config: Pick<Config, 'helsebroOid' | 'operator'
         prescriptionId: { ...(identifier.system ? { system: identifier.system } : {}), value: identifier.value! },
         ...(prescribed ? { prescribed } : {}),
         ...(packages ? { prescribedPackages: packages } : {}),
+        ...(dispensation.prescriptionFinished ? { prescriptionCompleted: true } : {}),
         patient,
         ...(functionCode ? { functionCode } : {}),
         documentId: msgId,
