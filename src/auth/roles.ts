@@ -33,6 +33,10 @@ export interface ClientRole {
 /** The demo registration: the clients the demo token CLI issues (`--client ncp-no|pharmacy-…|operator|auditor`). */
 export const DEMO_SYSTEM_CLIENTS: readonly ClientRole[] = [
   { client: 'ncp-no', role: 'ncp' },
+  // Apotek 1 Ski Storsenter, the sender of the official sample M10s: a demo pharmacy with its organisation
+  // and HER-id registered (other pharmacy-* clients name their organisation with `--org`).
+  { client: 'pharmacy-apotek1-ski', role: 'pharmacy', orgnr: '983044778', herId: '8090688' },
+  { client: 'pharmacy-apotek-1-ski', role: 'pharmacy', orgnr: '983044778', herId: '8090688' },
   { client: 'pharmacy-*', role: 'pharmacy' },
   { client: 'operator', role: 'operator' },
   { client: 'auditor', role: 'auditor' },

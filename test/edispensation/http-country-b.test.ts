@@ -257,7 +257,10 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
     it('fills every required row of the two m10 mapping tables', async () => {
       const { xml: ep, prescriptionId } = euPrescriptionCda('lantus');
       await deliverCda(ep);
-      const served = (await (await reportM10(pharmacyM10(prescriptionId, { sample: 'godkjenningsfritak', ansattId: '565502372', herId: '8143811' }).xml)).json()) as MedicationDispense;
+      // Another pharmacy of the same organisation (HER 8143811): a client of its own, the organisation from its token.
+      const xml = pharmacyM10(prescriptionId, { sample: 'godkjenningsfritak', ansattId: '565502372', herId: '8143811' }).xml;
+      const res = await srv.fetchAs(PHARMACY, '/fhir/MedicationDispense/$import-m10', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }, { client: 'pharmacy-godkjenning', org: APOTEK1_SKI_ORGNR });
+      const served = (await res.json()) as MedicationDispense;
       const { md, cda } = await ncpMessage(served.id!);
       expect(checkMpdDispense(md)).toEqual([]);
       // HPR enrichment: the pharmacist's name and category (FA1 -> ISCO 2262).

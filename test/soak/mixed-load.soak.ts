@@ -95,7 +95,11 @@ describe(`soak: ${MINUTES} minutes of mixed load (${PG_URL ? 'postgres' : 'pglit
           const id = `EU-${randomUUID()}`;
           const imported = await post(tokens.ncp, '/MedicationRequest/$import-ehdsi-cda', 'application/xml', cda.replace('<id extension="3000.1.1" root="2.16.17.710.850.1000.990.1"', `<id extension="${id}" root="2.16.17.710.850.1000.990.1"`), [201]);
           if (!imported.ok) return imported;
-          const report = m10.replace(/<ReseptId>[^<]*<\/ReseptId>/, `<ReseptId>${id}</ReseptId>`).replace(/<MsgId>[^<]*<\/MsgId>/, `<MsgId>${randomUUID()}</MsgId>`);
+          // The EU prescription's patient (the sample M10 names a Norwegian one, refused as DISP-PATIENT-MISMATCH).
+          const report = m10
+            .replace(/<ReseptId>[^<]*<\/ReseptId>/, `<ReseptId>${id}</ReseptId>`)
+            .replace(/<MsgId>[^<]*<\/MsgId>/, `<MsgId>${randomUUID()}</MsgId>`)
+            .replace(/<Patient>[\s\S]*?<\/Patient>/, '<Patient><FamilyName>Schuman</FamilyName><GivenName>Robert</GivenName></Patient>');
           return post(tokens.pharmacy, '/MedicationDispense/$import-m10', 'application/xml', report, [201]);
         },
       });
