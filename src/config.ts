@@ -28,7 +28,7 @@ const schema = z
     // Registered system clients and their roles: `client=role,...` (a trailing * matches a prefix).
     SYSTEM_CLIENTS: z
       .string()
-      .refine((v) => parseSystemClients(v) !== undefined, 'must be client=ncp|pharmacy|operator|auditor, comma-separated')
+      .refine((v) => parseSystemClients(v) !== undefined, 'must be client=ncp|pharmacy|operator|auditor[@orgnr[/herid]], comma-separated')
       .optional(),
     // Key of the hash under which refused callers' source addresses are audited (not the address itself).
     AUDIT_ADDRESS_KEY: z.string().min(16, 'must be at least 16 characters').optional(),

@@ -39,6 +39,13 @@ export interface AuditInput {
   anonymous?: { claimedClient?: string | undefined; addressHash: string } | undefined;
   /** The patient the data is about, by Helsebro id and/or fødselsnummer (either suffices; both when known). */
   patient?: { id?: string | undefined; fnr?: string | undefined } | undefined;
+  /**
+   * A patient with no Norwegian key (an EU patient): named by the identifier their prescription carries, so
+   * "who looked at this EU patient's prescription" can be answered. Used only when `patient` names no one.
+   */
+  foreignPatient?: { system?: string | undefined; value: string } | undefined;
+  /** Another resource the request concerned (the prescription of a dispensation or an M10), as `Type/id`. */
+  related?: string | undefined;
   action: AuditAction;
   /** `rest` for FHIR API requests (the default); `export`/`import` for messages sent to or received from the NCP. */
   event?: 'rest' | 'export' | 'import';
@@ -213,6 +220,16 @@ function entities(input: AuditInput): AuditEventEntity[] {
       role: coding(OBJECT_ROLE, '1', 'Patient'),
       ...(input.withheld?.length ? { detail: input.withheld.map((code) => ({ type: WITHHELD_DETAIL, valueString: code })) } : {}),
     });
+  } else if (input.foreignPatient?.value) {
+    const f = input.foreignPatient;
+    out.push({
+      what: { identifier: { ...(f.system ? { system: f.system } : {}), value: f.value } },
+      type: coding(ENTITY_TYPE, '1', 'Person'),
+      role: coding(OBJECT_ROLE, '1', 'Patient'),
+    });
+  }
+  if (input.related && input.related !== `${input.resourceType}/${input.resourceId}`) {
+    out.push({ what: { reference: input.related }, type: coding(ENTITY_TYPE, '2', 'System Object'), role: coding(OBJECT_ROLE, '4', 'Domain Resource') });
   }
   const samePatient = input.resourceType === 'Patient' && input.resourceId !== undefined && input.resourceId === patient?.id;
   if (input.resourceType && input.resourceId && !samePatient) {

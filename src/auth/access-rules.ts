@@ -83,6 +83,8 @@ export const ACCESS_RULES = {
   'ACCESS-KJ-RESERVED': 'A patient reserved against Kjernejournal has no Kjernejournal content to show',
   'ACCESS-RESTRICTED': 'Content the patient has restricted (blocked personnel, restricted sources or records, confidential address) is withheld',
   'ACCESS-PURPOSE': 'A clinician reads and writes patient data only for a care purpose (TREAT, ETREAT, COC, CAREMGT)',
+  'ACCESS-PHARMACY-OWN-ONLY': 'A pharmacy system reads and withdraws only the dispensations it reported itself (the same client acting for the same organisation)',
+  'ACCESS-PHARMACY-ORGANISATION': 'A pharmacy system reports dispensings only in the name of the organisation it is registered for (org.nr, HER-id)',
 } as const;
 
 export type AccessRuleCode = keyof typeof ACCESS_RULES;
@@ -318,6 +320,48 @@ export function withdrawalRule(who: Principal, channel: 'ncp' | 'pharmacy', what
   return who.role === channel
     ? []
     : out('ACCESS-ROLE', 'deny', `Only the ${channel === 'ncp' ? 'NCP' : 'pharmacy side'} withdraws a dispensation it reported`, what);
+}
+
+/** Who reported a dispensation (Norway as country B): the authenticated client and the organisation it acted for. */
+export interface Reporter {
+  clientId: string;
+  /** Organisation number the client acted for (token orgnr_child/orgnr_parent, else its registration). */
+  orgnr?: string | undefined;
+}
+
+/**
+ * The organisation a pharmacy client acts for: the token's (HelseID orgnr_child, else orgnr_parent) or, for a
+ * token naming none, the client's registration; the HER-id only from the registration. A token naming
+ * another organisation than the registration (neither its child nor its parent) has none: nothing it says
+ * about whom it reports for can be verified.
+ */
+export function pharmacyOrganisation(who: Principal): { orgnr?: string; herId?: string } {
+  if (who.kind !== 'system') return {};
+  const reg = who.registeredOrgnr;
+  if (reg && who.orgnr && who.orgnr !== reg && who.parentOrgnr !== reg) return {};
+  const orgnr = who.orgnr ?? reg;
+  return { ...(orgnr ? { orgnr } : {}), ...(who.registeredHerId ? { herId: who.registeredHerId } : {}) };
+}
+
+/** The reporter a dispensation is recorded under when this principal reports it. */
+export function reporterOf(who: Principal): Reporter {
+  const { orgnr } = pharmacyOrganisation(who);
+  return { clientId: who.clientId, ...(orgnr ? { orgnr } : {}) };
+}
+
+/** Same client, same organisation: what makes a dispensation a pharmacy's own. */
+export const sameReporter = (a: Reporter | undefined, b: Reporter): boolean => !!a && a.clientId === b.clientId && (a.orgnr ?? '') === (b.orgnr ?? '');
+
+/**
+ * A pharmacy reads, withdraws and replays only the dispensations it reported itself; another pharmacy's
+ * (or one recorded before reporters were kept) is refused, so it never learns the MsgIds that would let it
+ * act on them. Other roles are judged by the other rules.
+ */
+export function pharmacyOwnDispensationRule(who: Principal, dispensation: { channel: 'ncp' | 'pharmacy'; reporter?: Reporter | undefined }, what: AccessTarget): AccessOutcome[] {
+  if (who.kind !== 'system' || who.role !== 'pharmacy' || dispensation.channel !== 'pharmacy') return [];
+  return sameReporter(dispensation.reporter, reporterOf(who))
+    ? []
+    : out('ACCESS-PHARMACY-OWN-ONLY', 'deny', 'The dispensation was reported by another pharmacy system; a pharmacy reads and withdraws only its own', what);
 }
 
 /** A pharmacy reads prescriptions that came from abroad (EU) only; Norwegian ones reach it through the prescription chain. */

@@ -47,6 +47,9 @@ export interface SystemPrincipal extends PrincipalBase {
   orgnr?: string | undefined;
   parentOrgnr?: string | undefined;
   purposeOfUse?: string | undefined;
+  /** The organisation number and HER-id Helsebro's client registration (SYSTEM_CLIENTS) names for the client. */
+  registeredOrgnr?: string | undefined;
+  registeredHerId?: string | undefined;
 }
 
 export interface Representation {

@@ -14,7 +14,9 @@ Who the token is for:
   --hpr N              a clinician with this HPR number (through an EPJ; --client names the EPJ)
   --patient FNR        a citizen with this fødselsnummer (or a demo persona key, e.g. addison)
   --client NAME        a system client when neither of the above; its role comes from the client id:
-                       ncp-no (NCP gateway), pharmacy-<name> (pharmacy system), operator, auditor
+                       ncp-no (NCP gateway), pharmacy-<name> (pharmacy system), operator, auditor;
+                       a pharmacy reports in its organisation's name only: give it --org, or use
+                       pharmacy-apotek1-ski (registered in the demo as org 983044778, HER 8090688)
 
 Options:
   --scope "..."        SMART scopes, space-separated: user/... for clinicians, patient/... for citizens,

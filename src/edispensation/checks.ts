@@ -31,11 +31,16 @@ export interface PrescriptionFacts {
   remainingQuantity?: Quantity;
   /** Identifiers of the prescription's patient, for the cross-check with the dispensation's subject. */
   patientIdentifiers?: IdentifierValue[];
+  /** Name and birth date of the prescription's patient (EU prescriptions), compared when no identifier system is shared. */
+  patientName?: { family?: string; given: string[] };
+  patientBirthDate?: string;
 }
 
 /** What the store knows about the dispensation a discard withdraws. */
 export interface OriginalDispensationFacts {
   exists: boolean;
+  /** The withdrawal names no dispensation and the prescription has more than one it could mean. */
+  ambiguous?: boolean;
   /** When Helsebro stored it (and so when its M10 left); the 24-hour discard window runs from here. */
   recordedAt: string;
   discarded: boolean;
@@ -163,8 +168,9 @@ function checkDispense(d: Dispensation, p: PrescriptionFacts, channel: DispenseC
   const mismatch = patientMismatch(d, p, warnings);
   if (mismatch) issues.push(mismatch);
 
-  if (issues.length) return fail({ status: 422, issues: d.source === 'm10' ? issues.map(atM10Element) : issues });
-  const finished = p.remainingDispensings - 1 <= 0 || (remainingQuantityAfter !== undefined && remainingQuantityAfter.value <= 0);
+  if (issues.length) return fail({ status: 422, issues });
+  // The pharmacist closing the prescription (M10 Avsluttet 1) finishes it whatever remains.
+  const finished = d.prescriptionFinished === true || p.remainingDispensings - 1 <= 0 || (remainingQuantityAfter !== undefined && remainingQuantityAfter.value <= 0);
   const passed: CheckPassed = { remainingAfter: finished ? 0 : p.remainingDispensings - 1 };
   if (remainingQuantityAfter) passed.remainingQuantityAfter = remainingQuantityAfter;
   return ok(passed, warnings);
@@ -173,6 +179,12 @@ function checkDispense(d: Dispensation, p: PrescriptionFacts, channel: DispenseC
 function checkDiscard(input: CheckInput): Result<CheckPassed> {
   const { dispensation: d, original, prescription: p, now } = input;
   const where = 'MedicationDispense.identifier';
+  if (original?.ambiguous) {
+    return fail({
+      status: 422,
+      issues: [refusal('DISP-DISCARD-AMBIGUOUS', 'The withdrawal names no dispensation (an M10 without AnnulleringsId) and the prescription has more than one that is not withdrawn: name the one to withdraw', where)],
+    });
+  }
   if (!original?.exists) {
     return fail({ status: 422, issues: [refusal('DISP-DISCARD-UNKNOWN', DISPENSE_CHECK['DISP-DISCARD-UNKNOWN'], where)] });
   }
@@ -194,17 +206,6 @@ function checkDiscard(input: CheckInput): Result<CheckPassed> {
 
 // ---- helpers ----
 
-/** Where an M10 carries what a refusal names in MedicationDispense terms: the pharmacy sent no MedicationDispense. */
-const M10_UTLEVERING = 'MsgHead.Document.RefDoc.Content.Utleveringsrapport.Utlevering';
-const M10_PATH: Record<string, string> = {
-  'MedicationDispense.authorizingPrescription': `${M10_UTLEVERING}.ReseptId`,
-  'MedicationDispense.quantity': `${M10_UTLEVERING}.ReseptDokLegemiddel.Antall`,
-  'MedicationDispense.whenHandedOver': `${M10_UTLEVERING}.Utleveringsdato`,
-  'MedicationDispense.subject': 'MsgHead.MsgInfo.Patient',
-};
-const atM10Element = (i: OperationOutcomeIssue): OperationOutcomeIssue =>
-  i.expression?.some((e) => M10_PATH[e]) ? { ...i, expression: i.expression.map((e) => M10_PATH[e] ?? e) } : i;
-
 /** Units that all mean "number of packs" across the formats Helsebro receives. */
 const PACK_UNITS = new Set(['', '1', '{pack}', '{package}', '{packages}', 'pack', 'package', 'packages', 'pk', 'pkn', 'pakning', 'pakninger', 'box', '{box}']);
 
@@ -218,15 +219,71 @@ function sameUnit(a: Quantity, b: Quantity): boolean {
 
 const round = (n: number): number => Math.round(n * 1e6) / 1e6;
 
-/** A mismatch needs an identifier in a system both sides use; no shared system is only a warning. */
+/**
+ * The dispensation's patient against the prescription's: by identifier where both use a system; otherwise
+ * (an EU patient has no Norwegian number, a Norwegian pharmacy's M10 names none of the EU ones) by family name,
+ * given names and birth date, normalised. A clear mismatch is refused; what cannot be compared is a warning.
+ */
 function patientMismatch(d: Dispensation, p: PrescriptionFacts, warnings: OperationOutcomeIssue[]): OperationOutcomeIssue | undefined {
+  const where = d.source === 'm10' ? 'MsgHead.MsgInfo.Patient' : 'MedicationDispense.subject';
   const theirs = d.patient?.identifiers.filter((i) => i.system) ?? [];
   const ours = p.patientIdentifiers ?? [];
   const shared = theirs.filter((t) => ours.some((o) => o.system === t.system));
   if (!shared.length) {
-    if (ours.length) warnings.push(warning('informational', 'The patient of the dispensation could not be cross-checked: no identifier in a shared system', { expression: ['MedicationDispense.subject'] }));
+    const compared = comparePatients(d.patient, p);
+    if (compared === 'mismatch') {
+      return refusal('DISP-PATIENT-MISMATCH', 'The patient named in the dispensation is not the patient of the prescription (family name, given names or birth date differ)', where);
+    }
+    if (compared === 'not-compared' && (ours.length || p.patientName)) {
+      warnings.push(warning('incomplete', 'The patient of the dispensation could not be cross-checked with the prescription: no identifier in a shared system, and no name or birth date to compare', { expression: [where] }));
+    }
     return undefined;
   }
   const match = shared.some((t) => ours.some((o) => o.system === t.system && o.value.trim() === t.value.trim()));
-  return match ? undefined : refusal('DISP-PATIENT-MISMATCH', DISPENSE_CHECK['DISP-PATIENT-MISMATCH'], 'MedicationDispense.subject');
+  return match ? undefined : refusal('DISP-PATIENT-MISMATCH', DISPENSE_CHECK['DISP-PATIENT-MISMATCH'], where);
+}
+
+/** Letters a Nordic or Central European name may be spelt with or without (Ø/O, Æ/AE, ß/ss ...). */
+const FOLD: Record<string, string> = { ø: 'o', æ: 'ae', œ: 'oe', ß: 'ss', đ: 'd', ð: 'd', ł: 'l', þ: 'th', ı: 'i' };
+
+/** Name parts as comparable tokens: case, diacritics and punctuation gone; empty when not in Latin letters. */
+function nameTokens(parts: readonly (string | undefined)[]): Set<string> {
+  const text = parts
+    .filter(Boolean)
+    .join(' ')
+    .toLowerCase()
+    .replace(/[øæœßđðłþı]/g, (c) => FOLD[c] ?? c)
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '');
+  const tokens = text.split(/[^a-z]+/).filter((t) => t.length > 0);
+  // Names in another script (Greek, Cyrillic) cannot be held against a Latin spelling: not comparable.
+  return /[^\x00-\x7f]/.test(text.replace(/[^\p{L}]/gu, '')) ? new Set() : new Set(tokens);
+}
+
+/** A shared word; an initial ("R") stands for any word it begins. */
+const overlaps = (a: Set<string>, b: Set<string>): boolean =>
+  [...a].some((t) => [...b].some((u) => t === u || (t.length === 1 && u.startsWith(t)) || (u.length === 1 && t.startsWith(u))));
+
+/**
+ * `match`: every part both sides state agrees (family names share a word, given names share a word in any
+ * order, the same birth date). `mismatch`: a part both state disagrees. `not-compared`: nothing to compare.
+ */
+export function comparePatients(theirs: Dispensation['patient'], p: Pick<PrescriptionFacts, 'patientName' | 'patientBirthDate'>): 'match' | 'mismatch' | 'not-compared' {
+  if (!theirs) return 'not-compared';
+  let compared = false;
+  const family = [nameTokens([theirs.family]), nameTokens([p.patientName?.family])] as const;
+  if (family[0].size && family[1].size) {
+    if (!overlaps(family[0], family[1])) return 'mismatch';
+    compared = true;
+  }
+  const given = [nameTokens(theirs.given), nameTokens(p.patientName?.given ?? [])] as const;
+  if (given[0].size && given[1].size) {
+    if (!overlaps(given[0], given[1])) return 'mismatch';
+    compared = true;
+  }
+  if (theirs.birthDate && p.patientBirthDate) {
+    if (theirs.birthDate.slice(0, 10) !== p.patientBirthDate.slice(0, 10)) return 'mismatch';
+    compared = true;
+  }
+  return compared ? 'match' : 'not-compared';
 }

@@ -26,6 +26,7 @@ export const DISPENSE_CHECK = {
   'DISP-DISCARD-TOO-LATE': 'A dispensation can only be discarded within 24 hours',
   'DISP-ALREADY-DISCARDED': 'The dispensation has already been discarded',
   'DISP-DISCARD-MISMATCH': 'The discard names another prescription than the dispensation it withdraws',
+  'DISP-DISCARD-AMBIGUOUS': 'The withdrawal does not name the dispensation it withdraws (AnnulleringsId), and the prescription has more than one',
   'DISP-STATUS-UNSUPPORTED': 'Only completed dispensations and their withdrawal (entered-in-error) are accepted',
   'DISP-MULTIPLE-PRESCRIPTIONS': 'One dispensation must fulfil exactly one prescription item',
   'DISP-IDENTIFIER-CONFLICT': 'A different dispensation was already received with this identifier',

@@ -56,6 +56,7 @@ export function medicationDispenseResource(input: DispenseResourceInput): Medica
   const d = input.dispensation;
   const contained: Resource[] = [];
   const medication: Medication = { ...(input.medication ?? medicationOf(d.product)), id: 'med' };
+  if (d.lotNumber) medication.batch = { ...medication.batch, lotNumber: d.lotNumber };
   contained.push(medication);
 
   const pharmacy = input.pharmacy ? { ...input.pharmacy, id: 'pharmacy' } : organizationOf(d.pharmacy);
@@ -104,10 +105,30 @@ export function medicationDispenseResource(input: DispenseResourceInput): Medica
     whenHandedOver: d.whenHandedOver,
   };
   if (d.dosageText) resource.dosageInstruction = [{ text: d.dosageText }];
+  const notes = dispensingNotes(d);
+  if (notes.length) resource.note = notes.map((text) => ({ text }));
   const substitution = input.substitution ?? { wasSubstituted: d.substitution.substituted, ...(d.substitution.reason ? { reason: d.substitution.reason } : {}) };
   resource.substitution = { wasSubstituted: substitution.wasSubstituted };
   if (substitution.reason) resource.substitution.reason = [{ text: substitution.reason }];
   return resource;
+}
+
+/**
+ * What the Norwegian pharmacy said beyond product, amount and dosage that the EU documents carry as notes
+ * (MedicationDispense.note, and the eDispensation CDA's narrative): the patient's reservation against generic
+ * substitution, interventions such as a dosage change agreed with the prescriber, and that the pharmacist
+ * closed the prescription. Norwegian and English, for the pharmacist and the prescriber in country A.
+ */
+export function dispensingNotes(d: Dispensation): string[] {
+  const notes: string[] = [];
+  if (d.customerSubstitutionReservation) {
+    notes.push('The patient declined generic substitution (ByttereservasjonKunde). / Pasienten reserverte seg mot generisk bytte.');
+  }
+  for (const i of d.interventions ?? []) notes.push(i);
+  if (d.prescriptionFinished) {
+    notes.push('The dispensing pharmacist closed the prescription: nothing more is to be dispensed on it (M10 Avsluttet). / Resepten er avsluttet av apoteket.');
+  }
+  return notes;
 }
 
 // ---- parts ----

@@ -61,6 +61,10 @@ function fingerprintContent(d: Dispensation): unknown {
     pharmacy: { name: text(d.pharmacy.name), identifiers: idents(d.pharmacy.identifiers), country: d.pharmacy.country?.toUpperCase() },
     pharmacist: d.pharmacist ? person(d.pharmacist) : undefined,
     dosageText: text(d.dosageText),
+    lotNumber: text(d.lotNumber),
+    customerSubstitutionReservation: d.customerSubstitutionReservation || undefined,
+    prescriptionFinished: d.prescriptionFinished || undefined,
+    interventions: d.interventions?.length ? d.interventions.map(text) : undefined,
   };
 }
 

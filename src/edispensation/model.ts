@@ -87,6 +87,8 @@ export interface Person {
   family?: string;
   given: string[];
   identifiers: IdentifierValue[];
+  /** ISO date, when the sender gave one (M10 MsgHead Patient/DateOfBirth). */
+  birthDate?: string;
 }
 
 export interface Dispensation {
@@ -109,8 +111,25 @@ export interface Dispensation {
   daysSupply?: Quantity;
   substitution: Substitution;
   pharmacy: Organisation;
+  /**
+   * M10 only: who the message says sent it (MsgHead Sender's identifiers) and dispensed it (Utleverer HerId),
+   * kept apart so each can be held against the reporting client's organisation. Not content: both are
+   * also in `pharmacy`.
+   */
+  m10Parties?: { sender: IdentifierValue[]; utleverer: IdentifierValue };
   pharmacist?: Person;
   dosageText?: string;
+  /** Batch (lot) number of the dispensed pack (M10 Utlevering/Batchnr). */
+  lotNumber?: string;
+  /** The patient refused generic substitution (M10 Utlevering/ByttereservasjonKunde true). */
+  customerSubstitutionReservation?: boolean;
+  /** The dispensing pharmacist closed the prescription: nothing more is to be dispensed (M10 Avsluttet 1). */
+  prescriptionFinished?: boolean;
+  /**
+   * Interventions other than the choice of another product (M10 Intervensjon with EndringsType D, R or P),
+   * as text for the EU note: type, reason code and the pharmacist's Begrunnelse.
+   */
+  interventions?: string[];
 }
 
 export const isRetraction = (d: Pick<Dispensation, 'status'>): boolean => d.status !== 'completed';

@@ -24,6 +24,12 @@ export function prescriptionFacts(row: PrescriptionRow | undefined): Prescriptio
     remainingDispensings: row.dispensingsAllowed === undefined ? UNCOUNTED_DISPENSINGS : row.dispensingsAllowed - row.dispensingsDone,
     patientIdentifiers: patientIdentifiers(row),
   };
+  if (row.origin === 'EU') {
+    const patient = euPatient(row);
+    const name = patient?.name?.find((n) => n.use === 'official') ?? patient?.name?.[0];
+    if (name && (name.family || name.given?.length)) facts.patientName = { ...(name.family ? { family: name.family } : {}), given: name.given ?? [] };
+    if (patient?.birthDate) facts.patientBirthDate = patient.birthDate;
+  }
   const validity = effectiveValidUntil(row);
   if (validity) facts.validUntil = validity.date;
   if (row.earliestDispense) facts.earliestDispense = row.earliestDispense;
@@ -75,6 +81,13 @@ export function euPatient(row: PrescriptionRow): Patient | undefined {
   const request = medicationRequestOf(row.fhir);
   const ref = request?.subject?.reference;
   return request?.contained?.find((r): r is Patient => r.resourceType === 'Patient' && `#${r.id}` === ref);
+}
+
+/** The identifier an EU prescription names its patient by (for the audit trail of a patient with no Norwegian number). */
+export function euPatientIdentifier(row: PrescriptionRow): { system?: string; value: string } | undefined {
+  if (row.origin !== 'EU') return undefined;
+  const id = euPatient(row)?.identifier?.find((i) => i.value);
+  return id ? { ...(id.system ? { system: id.system } : {}), value: id.value! } : undefined;
 }
 
 /** Counters after an accepted dispensing: one dispensing more, the counted quantity added. */

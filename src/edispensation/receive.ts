@@ -10,7 +10,7 @@ import { OID, PRESCRIPTION_ID_SYSTEM, parsePersonNumber } from '../fhir/identifi
 import type { Problem } from '../fhir/outcomes.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { readPatient } from '../store/patients.ts';
-import { prescriptionKey, type DispenseChannel, type EuDispenseFacts } from './checks.ts';
+import { checkDirection, prescriptionKey, type DispenseChannel, type EuDispenseFacts } from './checks.ts';
 import { medicationDispenseResource, type DispenseResourceInput } from './fhir-dispense.ts';
 import { idempotencyKey } from './identity.ts';
 import { decideIntake, type IntakeFacts } from './intake.ts';
@@ -22,7 +22,7 @@ import { afterDiscard, afterDispense, euPatient, prescriptionFacts } from './pre
 import {
   findDispensationByKey,
   insertDispensation,
-  latestActiveDispensation,
+  liveDispensations,
   markWithdrawn,
   readDispensation,
   type DispensationRow,
@@ -46,6 +46,13 @@ export interface ReceiveInput {
   sourceBody?: string;
   /** Norway as country B: the dispensing rules' verdict on product and quantity (eu/dispense-rules.ts). */
   eu?: EuDispenseFacts;
+  /** Channel 'pharmacy': the client that reports (and the organisation it acts for), recorded with the dispensation. */
+  reporter?: { clientId: string; orgnr?: string };
+  /**
+   * The caller's access rule over stored dispensations (http layer): asked, inside the transaction, for the
+   * dispensation a replay would answer with and the one a withdrawal withdraws; a Problem refuses.
+   */
+  mayUse?: (row: DispensationRow, use: 'replay' | 'withdrawal') => Problem | undefined;
   /** Registry-enriched parts of the served MedicationDispense (Norway as country B). */
   enrichment?: Pick<DispenseResourceInput, 'medication' | 'pharmacy' | 'pharmacist' | 'substitution'>;
 }
@@ -103,10 +110,19 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
   const channel = input.channel;
   const existing = await findDispensationByKey(q, idempotencyKey(d));
   const retraction = isRetraction(d);
-  const original = retraction ? await findOriginal(q, d, row) : undefined;
+  const reporter = channel === 'pharmacy' ? input.reporter : undefined;
+  if (channel === 'pharmacy' && !reporter) throw new Error('receiveDispensation: a pharmacy dispensation needs its reporter');
+  // Another pharmacy's MsgId (or identifier) is never answered with that pharmacy's dispensation.
+  const replayRefused = existing && input.mayUse?.(existing, 'replay');
+  if (replayRefused) return { kind: 'refused', problem: replayRefused };
+  const found = retraction ? await findOriginal(q, d, row, channel) : undefined;
+  const original = found?.row;
+  const withdrawalRefused = original && input.mayUse?.(original, 'withdrawal');
+  if (withdrawalRefused) return { kind: 'refused', problem: withdrawalRefused };
 
   const facts: IntakeFacts = { prescription: prescriptionFacts(row), ...(input.eu && !retraction ? { eu: input.eu } : {}) };
   if (existing) facts.existing = { fingerprint: existing.fingerprint, channel: existing.channel };
+  if (retraction && found?.ambiguous) facts.original = { exists: false, ambiguous: true, recordedAt: '', discarded: false };
   if (retraction && original) {
     const m10 = (await outboxForDispensation(q, original.id)).find((m) => m.channel === 'm10');
     facts.original = {
@@ -148,6 +164,7 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
     warnings,
     ...(row.patientFnr ? { patientFnr: row.patientFnr } : {}),
     ...(input.sourceBody ? { sourceBody: input.sourceBody } : {}),
+    ...(reporter ? { reporter: { clientId: reporter.clientId, ...(reporter.orgnr ? { orgnr: reporter.orgnr } : {}) } } : {}),
   };
 
   if (!retraction) {
@@ -176,13 +193,22 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
   };
 }
 
-/** The dispensation a withdrawal names; an M10 annullering without AnnulleringsId withdraws the latest one. */
-async function findOriginal(q: Queryable, d: Dispensation, row: PrescriptionRow | undefined): Promise<DispensationRow | undefined> {
-  const found = d.discardOf
-    ? await findDispensationByKey(q, idempotencyKey({ identifier: d.discardOf, status: 'completed' }))
-    : row && (await latestActiveDispensation(q, row.id));
-  return found?.kind === 'dispense' ? found : undefined;
+/**
+ * The dispensation a withdrawal names. An M10 annullering without AnnulleringsId names none: it withdraws the
+ * prescription's one live dispensation, and is refused when there is more than one (which one would be a guess).
+ */
+async function findOriginal(q: Queryable, d: Dispensation, row: PrescriptionRow | undefined, channel: DispenseChannel): Promise<{ row?: DispensationRow; ambiguous?: true }> {
+  if (d.discardOf) {
+    const found = await findDispensationByKey(q, idempotencyKey({ identifier: d.discardOf, status: 'completed' }));
+    return found?.kind === 'dispense' ? { row: found } : {};
+  }
+  // A caller in the other flow learns nothing of this prescription's dispensations (decideIntake refuses it).
+  if (!row || checkDirection(channel, prescriptionFacts(row))) return {};
+  const live = await liveDispensations(q, row.id, 2);
+  if (live.length > 1) return { ambiguous: true };
+  return live[0] ? { row: live[0] } : {};
 }
+
 
 async function enqueueMessage(
   q: Queryable,

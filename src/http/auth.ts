@@ -77,6 +77,8 @@ export function auditCall(a: AuditContext): Promise<void> {
   const event = buildAuditEvent({
     principal: a.principal,
     patient: a.notes.patient,
+    foreignPatient: a.notes.foreignPatient,
+    related: a.notes.prescription,
     action: a.route.access.audit || 'E',
     interaction: a.route.interaction,
     operation: a.route.operation ? { name: a.route.operation.name, definition: a.route.operation.definition } : undefined,

@@ -10,7 +10,9 @@ import { searchInput } from './search-input.ts';
 import type { HelsebroOperationDefinition } from './operations/definition.ts';
 import { readOperationArgs } from './operations/parameters.ts';
 import { orValues, singleValue } from './search-params.ts';
-import type { FhirRequest, Found, PatientFrom, PatientLocator, PatientRef, RouteContext } from './types.ts';
+import type { AuditNotes, FhirRequest, Found, PatientFrom, PatientLocator, PatientRef, RouteContext } from './types.ts';
+import { euPatientIdentifier } from '../edispensation/prescription-facts.ts';
+import type { PrescriptionRow } from '../edispensation/store/prescriptions.ts';
 
 export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -36,6 +38,13 @@ export function refOf(patient: StoredPatient): PatientRef | undefined {
 }
 
 /** A stored row's patient keys as a PatientRef (a row without a person number names no patient we can decide on). */
+/** Notes the prescription (and an EU patient, who has no Norwegian key) for the request's AuditEvent. */
+export function notePrescription(ctx: { audit: AuditNotes }, row: PrescriptionRow): void {
+  ctx.audit.prescription = `MedicationRequest/${row.id}`;
+  const foreign = row.patientFnr ? undefined : euPatientIdentifier(row);
+  if (foreign) ctx.audit.foreignPatient = foreign;
+}
+
 export const rowPatient = (row: { patientId?: string | undefined; patientFnr?: string | undefined }): PatientRef | undefined =>
   row.patientFnr ? { id: row.patientId, fnr: row.patientFnr } : undefined;
 

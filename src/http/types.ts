@@ -51,6 +51,10 @@ export type HandlerResult = FhirResponse | Problem;
 /** What a handler tells the audit trail about the request it served (filled as it learns it). */
 export interface AuditNotes {
   patient?: { id?: string | undefined; fnr?: string | undefined } | undefined;
+  /** A patient Helsebro knows by no Norwegian key: an EU patient, by the identifier their prescription names. */
+  foreignPatient?: { system?: string | undefined; value: string } | undefined;
+  /** The prescription the request concerns (a dispensation's, or an M10's, refused or not): `MedicationRequest/{id}`. */
+  prescription?: string | undefined;
   resourceId?: string | undefined;
   /** Access-rule codes that withheld content from the response. */
   withheld?: string[] | undefined;

@@ -5,6 +5,9 @@ import {
   accessProblem,
   decideAccess,
   decideAccessAll,
+  pharmacyOrganisation,
+  pharmacyOwnDispensationRule,
+  reporterOf,
   withheldIssues,
   withheldRules,
   type AccessEffect,
@@ -157,5 +160,37 @@ describe('accessProblem', () => {
     expect(p.status).toBe(403);
     expect(p.headers).toBeUndefined();
     expect(p.issues[0]?.diagnostics).not.toContain(PERSONAS.ms.fnr);
+  });
+});
+
+describe('pharmacy clients and their organisation (audit2 F2)', () => {
+  it('registers a pharmacy with its organisation number and HER-id, never on a prefix entry', async () => {
+    const { parseSystemClients, withSystemRole } = await import('../../src/auth/roles.ts');
+    const clients = parseSystemClients('ncp-no=ncp,pharmacy-ski=pharmacy@983044778/8090688,pharmacy-bergen=pharmacy@912345678,pharmacy-*=pharmacy')!;
+    expect(clients.slice(1, 3)).toEqual([
+      { client: 'pharmacy-ski', role: 'pharmacy', orgnr: '983044778', herId: '8090688' },
+      { client: 'pharmacy-bergen', role: 'pharmacy', orgnr: '912345678' },
+    ]);
+    expect(parseSystemClients('pharmacy-*=pharmacy@983044778')).toBeUndefined();
+    expect(parseSystemClients('pharmacy-ski=pharmacy@98304477')).toBeUndefined();
+    const ski = withSystemRole(testSystem('pharmacy-ski', 'system/MedicationDispense.cruds'), clients);
+    expect(pharmacyOrganisation(ski)).toEqual({ orgnr: '983044778', herId: '8090688' });
+    // The token's own organisation claim is the organisation; one contradicting the registration leaves none.
+    expect(pharmacyOrganisation(withSystemRole(testSystem('pharmacy-other', 'system/MedicationDispense.cruds', { orgnr: '912345678' }), clients))).toEqual({ orgnr: '912345678' });
+    expect(pharmacyOrganisation(withSystemRole(testSystem('pharmacy-ski', 'system/MedicationDispense.cruds', { orgnr: '912345678' }), clients))).toEqual({});
+    expect(pharmacyOrganisation(withSystemRole(testSystem('pharmacy-ski', 'system/MedicationDispense.cruds', { orgnr: '974000001', parentOrgnr: '983044778' }), clients))).toMatchObject({ orgnr: '974000001' });
+  });
+
+  it('lets a pharmacy at its own dispensations only: same client, same organisation', () => {
+    const target = { resourceType: 'MedicationDispense', interaction: 'u', level: 'request' } as const;
+    const ski = { ...testSystem('pharmacy-ski', 'system/MedicationDispense.cruds', { orgnr: '983044778' }), role: 'pharmacy' as const };
+    const own = { channel: 'pharmacy' as const, reporter: reporterOf(ski) };
+    expect(pharmacyOwnDispensationRule(ski, own, target)).toEqual([]);
+    expect(pharmacyOwnDispensationRule({ ...ski, orgnr: '912345678' }, own, target)[0]?.rule).toBe('ACCESS-PHARMACY-OWN-ONLY');
+    expect(pharmacyOwnDispensationRule({ ...ski, clientId: 'pharmacy-bergen' }, own, target)[0]?.effect).toBe('deny');
+    expect(pharmacyOwnDispensationRule(ski, { channel: 'pharmacy' }, target)[0]?.effect).toBe('deny');
+    // The NCP's dispensations and other roles are other rules' business.
+    expect(pharmacyOwnDispensationRule(ski, { channel: 'ncp' }, target)).toEqual([]);
+    expect(pharmacyOwnDispensationRule({ ...ski, role: 'ncp' }, own, target)).toEqual([]);
   });
 });

@@ -169,6 +169,10 @@ describe('checkDispensation: discards', () => {
     expect(refused({ dispensation: discard(), original: original({ exists: false }) }).codes).toEqual(['DISP-DISCARD-UNKNOWN']);
   });
 
+  it('refuses a withdrawal that names no dispensation when the prescription has more than one (audit2 F7)', () => {
+    expect(refused({ dispensation: discard(), original: { exists: false, ambiguous: true, recordedAt: '', discarded: false } }).codes).toEqual(['DISP-DISCARD-AMBIGUOUS']);
+  });
+
   it('refuses a second discard', () => {
     expect(refused({ dispensation: discard(), original: original({ discarded: true }) }).codes).toEqual(['DISP-ALREADY-DISCARDED']);
   });

@@ -21,6 +21,8 @@ import { expectSchemaValidCda } from '../support/cda-schema.ts';
 
 const NCP = 'system/MedicationRequest.cruds system/MedicationDispense.cruds';
 const PHARMACY = 'system/MedicationRequest.rs system/MedicationDispense.cruds';
+/** Apotek 1 Ski Storsenter, the sender (ENH) of the official sample M10s. */
+const APOTEK1_SKI_ORGNR = '983044778';
 
 describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
   let srv: TestServer;
@@ -36,7 +38,7 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
   });
 
   const asNcp = (path: string, init: RequestInit = {}) => srv.fetchAs(NCP, path, init, { client: 'ncp-no' });
-  const asPharmacy = (path: string, init: RequestInit = {}) => srv.fetchAs(PHARMACY, path, init, { client: 'pharmacy-apotek-1-ski' });
+  const asPharmacy = (path: string, init: RequestInit = {}) => srv.fetchAs(PHARMACY, path, init, { client: 'pharmacy-apotek-1-ski', org: APOTEK1_SKI_ORGNR });
   const deliverCda = (xml: string) => asNcp('/fhir/MedicationRequest/$import-ehdsi-cda', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
   const deliverBundle = (b: unknown) => asNcp('/fhir/Bundle', { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(b) });
   const reportM10 = (xml: string) => asPharmacy('/fhir/MedicationDispense/$import-m10', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
@@ -276,8 +278,9 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
       // The sample dispenses Iscador P Serie II (2 x 7 x 1 ml ampoules): prescribed as that.
       const { xml: ep, prescriptionId } = euProductCda({ name: 'Iscador P Serie II', atc: 'V03AX', strengthMg: null, content: { value: 14, unit: 'mL' }, form: { code: '11201000', display: 'Solution for injection' } });
       await deliverCda(ep);
-      const res = await reportM10(pharmacyM10(prescriptionId, { sample: 'godkjenningsfritak', ansattId: '565502372', herId: '8143811', utleveringsdato: new Date().toISOString().slice(0, 10) }).xml);
-      expect(res.status, await res.clone().text()).toBe(201);
+      // Another pharmacy of the same organisation (HER 8143811): a client of its own, the organisation from its token.
+      const xml = pharmacyM10(prescriptionId, { sample: 'godkjenningsfritak', ansattId: '565502372', herId: '8143811', utleveringsdato: new Date().toISOString().slice(0, 10) }).xml;
+      const res = await srv.fetchAs(PHARMACY, '/fhir/MedicationDispense/$import-m10', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }, { client: 'pharmacy-godkjenning', org: APOTEK1_SKI_ORGNR });
       const served = (await res.json()) as MedicationDispense;
       const { md, cda } = await ncpMessage(served.id!);
       expect(checkMpdDispense(md)).toEqual([]);
@@ -378,7 +381,15 @@ describe.each(engines)('Norway as country B over HTTP (%s)', (engine) => {
             form: { coding: [{ system: 'http://standardterms.edqm.eu', code: '11205000', display: 'Powder for solution for injection' }] },
             ingredient: [{ itemCodeableConcept: { text: 'cefuroxime' }, strength: { numerator: { value: 1500, system: 'http://unitsofmeasure.org', code: 'mg' }, denominator: { value: 1, system: 'http://standardterms.edqm.eu', code: '15060000', unit: 'Vial' } } }],
           },
-          { resourceType: 'Organization', id: 'apotek', identifier: [{ system: 'urn:oid:2.16.578.1.12.4.1.2', value: '8090688' }], name: 'Apotek 1 Ski Storsenter' },
+          {
+            resourceType: 'Organization',
+            id: 'apotek',
+            identifier: [
+              { system: 'urn:oid:2.16.578.1.12.4.1.2', value: '8090688' },
+              { system: 'urn:oid:2.16.578.1.12.4.1.4.101', value: APOTEK1_SKI_ORGNR },
+            ],
+            name: 'Apotek 1 Ski Storsenter',
+          },
         ],
         subject: { display: 'Thomas Engine' },
         performer: [{ actor: { reference: '#apotek' } }],

@@ -36,7 +36,8 @@ const CALLERS = {
   'clinician, care purpose': { hpr: DEMO_HPR, purpose: 'TREAT', scope: 'user/*.cruds' },
   'clinician, no care purpose': { hpr: DEMO_HPR, purpose: 'HRESCH', scope: 'user/*.cruds' },
   ncp: { client: 'ncp-no', scope: 'system/*.cruds' },
-  pharmacy: { client: 'pharmacy-matrix', scope: 'system/*.cruds' },
+  // The organisation of the official sample M10s' sender: a pharmacy reports in its own name only.
+  pharmacy: { client: 'pharmacy-matrix', org: '983044778', scope: 'system/*.cruds' },
   operator: { client: 'operator', scope: 'system/*.cruds' },
   auditor: { client: 'auditor', scope: 'system/*.cruds' },
 } satisfies Record<string, DemoTokenOptions>;

@@ -38,6 +38,11 @@ export interface EdCdaInput {
   /** The prescribed product (from the stored EU prescription), copied into the REFR entry. */
   prescribed?: Medication;
   prescribedPackages?: number;
+  /**
+   * The dispensing pharmacist closed the prescription (M10 Avsluttet 1): the related prescription's
+   * statusCode says `completed` instead of `active`, so country A knows nothing more is to be dispensed.
+   */
+  prescriptionCompleted?: boolean;
   /** The patient as the EU prescription named them. */
   patient: Patient;
   /** ISCO-08 function code of the pharmacist (2262 Pharmacists), from HPR through the 9060 map. */
@@ -143,7 +148,7 @@ export function buildEhdsiDispensationCda(input: EdCdaInput): string {
                     'substanceAdministration',
                     { classCode: 'SBADM', moodCode: 'INT' },
                     x('id', prescriptionIi),
-                    x('statusCode', { code: 'active' }),
+                    x('statusCode', { code: input.prescriptionCompleted ? 'completed' : 'active' }),
                     x('consumable', { typeCode: 'CSM' }, manufacturedProduct(input.prescribed ?? medication, input.oids)),
                     input.prescribedPackages
                       ? x(
@@ -234,6 +239,7 @@ function manufacturedProduct(m: Medication, oids: OidArc): XmlNode {
       x('name', {}, name),
       strength ? x('pharm:desc', {}, strength) : undefined,
       concept('pharm:formCode', m.form),
+      m.batch?.lotNumber ? x('lotNumberText', {}, m.batch.lotNumber) : undefined,
       x(
         'pharm:asContent',
         { classCode: 'CONT' },
@@ -361,5 +367,8 @@ function narrative(r: MedicationDispense, m: Medication, pharmacy: Organization 
   ];
   if (r.substitution?.wasSubstituted) lines.push('The dispensed product differs from the prescribed one (substitution).');
   if (r.dosageInstruction?.[0]?.text) lines.push(r.dosageInstruction[0].text);
+  const lot = m.batch?.lotNumber;
+  if (lot) lines.push(`Batch (lot) number: ${lot}`);
+  for (const note of r.note ?? []) if (note.text) lines.push(note.text);
   return lines.map((l) => x('paragraph', {}, l));
 }

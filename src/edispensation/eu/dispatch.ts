@@ -60,7 +60,7 @@ export async function euDispenseAssessment(db: Db, d: Dispensation, enriched: En
 }
 
 export function euMessageBuilder(config: Pick<Config, 'helsebroOid' | 'operator'>): EuMessageBuilder {
-  return ({ prescription, resource, withdraws, msgId, now }) => {
+  return ({ prescription, dispensation, resource, withdraws, msgId, now }) => {
     const request = medicationRequestOf(prescription.fhir);
     const identifier = request?.identifier?.find((i) => i.value === prescription.prescriptionId) ?? { value: prescription.prescriptionId };
     const ncpResource: MedicationDispense = {
@@ -83,6 +83,7 @@ export function euMessageBuilder(config: Pick<Config, 'helsebroOid' | 'operator'
         prescriptionId: { ...(identifier.system ? { system: identifier.system } : {}), value: identifier.value! },
         ...(prescribed ? { prescribed } : {}),
         ...(packages ? { prescribedPackages: packages } : {}),
+        ...(dispensation.prescriptionFinished ? { prescriptionCompleted: true } : {}),
         patient,
         ...(functionCode ? { functionCode } : {}),
         documentId: msgId,

@@ -21,6 +21,8 @@ export interface DispensationRow {
   resource: MedicationDispense;
   warnings: OperationOutcomeIssue[];
   sourceBody?: string;
+  /** Channel 'pharmacy': the client (and its organisation) that reported it. */
+  reporter?: { clientId: string; orgnr?: string };
   recordedAt: string;
 }
 
@@ -40,11 +42,13 @@ interface DbRow {
   resource: MedicationDispense;
   warnings: OperationOutcomeIssue[];
   source_body: string | null;
+  reporter_client: string | null;
+  reporter_orgnr: string | null;
   recorded_at: string;
 }
 
 const COLUMNS = `id, idem_key, fingerprint, channel, kind, source, prescription_row, patient_fnr, discards, discarded_by,
-  quantity_counted::float8 as quantity_counted, model, resource, warnings, source_body,
+  quantity_counted::float8 as quantity_counted, model, resource, warnings, source_body, reporter_client, reporter_orgnr,
   to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at`;
 
 function fromDb(r: DbRow): DispensationRow {
@@ -66,6 +70,7 @@ function fromDb(r: DbRow): DispensationRow {
   if (r.discarded_by !== null) row.discardedBy = r.discarded_by;
   if (r.quantity_counted !== null) row.quantityCounted = Number(r.quantity_counted);
   if (r.source_body !== null) row.sourceBody = r.source_body;
+  if (r.reporter_client !== null) row.reporter = { clientId: r.reporter_client, ...(r.reporter_orgnr !== null ? { orgnr: r.reporter_orgnr } : {}) };
   return row;
 }
 
@@ -85,14 +90,14 @@ export async function findDispensationByKey(q: Queryable, idemKey: string): Prom
   return r.rows[0] && fromDb(r.rows[0]);
 }
 
-/** The dispensation of a prescription last reported by a pharmacy (for an M10 annullering without AnnulleringsId). */
-export async function latestActiveDispensation(q: Queryable, prescriptionRow: string): Promise<DispensationRow | undefined> {
+/** The dispensations of a prescription not withdrawn (for an M10 annullering without AnnulleringsId), latest first. */
+export async function liveDispensations(q: Queryable, prescriptionRow: string, limit = 2): Promise<DispensationRow[]> {
   const r = await q.query<DbRow>(
     `select ${COLUMNS} from dispensation where prescription_row = $1 and kind = 'dispense' and discarded_by is null
-     order by recorded_at desc limit 1`,
+     order by recorded_at desc limit ${Math.max(1, Math.trunc(limit))}`,
     [prescriptionRow],
   );
-  return r.rows[0] && fromDb(r.rows[0]);
+  return r.rows.map(fromDb);
 }
 
 export type NewDispensation = Omit<DispensationRow, 'recordedAt' | 'discardedBy'>;
@@ -100,8 +105,8 @@ export type NewDispensation = Omit<DispensationRow, 'recordedAt' | 'discardedBy'
 export async function insertDispensation(q: Queryable, d: NewDispensation): Promise<string> {
   const r = await q.query<{ recorded_at: string }>(
     `insert into dispensation (id, idem_key, fingerprint, channel, kind, source, prescription_row, patient_fnr, discards,
-       quantity_counted, model, resource, warnings, source_body)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13::jsonb, $14)
+       quantity_counted, model, resource, warnings, source_body, reporter_client, reporter_orgnr)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13::jsonb, $14, $15, $16)
      returning to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at`,
     [
       d.id,
@@ -118,6 +123,8 @@ export async function insertDispensation(q: Queryable, d: NewDispensation): Prom
       JSON.stringify(d.resource),
       JSON.stringify(d.warnings),
       d.sourceBody ?? null,
+      d.reporter?.clientId ?? null,
+      d.reporter?.orgnr ?? null,
     ],
   );
   return r.rows[0]!.recorded_at;

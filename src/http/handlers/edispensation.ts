@@ -19,7 +19,8 @@ import type { MedicationDispense, OperationOutcome, OperationOutcomeIssue, Param
 import { buildAuditEvent } from '../../audit/build.ts';
 import { recordAudit } from '../../audit/repository.ts';
 import { PRESCRIPTION_ID_SYSTEM } from '../../fhir/identifiers.ts';
-import { badRequest, isProblem, notFound, type Problem, type Result } from '../../fhir/outcomes.ts';
+import { badRequest, conflict, isProblem, notFound, type Problem, type Result } from '../../fhir/outcomes.ts';
+import { checkCoding } from '../../edispensation/codes.ts';
 import { enrichmentFor, euDispenseAssessment, euMessageBuilder } from '../../edispensation/eu/dispatch.ts';
 import type { Enrichment } from '../../edispensation/eu/enrich.ts';
 import type { Dispensation } from '../../edispensation/model.ts';
@@ -27,16 +28,26 @@ import { countOutbox, listOutbox, outboxForDispensation, retryDead, type OutboxS
 import { notifyOutbox } from '../../edispensation/outbox/signal.ts';
 import { parseEhdsiDispensationCda } from '../../edispensation/parse-cda.ts';
 import { parseMpdDispense } from '../../edispensation/parse-fhir.ts';
-import { parseM10 } from '../../edispensation/parse-m10.ts';
+import { m10Expression, parseM10 } from '../../edispensation/parse-m10.ts';
 import { receiveDispensation, type ReceiveInput, type ReceiveResult } from '../../edispensation/receive.ts';
 import { readDispensation, type DispensationRow } from '../../edispensation/store/dispensations.ts';
 import { findPrescription, readPrescriptionRow } from '../../edispensation/store/prescriptions.ts';
 import { operatorView } from '../../edispensation/outbox/operator-view.ts';
-import { pharmacyReadsEuOnly, withdrawalRule, type AccessTarget } from '../../auth/access-rules.ts';
+import {
+  accessProblem,
+  accessRuleCoding,
+  pharmacyOrganisation,
+  pharmacyOwnDispensationRule,
+  pharmacyReadsEuOnly,
+  reporterOf,
+  withdrawalRule,
+  type AccessTarget,
+} from '../../auth/access-rules.ts';
+import { OID } from '../../fhir/identifiers.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { DispenseChannel } from '../../edispensation/checks.ts';
 import type { Config } from '../../config.ts';
-import { FHIR_ID, locator, noPatient, rowPatient } from '../locate.ts';
+import { FHIR_ID, locator, noPatient, notePrescription, rowPatient } from '../locate.ts';
 import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type PatientLocator, type RouteContext, type RouteDef } from '../types.ts';
 
 const CREATE = { resourceType: 'MedicationDispense', interaction: 'c' } as const;
@@ -51,6 +62,7 @@ function dispensationBody(via: string, parse: (req: FhirRequest, ctx: RouteConte
     if (isProblem(parsed)) return parsed;
     if (!parsed.ok) return parsed.problem;
     const rx = await findPrescription(ctx.db, parsed.value.prescription);
+    if (rx) notePrescription(ctx, rx);
     return { patient: rx ? rowPatient(rx) : undefined, loaded: parsed };
   });
 }
@@ -64,6 +76,7 @@ const storedDispensation = locator('stored', 'MedicationDispense', async (req, c
   const row = found?.kind === 'discard' && found.discards ? await readDispensation(ctx.db, found.discards) : found;
   if (!row) return notFound(`MedicationDispense/${id} not found`);
   const rx = await readPrescriptionRow(ctx.db, row.prescriptionRow);
+  if (rx) notePrescription(ctx, rx);
   return { patient: rx ? rowPatient(rx) : row.patientFnr ? { fnr: row.patientFnr } : undefined, loaded: row };
 });
 
@@ -84,6 +97,12 @@ const READ_ACCESS = {
  */
 const pharmacyReadsOwnFlow = (who: Principal, found: Found<DispensationRow>, target: AccessTarget) =>
   pharmacyReadsEuOnly(who, found.loaded.channel === 'pharmacy' ? 'EU' : 'NO', target);
+
+/**
+ * A pharmacy reads and withdraws only the dispensations it reported (same client, same organisation): not
+ * another pharmacy's, whose MedicationDispense and M10 carry the MsgId that would let it act on them.
+ */
+const pharmacyOwnOnly = (who: Principal, found: Found<DispensationRow>, target: AccessTarget) => pharmacyOwnDispensationRule(who, found.loaded, target);
 
 /** The flow a caller reports in is its role's, whatever prescription the message names. */
 const reportingChannel = (who: Principal): DispenseChannel => (who.kind === 'system' && who.role === 'ncp' ? 'ncp' : 'pharmacy');
@@ -150,7 +169,11 @@ export const edispensationRoutes: RouteDef[] = [
     },
     documentation:
       "Receive a Norwegian pharmacy's M10 Utleveringsrapport (eResept 2.5 in MsgHead) for an EU prescription (ReseptId = the EU prescription id). " +
-      'Annullering true withdraws the dispensation named by AnnulleringsId. The dispensation is enriched (FEST, HPR) and sent to the NCP as an EU eDispensation. ' +
+      'Annullering true withdraws the dispensation named by AnnulleringsId (without one: the only dispensation not withdrawn, else 422 DISP-DISCARD-AMBIGUOUS); only one the same pharmacy reported (403 ACCESS-PHARMACY-OWN-ONLY). ' +
+      "The MsgHead Sender (ENH, HER) and Utleverer must be the client's own organisation (403 ACCESS-PHARMACY-ORGANISATION). Avsluttet 1 closes the prescription; Batchnr, ByttereservasjonKunde and " +
+      'Intervensjon D/R/P are carried into the eDispensation; Kanselleringskode, prices, Egenandel, Papirresept and RekvirentPapir get 422 DISP-ELEMENT-NOT-CARRIED; elements out of the M10 schema\'s order 400. ' +
+      'A patient named otherwise (family and given names, birth date) than the EU prescription\'s: 422 DISP-PATIENT-MISMATCH. Refusals name M10 element paths; warnings come as Warning headers. ' +
+      'The dispensation is enriched (FEST, HPR) and sent to the NCP as an EU eDispensation. ' +
       'Norwegian dispensing rules apply (422, expression at the M10 element): another substance, strength or dose form than prescribed DISP-PRODUCT-MISMATCH; anything but the prescribed product where ' +
       'the prescription forbids substitution DISP-SUBSTITUTION-NOT-ALLOWED; reseptgruppe A or B DISP-CONTROLLED-PRODUCT; more than remains, compared in packs of the prescribed content or in ' +
       'stk/ml/g/doses, DISP-QUANTITY-EXCEEDED, and units that cannot be compared DISP-QUANTITY-UNIT; a prescription without a validity period expires one year after issue (DISP-NOT-DISPENSABLE). ' +
@@ -170,12 +193,12 @@ export const edispensationRoutes: RouteDef[] = [
       audit: 'U',
       source: 'edispensation',
       patient: storedDispensation,
-      rules: [(who, found, target) => withdrawalRule(who, found.loaded.channel === 'pharmacy' ? 'pharmacy' : 'ncp', target)],
+      rules: [(who, found, target) => withdrawalRule(who, found.loaded.channel === 'pharmacy' ? 'pharmacy' : 'ncp', target), pharmacyOwnOnly],
     },
     documentation:
       'Withdraw a dispensation within 24 hours of receiving it: for a Norwegian prescription an M10 with Annullering true goes to the prescription chain, ' +
       'for an EU prescription a discard goes to the NCP; the prescription gets the dispensing back. Later: 422 DISP-DISCARD-TOO-LATE. Again: 200, nothing more is sent. ' +
-      'The NCP withdraws what it reported, a pharmacy what it reported.',
+      'The NCP withdraws what it reported, a pharmacy only what it reported itself (the same client for the same organisation; otherwise 403 ACCESS-PHARMACY-OWN-ONLY).',
     async handler(req, ctx, decided) {
       const args = readOperationArgs(discardOperation, req);
       if (isProblem(args)) return args;
@@ -191,8 +214,10 @@ export const edispensationRoutes: RouteDef[] = [
     path: '/MedicationDispense/:id',
     resourceType: 'MedicationDispense',
     interaction: 'read',
-    access: { ...READ_ACCESS, rules: [pharmacyReadsOwnFlow] },
-    documentation: 'Read a dispensation (status entered-in-error once withdrawn). The foreign pharmacy and pharmacist are kept as sent.',
+    access: { ...READ_ACCESS, rules: [pharmacyReadsOwnFlow, pharmacyOwnOnly] },
+    documentation:
+      'Read a dispensation (status entered-in-error once withdrawn). The foreign pharmacy and pharmacist are kept as sent. ' +
+      'A pharmacy reads only the dispensations it reported itself (another pharmacy gets 403 ACCESS-PHARMACY-OWN-ONLY; what remains on the prescription it reads from the MedicationRequest).',
     handler: async (_req, _ctx, decided) => ({ status: 200, resource: decided.loaded.resource }),
   }),
   route({
@@ -202,7 +227,7 @@ export const edispensationRoutes: RouteDef[] = [
     interaction: 'operation',
     operation: { name: 'm10', level: 'instance' },
     produces: 'xml',
-    access: { ...READ_ACCESS, rules: [pharmacyReadsOwnFlow] },
+    access: { ...READ_ACCESS, rules: [pharmacyReadsOwnFlow, pharmacyOwnOnly] },
     documentation:
       'The M10 Utleveringsrapport of a dispensation: the one Helsebro sent to the prescription chain (dispensed abroad), or the one the Norwegian pharmacy sent ' +
       '(EU prescription). ?annullering=true: the M10 that withdrew it. Header X-Outbox-State tells whether it has been delivered.',
@@ -293,6 +318,22 @@ async function receiveParsed(
 ): Promise<HandlerResult> {
   if (!parsed.ok) return parsed.problem;
   const d = parsed.value;
+  const who = decided.principal;
+  const pharmacy = input.channel === 'pharmacy';
+  // The organisation a pharmacy reports in the name of is its own (a withdrawal by $discard repeats the original's).
+  // (A Norwegian prescription is refused as DISP-WRONG-DIRECTION whoever the message names: asked first.)
+  if (pharmacy && input.source !== 'discard-operation' && (await findPrescription(ctx.db, d.prescription))?.origin !== 'NO') {
+    const wrongOrganisation = reportsForOwnOrganisation(who, d);
+    if (wrongOrganisation) return wrongOrganisation;
+  }
+  const mayUse = (row: DispensationRow, use: 'replay' | 'withdrawal'): Problem | undefined => {
+    const target: AccessTarget = { resourceType: 'MedicationDispense', interaction: use === 'replay' ? 'r' : 'u', level: 'request', source: 'edispensation' };
+    const denied = pharmacyOwnDispensationRule(who, row, target);
+    if (!denied.length) return undefined;
+    // A replay of another pharmacy's identifier is told only that the identifier is taken, as any conflict is.
+    if (use === 'replay') return identifierTaken(d);
+    return withExpression(accessProblem({ effect: 'deny', outcomes: denied }), d.source === 'm10' ? `${M10_UTLEVERING}.AnnulleringsId` : 'MedicationDispense.identifier');
+  };
   const enriched = await enrichmentFor(ctx.db, ctx.config, d);
   // Norway as country B: the Norwegian dispensing rules (product, substitution, reseptgruppe, quantity).
   const eu = input.channel === 'pharmacy' ? await euDispenseAssessment(ctx.db, d, enriched) : undefined;
@@ -306,6 +347,7 @@ async function receiveParsed(
       warnings: [...parsed.warnings, ...enriched.warnings],
       ...(enrichment ? { enrichment } : {}),
       ...(eu ? { eu: { issues: eu.issues, warnings: eu.warnings, ...(eu.counted ? { counted: eu.counted } : {}) } } : {}),
+      ...(pharmacy ? { reporter: reporterOf(who), mayUse } : {}),
     },
     {
       ncp: { herId: ctx.config.ncp.herId, orgnr: ctx.config.ncp.orgnr, name: ctx.config.ncp.name, ...(ctx.config.ncp.phone ? { phone: ctx.config.ncp.phone } : {}) },
@@ -314,6 +356,8 @@ async function receiveParsed(
         const event = buildAuditEvent({
           principal: decided.principal,
           patient: what.patient,
+          foreignPatient: ctx.audit.foreignPatient,
+          related: ctx.audit.prescription,
           action: what.withdrawal ? 'U' : 'C',
           event: 'import',
           interaction,
@@ -329,7 +373,77 @@ async function receiveParsed(
       },
     },
   );
+  if (result.kind === 'refused' && d.source === 'm10') return inM10Terms(result.problem, d);
   return respond(req, ctx, result);
+}
+
+/** A refused M10's issues point at its own elements. */
+function inM10Terms(p: Problem, d: Dispensation): Problem {
+  return {
+    ...p,
+    issues: p.issues.map((i) => (i.expression ? { ...i, expression: i.expression.map((e) => m10Expression(e, d, i.details?.coding?.[0]?.code)) } : i)),
+  };
+}
+
+/** Printable ASCII for a header's quoted-string: no quotes, backslashes or control characters; at most 300 characters. */
+const headerText = (text: string): string =>
+  text
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '')
+    .replace(/["\\]/g, "'")
+    .slice(0, 300);
+
+const M10_UTLEVERING = 'MsgHead.Document.RefDoc.Content.Utleveringsrapport.Utlevering';
+
+function withExpression(p: Problem, expression: string): Problem {
+  return { ...p, issues: p.issues.map((i) => ({ ...i, expression: [expression] })) };
+}
+
+function identifierTaken(d: Dispensation): Problem {
+  return conflict('A different dispensation was already received with this identifier', {
+    expression: [d.source === 'm10' ? 'MsgHead.MsgInfo.MsgId' : 'MedicationDispense.identifier'],
+    details: [checkCoding('DISP-IDENTIFIER-CONFLICT')],
+  });
+}
+
+/**
+ * A pharmacy reports dispensings in its own name only: the M10's MsgHead Sender (its ENH and HER) and
+ * Utleverer HerId, or the MedicationDispense's performer, must be the organisation the client acts for (its
+ * token's orgnr, else its registration; the HER-id from the registration). Without a registration naming the
+ * HER-id, the Utleverer's HER-id must be the Sender's. 403 ACCESS-PHARMACY-ORGANISATION naming the element.
+ */
+function reportsForOwnOrganisation(who: Principal, d: Dispensation): Problem | undefined {
+  const own = pharmacyOrganisation(who);
+  const refuse = (diagnostics: string, expression: string): Problem => ({
+    status: 403,
+    issues: [{ severity: 'error', code: 'forbidden', diagnostics, expression: [expression], details: { coding: [accessRuleCoding('ACCESS-PHARMACY-ORGANISATION')] } }],
+  });
+  const m10 = d.m10Parties;
+  if (d.source === 'm10' && m10) {
+    const sender = 'MsgHead.MsgInfo.Sender.Organisation.Ident';
+    const utleverer = `${M10_UTLEVERING}.Utleverer.HerId`;
+    if (!own.orgnr) return refuse('The client has no registered organisation number, so the pharmacy it reports for cannot be verified', sender);
+    const enh = m10.sender.filter((i) => i.system === OID.orgnr);
+    if (!enh.length) return refuse('The MsgHead Sender names no organisation number (ENH); it must be the reporting pharmacy’s', sender);
+    if (enh.some((i) => i.value !== own.orgnr)) return refuse('The MsgHead Sender’s organisation number (ENH) is not that of the client reporting it', sender);
+    const senderHer = m10.sender.filter((i) => i.system === OID.her);
+    if (own.herId) {
+      if (senderHer.some((i) => i.value !== own.herId)) return refuse('The MsgHead Sender’s HER-id is not the one registered for the client', sender);
+      if (m10.utleverer.value !== own.herId) return refuse('Utleverer HerId is not the HER-id registered for the client reporting it', utleverer);
+    } else if (senderHer.some((i) => i.value !== m10.utleverer.value)) {
+      return refuse('Utleverer HerId is not the MsgHead Sender’s HER-id', utleverer);
+    }
+    return undefined;
+  }
+  const where = 'MedicationDispense.performer';
+  const orgnrs = d.pharmacy.identifiers.filter((i) => i.system === OID.orgnr);
+  const hers = d.pharmacy.identifiers.filter((i) => i.system === OID.her);
+  if (!own.orgnr && !own.herId) return refuse('The client has no registered organisation, so the pharmacy it reports for cannot be verified', where);
+  if (orgnrs.some((i) => i.value !== own.orgnr)) return refuse('The performer’s organisation number is not that of the client reporting it', where);
+  if (own.herId && hers.some((i) => i.value !== own.herId)) return refuse('The performer’s HER-id is not the one registered for the client reporting it', where);
+  const verified = orgnrs.some((i) => i.value === own.orgnr) || (own.herId !== undefined && hers.some((i) => i.value === own.herId));
+  if (!verified) return refuse('The performer must name the reporting pharmacy by its organisation number (or its registered HER-id)', where);
+  return undefined;
 }
 
 const servedParts = ({ medication, pharmacy, pharmacist, substitution }: Enrichment): NonNullable<ReceiveInput['enrichment']> => ({
@@ -356,8 +470,14 @@ function respond(req: FhirRequest, ctx: RouteContext, result: ReceiveResult): Ha
   return answer(req, 201, row.resource, warnings, { Location: location });
 }
 
-/** The resource, or with `Prefer: return=OperationOutcome` the warnings (FHIR REST "prefer"). */
-function answer(req: FhirRequest, status: number, resource: MedicationDispense, warnings: OperationOutcomeIssue[], headers: Record<string, string>): HandlerResult {
+/**
+ * The resource, or with `Prefer: return=OperationOutcome` the warnings (FHIR REST "prefer"). Warnings are
+ * also sent as HTTP `Warning: 299` headers with every answer, so a pharmacy system that reads only the
+ * resource still sees them (a patient that could not be cross-checked, a product FEST does not know ...).
+ */
+function answer(req: FhirRequest, status: number, resource: MedicationDispense, warnings: OperationOutcomeIssue[], extraHeaders: Record<string, string>): HandlerResult {
+  const shown = warnings.filter((w) => w.severity === 'warning' || w.severity === 'error');
+  const headers = shown.length ? { ...extraHeaders, Warning: shown.map((w) => `299 helsebro "${headerText(w.diagnostics ?? w.code)}"`).join(', ') } : extraHeaders;
   const prefer = String(req.headers.prefer ?? '');
   if (/return=OperationOutcome/i.test(prefer)) {
     const issue: OperationOutcomeIssue[] = warnings.length

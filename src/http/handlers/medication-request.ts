@@ -21,7 +21,7 @@ import { readForNcp, searchForNcp, type ExportRow } from '../../eprescription/st
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { OID } from '../../fhir/identifiers.ts';
 import { badRequest, isProblem, notFound, type Problem } from '../../fhir/outcomes.ts';
-import { FHIR_ID, locator, patientOfNumber, patientParam, rowPatient } from '../locate.ts';
+import { FHIR_ID, locator, notePrescription, patientOfNumber, patientParam, rowPatient } from '../locate.ts';
 import { searchInput, searchSelfUrl } from '../search-input.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
 import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type RouteContext, type RouteDef } from '../types.ts';
@@ -248,6 +248,7 @@ const storedPrescription = locator('stored', 'MedicationRequest', async (req, ct
   const row = await readPrescriptionRow(ctx.db, id);
   if (!row) return notFound(`MedicationRequest/${id} not found`);
   if (row.patientId && !row.patientFnr) ctx.audit.patient = { id: row.patientId };
+  notePrescription(ctx, row);
   return { patient: rowPatient(row), loaded: row };
 });
 

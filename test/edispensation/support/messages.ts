@@ -84,8 +84,25 @@ export interface M10Options {
   ansattId?: string;
   /** The pharmacy's HER-id (Utleverer and MsgHead sender). */
   herId?: string;
+  /** The organisation number (ENH) of the MsgHead sender (the samples: 983044778, Apotek 1 Ski Storsenter). */
+  senderOrgnr?: string;
   utleveringsdato?: string;
+  /**
+   * MsgHead Patient. Default: the patient of the official eHDSI Lantus sample (Robert Schuman, born 1886-06-29),
+   * with no Norwegian number, as a pharmacy names an EU patient. `sample` keeps the sample's own (Ottar Knutsen, FNR).
+   */
+  patient?: { family: string; given: string; fnr?: string; birthDate?: string } | 'sample';
+  /** Avsluttet V: 1 the prescription is finished, 2 not (the samples). */
+  avsluttet?: '1' | '2';
+  byttereservasjonKunde?: boolean;
+  batchnr?: string;
+  /** Raw Intervensjon elements, after Utleverer. */
+  intervensjon?: string;
+  /** Raw Utleveringsrapport elements between ReservasjonRapportFastlege's predecessor and it (Kanselleringskode). */
+  kanselleringskode?: string;
 }
+
+export const SCHUMAN = { family: 'Schuman', given: 'Robert', birthDate: '1886-06-29' } as const;
 
 /** An official sample M10 Utleveringsrapport adapted to report the dispensing of an EU prescription. */
 export function pharmacyM10(euPrescriptionId: string, o: M10Options = {}): { xml: string; msgId: string } {
@@ -118,5 +135,24 @@ export function pharmacyM10(euPrescriptionId: string, o: M10Options = {}): { xml
   // The sample was dispensed in 2019; a product of today's tests is dispensed today.
   const day = o.utleveringsdato ?? (o.product ? new Date().toISOString().slice(0, 10) : undefined);
   if (day) xml = xml.replace(/<Utleveringsdato>[^<]*<\/Utleveringsdato>/, `<Utleveringsdato>${day}</Utleveringsdato>`);
+  if (o.senderOrgnr) xml = xml.replace('<Id>983044778</Id>', `<Id>${o.senderOrgnr}</Id>`);
+  const patient = o.patient ?? SCHUMAN;
+  if (patient !== 'sample') {
+    const p = patient as { family: string; given: string; fnr?: string; birthDate?: string };
+    const block = [
+      '<Patient>',
+      `<FamilyName>${p.family}</FamilyName>`,
+      `<GivenName>${p.given}</GivenName>`,
+      p.birthDate ? `<DateOfBirth>${p.birthDate}</DateOfBirth>` : '',
+      p.fnr ? `<Ident><Id>${p.fnr}</Id><TypeId V="FNR" S="2.16.578.1.12.4.1.1.8116" DN="Fødselsnummer"/></Ident>` : '',
+      '</Patient>',
+    ].join('\n');
+    xml = xml.replace(/<Patient>[\s\S]*?<\/Patient>/, block);
+  }
+  if (o.avsluttet) xml = xml.replace(/<Avsluttet [^>]*\/>/, `<Avsluttet V="${o.avsluttet}" DN="${o.avsluttet === '1' ? 'Ja' : 'Nei'}"/>`);
+  if (o.byttereservasjonKunde) xml = xml.replace('<ByttereservasjonKunde>false</ByttereservasjonKunde>', '<ByttereservasjonKunde>true</ByttereservasjonKunde>');
+  if (o.batchnr) xml = xml.replace(/(\s*<ReseptDokLegemiddel )/, `\n<Batchnr>${o.batchnr}</Batchnr>$1`);
+  if (o.intervensjon) xml = xml.replace(/(<\/Utleverer>)/, `$1\n${o.intervensjon}`);
+  if (o.kanselleringskode) xml = xml.replace(/(\s*<ReservasjonRapportFastlege>)/, `\n${o.kanselleringskode}$1`);
   return { xml, msgId };
 }
