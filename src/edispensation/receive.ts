@@ -7,10 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { MedicationDispense, OperationOutcomeIssue, Patient } from '@medplum/fhirtypes';
 import { OID, PRESCRIPTION_ID_SYSTEM, parsePersonNumber } from '../fhir/identifiers.ts';
-import type { Problem } from '../fhir/outcomes.ts';
+import { warning, type Problem } from '../fhir/outcomes.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { readPatient } from '../store/patients.ts';
 import { prescriptionKey, type DispenseChannel } from './checks.ts';
+import { dispensingsSoFar } from './dispensings-so-far.ts';
+import { ownDispensings } from './store/own-dispensings.ts';
 import { medicationDispenseResource, type DispenseResourceInput } from './fhir-dispense.ts';
 import { idempotencyKey } from './identity.ts';
 import { decideIntake, type IntakeFacts } from './intake.ts';
@@ -46,6 +48,13 @@ export interface ReceiveInput {
   sourceBody?: string;
   /** Registry-enriched parts of the served MedicationDispense (Norway as country B). */
   enrichment?: Pick<DispenseResourceInput, 'medication' | 'pharmacy' | 'pharmacist' | 'substitution'>;
+  /**
+   * For a Norwegian prescription: Reseptformidleren's count of its dispensings, asked just before this call
+   * (askedAt on the store's clock, storeClock), or why there is none. The checks then count the dispensings
+   * made in Norway too. Without a count they count Helsebro's own (a dispensing abroad has happened; a
+   * report of it is not refused because RF did not answer) and the answer carries a warning.
+   */
+  chainCount?: { rfCount: number; askedAt: string } | { unavailable: string };
 }
 
 /** Builds the EU eDispensation message for the NCP (Norway as country B). Pure. */
@@ -103,7 +112,8 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
   const retraction = isRetraction(d);
   const original = retraction ? await findOriginal(q, d, row) : undefined;
 
-  const facts: IntakeFacts = { prescription: prescriptionFacts(row) };
+  const { soFar, chainWarnings } = await chainCountFor(q, row, input.chainCount);
+  const facts: IntakeFacts = { prescription: prescriptionFacts(row, soFar) };
   if (existing) facts.existing = { fingerprint: existing.fingerprint, channel: existing.channel };
   if (retraction && original) {
     const m10 = (await outboxForDispensation(q, original.id)).find((m) => m.channel === 'm10');
@@ -135,7 +145,7 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
   if (channel === 'pharmacy' && !deps.euMessage) throw new Error('receiveDispensation: no EU message builder for the pharmacy channel');
 
   const id = deps.newId?.() ?? randomUUID();
-  const warnings = [...(input.warnings ?? []), ...decision.warnings];
+  const warnings = [...(input.warnings ?? []), ...chainWarnings, ...decision.warnings];
   const base = {
     idemKey: decision.key,
     fingerprint: decision.fingerprint,
@@ -172,6 +182,27 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
     withdrawal: { ...base, id, kind: 'discard', discards: target.id, resource: withdrawn, recordedAt },
     warnings,
   };
+}
+
+/** The dispensings so far on a Norwegian prescription (under the row lock), or the warning that only Helsebro's own were counted. */
+async function chainCountFor(
+  q: Queryable,
+  row: PrescriptionRow | undefined,
+  chain: ReceiveInput['chainCount'],
+): Promise<{ soFar: number | undefined; chainWarnings: OperationOutcomeIssue[] }> {
+  if (!row || row.origin !== 'NO' || !chain) return { soFar: undefined, chainWarnings: [] };
+  if ('unavailable' in chain) {
+    return {
+      soFar: undefined,
+      chainWarnings: [
+        warning('incomplete', `Dispensings made in Norway were not counted in the checks: ${chain.unavailable}; only those reported to Helsebro were`, {
+          expression: ['MedicationDispense.authorizingPrescription'],
+        }),
+      ],
+    };
+  }
+  const own = (await ownDispensings(q, [row.id], chain.askedAt)).get(row.id) ?? [];
+  return { soFar: dispensingsSoFar(chain.rfCount, own, row.dispensingsDone), chainWarnings: [] };
 }
 
 /** The dispensation a withdrawal names; an M10 annullering without AnnulleringsId withdraws the latest one. */
