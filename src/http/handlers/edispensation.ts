@@ -37,6 +37,7 @@ import type { Principal } from '../../auth/principal.ts';
 import type { DispenseChannel } from '../../edispensation/checks.ts';
 import type { Config } from '../../config.ts';
 import { FHIR_ID, locator, noPatient, rowPatient } from '../locate.ts';
+import { chainCountForIntake } from '../prescription-chain.ts';
 import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type PatientLocator, type RouteContext, type RouteDef } from '../types.ts';
 
 const CREATE = { resourceType: 'MedicationDispense', interaction: 'c' } as const;
@@ -289,9 +290,19 @@ async function receiveParsed(
   if (!parsed.ok) return parsed.problem;
   const d = parsed.value;
   const enriched = await enrichmentFor(ctx.db, ctx.config, d);
+  // A Norwegian prescription dispensed abroad is checked against the dispensings made in Norway too: the
+  // prescription chain's count, asked before the transaction (it may be slow; the row lock is not held meanwhile).
+  const rx = input.channel === 'ncp' ? await findPrescription(ctx.db, d.prescription) : undefined;
+  const chainCount = rx?.origin === 'NO' ? await chainCountForIntake(ctx, rx.prescriptionId) : undefined;
   const result = await receiveDispensation(
     ctx.db,
-    { ...input, dispensation: d, warnings: [...parsed.warnings, ...enriched.warnings], ...(enriched.enrichment ? { enrichment: servedParts(enriched.enrichment) } : {}) },
+    {
+      ...input,
+      dispensation: d,
+      warnings: [...parsed.warnings, ...enriched.warnings],
+      ...(enriched.enrichment ? { enrichment: servedParts(enriched.enrichment) } : {}),
+      ...(chainCount ? { chainCount } : {}),
+    },
     {
       ncp: { herId: ctx.config.ncp.herId, orgnr: ctx.config.ncp.orgnr, name: ctx.config.ncp.name, ...(ctx.config.ncp.phone ? { phone: ctx.config.ncp.phone } : {}) },
       euMessage: euMessageBuilder(ctx.config),
