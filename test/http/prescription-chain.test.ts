@@ -19,7 +19,7 @@ import type { Db } from '../../src/store/db.ts';
 import { mpdDispense } from '../edispensation/support/messages.ts';
 import { insertNoPrescription } from '../edispensation/support/store.ts';
 import { expectSchemaValidCda } from '../support/cda-schema.ts';
-import { engines, getTestDb } from '../support/db.ts';
+import { engines, getTestDb, openIsolatedDb } from '../support/db.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startFakeRf, type FakeRf, type RfBehaviour } from '../fixtures/reseptformidleren/fake-rf.ts';
 
@@ -284,9 +284,11 @@ describe.each(engines)('when Reseptformidleren does not answer (%s)', (engine) =
   let prescriptionId = '';
 
   beforeAll(async () => {
-    db = await getTestDb(engine);
+    // A store of its own: the patient then has only the prescriptions of these tests, so each misbehaving
+    // answer is asked for a few times, not once per prescription other files in the worker imported.
+    db = await openIsolatedDb(engine);
     rf = await startFakeRf();
-    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', RESEPTFORMIDLEREN_BASE_URL: rf.url, RESEPTFORMIDLEREN_TIMEOUT_MS: '1000' });
+    srv = await startTestServer(engine, { OUTBOX_WORKERS: '0', RESEPTFORMIDLEREN_BASE_URL: rf.url, RESEPTFORMIDLEREN_TIMEOUT_MS: '1000' }, { db });
     const p = demo(0);
     prescriptionId = p.msgId;
     rf.dispensings.set(p.msgId, { kind: 'count', count: 1 });
@@ -301,6 +303,7 @@ describe.each(engines)('when Reseptformidleren does not answer (%s)', (engine) =
   afterAll(async () => {
     await srv.close();
     await rf.close();
+    await db.close();
   });
 
   const chainIssue = (oo: OperationOutcome) => oo.issue.flatMap((i) => i.details?.coding?.filter((c) => c.system === CHAIN_ISSUE_SYSTEM).map((c) => c.code) ?? []);
@@ -381,6 +384,5 @@ describe.each(engines)('when Reseptformidleren does not answer (%s)', (engine) =
     expect(res.status).toBe(422);
     const oo = (await res.json()) as OperationOutcome;
     expect(oo.issue.map((i) => i.details?.coding?.[0]?.code)).toEqual(['DISP-NOT-DISPENSABLE']);
-    void db;
   });
 });

@@ -80,7 +80,8 @@ export function parseM98(reply: RfReply): RfDispensings {
   }
 }
 
-const RESEPT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+// A ReseptId is only compared with the ids Helsebro holds, never written anywhere: any text will do, as the
+// M1's MsgId it came from may be any text. It must be there.
 const STATUS_CODE = /^[A-Z]$/;
 
 /**
@@ -95,7 +96,7 @@ export function parseM92(reply: RfReply, nin: string): RfListedPrescription[] {
   for (const info of payload.all(NS.m92, 'Reseptinfo')) {
     const ids = info.all(NS.m92, 'ReseptId');
     const statuses = info.all(NS.m92, 'Status');
-    if (ids.length !== 1 || !RESEPT_ID.test(ids[0]!.text)) throw malformed('M9.2', 'a Reseptinfo has no readable ReseptId');
+    if (ids.length !== 1 || !ids[0]!.text) throw malformed('M9.2', 'a Reseptinfo has no ReseptId');
     if (statuses.length !== 1) throw malformed('M9.2', 'a Reseptinfo has no Status');
     const status = statuses[0]!.attr('V')?.trim() ?? '';
     if (!STATUS_CODE.test(status)) throw malformed('M9.2', 'a Reseptinfo Status is not a kodeverk 7408 code');
