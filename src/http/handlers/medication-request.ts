@@ -42,7 +42,7 @@ const m1Body = locator('message-body', 'm1', async (req, ctx): Promise<Found<str
   return { patient: await patientOfNumber(ctx.db, peek.value.patient?.fnr ?? peek.value.patient?.dnr), loaded: body };
 });
 
-/** The chain's facts for the import, or the 503 that stops it (nothing is stored then). */
+/** The chain's facts for the import's answer, or the 503 it answers instead (the stored M1 stays; a repeat or a read asks again). */
 const importChain =
   (ctx: RouteContext) =>
   async (subject: ChainSubject): Promise<ChainFacts | Problem> => {
