@@ -46,6 +46,10 @@ const schema = z
     KJERNEJOURNAL_BASE_URL: url.optional(),
     MEDICATION_LIST_BASE_URL: url.optional(),
     FOLKEREGISTERET_BASE_URL: url.optional(),
+    // Reseptformidleren (the prescription chain), asked for a Norwegian prescription's status and count of
+    // dispensings before anything states its dispensings remaining abroad.
+    RESEPTFORMIDLEREN_BASE_URL: url.optional(),
+    RESEPTFORMIDLEREN_TIMEOUT_MS: ms.default(2000),
     M10_DELIVERY_URL: url.optional(),
     NCP_DELIVERY_URL: url.optional(),
     OPERATOR_NAME: z.string().min(1).default('Norsk helsenett SF (Helsebro demo)'),
@@ -144,6 +148,8 @@ export interface Config {
   /** Requests per minute per source address, for requests without a valid token. */
   rateLimitUnauthenticatedPerMinute: number;
   sources: { kjernejournalBaseUrl: string | undefined; medicationListBaseUrl: string | undefined; folkeregisteretBaseUrl: string | undefined };
+  /** Reseptformidleren: the live gateway (unset: the demo stand-in in demo mode, no answer in production) and its deadline. */
+  prescriptionChain: { baseUrl: string | undefined; timeoutMs: number };
   delivery: { m10Url: string | undefined; ncpUrl: string | undefined };
   operator: { name: string; orgnr: string };
   ncp: { herId: string; orgnr: string; name: string; phone: string | undefined };
@@ -207,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPerClientPerMinute: e.RATE_LIMIT_PER_CLIENT_PER_MINUTE ?? e.RATE_LIMIT_PER_MINUTE * 50,
     rateLimitUnauthenticatedPerMinute: e.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE ?? e.RATE_LIMIT_PER_MINUTE,
     sources: { kjernejournalBaseUrl: e.KJERNEJOURNAL_BASE_URL, medicationListBaseUrl: e.MEDICATION_LIST_BASE_URL, folkeregisteretBaseUrl: e.FOLKEREGISTERET_BASE_URL },
+    prescriptionChain: { baseUrl: e.RESEPTFORMIDLEREN_BASE_URL, timeoutMs: e.RESEPTFORMIDLEREN_TIMEOUT_MS },
     delivery: { m10Url: e.M10_DELIVERY_URL, ncpUrl: e.NCP_DELIVERY_URL },
     operator: { name: e.OPERATOR_NAME, orgnr: e.OPERATOR_ORGNR },
     ncp: { herId: e.NCP_HER_ID, orgnr: e.NCP_ORGNR, name: e.NCP_NAME, phone: e.NCP_PHONE },

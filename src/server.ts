@@ -19,6 +19,8 @@ import { folkeregisteretFor } from './registries/folkeregisteret/index.ts';
 import { kjernejournalHttpClient, type KjernejournalClient } from './sources/kjernejournal/client.ts';
 import { kjernejournalStoreClient } from './sources/kjernejournal/demo-store.ts';
 import { answerClientErrors } from './http/client-errors.ts';
+import { reseptformidlerenFor } from './sources/reseptformidleren/index.ts';
+import { recordDemoM10, seedDemoReseptformidleren } from './sources/reseptformidleren/demo-store.ts';
 import { fhirRoutes } from './http/routes.ts';
 import type { Logger } from './log.ts';
 import type { Db } from './store/db.ts';
@@ -48,8 +50,16 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
   const auth = await createAuth(config, { onReject: (reason) => log.info({ reason }, 'token refused') });
   const db = given ?? (await openStore(config));
   if (config.mode === 'demo') {
-    await seedDemo(db, config.demoPopulationSize, [{ name: 'summary-sources', run: seedDemoSummarySources }, demoPrescriptionSeedStep(config)]);
+    await seedDemo(db, config.demoPopulationSize, [
+      { name: 'summary-sources', run: seedDemoSummarySources },
+      demoPrescriptionSeedStep(config),
+      { name: 'prescription-chain', run: seedDemoReseptformidleren },
+    ]);
   }
+  if (!config.prescriptionChain.baseUrl && config.mode !== 'demo') {
+    log.warn('RESEPTFORMIDLEREN_BASE_URL is not set: no Norwegian prescription is served abroad, since its dispensings remaining cannot be checked');
+  }
+  const prescriptionChain = reseptformidlerenFor(config, db, { log });
   const summarySources = buildSummarySources(config, db);
   const routes = fhirRoutes({ summarySources, version: VERSION });
   const patientFacts = patientFactsFrom({
@@ -58,13 +68,15 @@ export async function startServer({ config, log, db: given }: StartOptions): Pro
     timeoutMs: config.summarySourceTimeoutMs,
     log,
   });
-  const app = createApp({ config, db, log, routes, version: VERSION, auth, patientFacts, view: { summarySources } });
+  const app = createApp({ config, db, log, routes, version: VERSION, auth, patientFacts, view: { summarySources }, prescriptionChain });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
   // Once the store is open and the port is ours: the outbox workers also deliver what earlier runs left behind.
-  const outbox = startOutboxWorkers(config, db, log);
+  // In the demo, the prescription chain's stand-in counts the M10s the outbox delivers, as RF would.
+  const demoChain = config.mode === 'demo' && !config.prescriptionChain.baseUrl;
+  const outbox = startOutboxWorkers(config, db, log, demoChain ? { demoM10Receiver: (payload) => recordDemoM10(db, payload) } : {});
   await ensureAuditPartitions(db);
   watchOutbox(() => outboxFigures(db));
   const auditPartitions = keepAuditPartitionsAhead(db, (err) => log.warn({ err: String(err) }, 'audit partitions not extended'));

@@ -38,7 +38,8 @@ export const PERSONAS = {
     birthDate: '1966-08-05',
     city: 'Bergen',
     postalCode: '5003',
-    story: '60 years old with multiple sclerosis (G35), migraine (G43.0), urinary retention (R33), natalizumab, sacral neuromodulation implant',
+    story:
+      '60 years old with multiple sclerosis (G35), migraine (G43.0), urinary retention (R33), natalizumab, sacral neuromodulation implant; sumatriptan dispensed 11 of 12 times in Norway (1 left abroad)',
   },
   knee: {
     id: 'knee',
@@ -49,7 +50,7 @@ export const PERSONAS = {
     birthDate: '1951-07-23',
     city: 'Kristiansand',
     postalCode: '4610',
-    story: 'Knee prosthesis (NGB40, M17.1), hypertension (K86) and high cholesterol (T93) from KPR, panic disorder (F41.0)',
+    story: 'Knee prosthesis (NGB40, M17.1), hypertension (K86) and high cholesterol (T93) from KPR, panic disorder (F41.0); amlodipine recalled in Norway',
   },
   reserved: {
     id: 'reserved',

@@ -13,7 +13,12 @@ const PACK_WORDS = new Set(['', '1', '{pack}', '{package}', 'pack', 'package', '
 
 export const isPackUnit = (unit: string | undefined): boolean => PACK_WORDS.has((unit ?? '').trim().toLowerCase());
 
-export function prescriptionFacts(row: PrescriptionRow | undefined): PrescriptionFacts {
+/**
+ * `dispensingsSoFar`: for a Norwegian prescription, the dispensings made in Norway and abroad together
+ * (Reseptformidleren's count plus Helsebro's own not yet delivered, dispensings-so-far.ts); without it,
+ * Helsebro's own count of the dispensings reported to it.
+ */
+export function prescriptionFacts(row: PrescriptionRow | undefined, dispensingsSoFar?: number): PrescriptionFacts {
   if (!row) return { exists: false, exportable: false, isEuPrescription: false, status: 'unknown', remainingDispensings: 0 };
   const request = medicationRequestOf(row.fhir);
   const facts: PrescriptionFacts = {
@@ -21,7 +26,7 @@ export function prescriptionFacts(row: PrescriptionRow | undefined): Prescriptio
     exportable: row.exportable,
     isEuPrescription: row.origin === 'EU',
     status: row.status,
-    remainingDispensings: row.dispensingsAllowed === undefined ? UNCOUNTED_DISPENSINGS : row.dispensingsAllowed - row.dispensingsDone,
+    remainingDispensings: row.dispensingsAllowed === undefined ? UNCOUNTED_DISPENSINGS : row.dispensingsAllowed - (dispensingsSoFar ?? row.dispensingsDone),
     patientIdentifiers: patientIdentifiers(row),
   };
   if (row.origin === 'EU') {

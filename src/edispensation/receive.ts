@@ -7,10 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { MedicationDispense, OperationOutcomeIssue, Patient } from '@medplum/fhirtypes';
 import { OID, PRESCRIPTION_ID_SYSTEM, parsePersonNumber } from '../fhir/identifiers.ts';
-import type { Problem } from '../fhir/outcomes.ts';
+import { warning, type Problem } from '../fhir/outcomes.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { readPatient } from '../store/patients.ts';
 import { checkDirection, prescriptionKey, type DispenseChannel, type EuDispenseFacts } from './checks.ts';
+import { dispensingsSoFar } from './dispensings-so-far.ts';
+import { ownDispensings } from './store/own-dispensings.ts';
 import { medicationDispenseResource, type DispenseResourceInput } from './fhir-dispense.ts';
 import { idempotencyKey } from './identity.ts';
 import { decideIntake, type IntakeFacts } from './intake.ts';
@@ -55,6 +57,13 @@ export interface ReceiveInput {
   mayUse?: (row: DispensationRow, use: 'replay' | 'withdrawal') => Problem | undefined;
   /** Registry-enriched parts of the served MedicationDispense (Norway as country B). */
   enrichment?: Pick<DispenseResourceInput, 'medication' | 'pharmacy' | 'pharmacist' | 'substitution'>;
+  /**
+   * For a Norwegian prescription: Reseptformidleren's count of its dispensings, asked just before this call
+   * (askedAt on the store's clock, storeClock), or why there is none. The checks then count the dispensings
+   * made in Norway too. Without a count they count Helsebro's own (a dispensing abroad has happened; a
+   * report of it is not refused because RF did not answer) and the answer carries a warning.
+   */
+  chainCount?: { rfCount: number; askedAt: string } | { unavailable: string };
 }
 
 /** Builds the EU eDispensation message for the NCP (Norway as country B). Pure. */
@@ -120,7 +129,8 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
   const withdrawalRefused = original && input.mayUse?.(original, 'withdrawal');
   if (withdrawalRefused) return { kind: 'refused', problem: withdrawalRefused };
 
-  const facts: IntakeFacts = { prescription: prescriptionFacts(row), ...(input.eu && !retraction ? { eu: input.eu } : {}) };
+  const { soFar, chainWarnings } = await chainCountFor(q, row, input.chainCount);
+  const facts: IntakeFacts = { prescription: prescriptionFacts(row, soFar), ...(input.eu && !retraction ? { eu: input.eu } : {}) };
   if (existing) facts.existing = { fingerprint: existing.fingerprint, channel: existing.channel };
   if (retraction && found?.ambiguous) facts.original = { exists: false, ambiguous: true, recordedAt: '', discarded: false };
   if (retraction && original) {
@@ -153,7 +163,7 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
   if (channel === 'pharmacy' && !deps.euMessage) throw new Error('receiveDispensation: no EU message builder for the pharmacy channel');
 
   const id = deps.newId?.() ?? randomUUID();
-  const warnings = [...(input.warnings ?? []), ...decision.warnings];
+  const warnings = [...(input.warnings ?? []), ...chainWarnings, ...decision.warnings];
   const base = {
     idemKey: decision.key,
     fingerprint: decision.fingerprint,
@@ -191,6 +201,27 @@ async function receiveIn(q: Queryable, input: ReceiveInput, deps: ReceiveDeps): 
     withdrawal: { ...base, id, kind: 'discard', discards: target.id, resource: withdrawn, recordedAt },
     warnings,
   };
+}
+
+/** The dispensings so far on a Norwegian prescription (under the row lock), or the warning that only Helsebro's own were counted. */
+async function chainCountFor(
+  q: Queryable,
+  row: PrescriptionRow | undefined,
+  chain: ReceiveInput['chainCount'],
+): Promise<{ soFar: number | undefined; chainWarnings: OperationOutcomeIssue[] }> {
+  if (!row || row.origin !== 'NO' || !chain) return { soFar: undefined, chainWarnings: [] };
+  if ('unavailable' in chain) {
+    return {
+      soFar: undefined,
+      chainWarnings: [
+        warning('incomplete', `Dispensings made in Norway were not counted in the checks: ${chain.unavailable}; only those reported to Helsebro were`, {
+          expression: ['MedicationDispense.authorizingPrescription'],
+        }),
+      ],
+    };
+  }
+  const own = (await ownDispensings(q, [row.id], chain.askedAt)).get(row.id) ?? [];
+  return { soFar: dispensingsSoFar(chain.rfCount, own, row.dispensingsDone), chainWarnings: [] };
 }
 
 /**

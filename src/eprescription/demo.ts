@@ -1,10 +1,13 @@
 // Demo prescriptions for the demo personas, imported at demo start through the same pipeline as any M1:
 // the Addison patient's hydrocortisone and fludrocortisone and the MS patient's natalizumab (exportable), and
-// the knee patient's OxyContin (reseptgruppe A) and Stesolid (B), which must never reach the NCP. The M1s
+// the knee patient's OxyContin (reseptgruppe A) and Stesolid (B), which must never reach the NCP. Two more
+// show the prescription chain's word (src/demo/prescription-chain.ts): the MS patient's sumatriptan, 11 of
+// its 12 dispensings made in Norway, and the knee patient's amlodipine, recalled in Norway. The M1s
 // are written with dates around the day of seeding, so the demo stays dispensable; the products are the
 // demo FEST extract's (src/registries/fest/demo-fest-m30.xml), which is loaded first.
 import type { Config } from '../config.ts';
 import { PERSONAS, type Persona } from '../demo/personas.ts';
+import { DEMO_RESEPT_IDS } from '../demo/prescription-chain.ts';
 import type { SeedStep } from '../demo/seed.ts';
 import { escapeXml } from '../fhir/xhtml.ts';
 import { loadDemoFest } from '../registries/fest/ingest.ts';
@@ -44,7 +47,10 @@ export interface DemoPrescription {
   use: string;
   /** Structured doses: [amount, unit, time of day code (8325)] per day. */
   doses: [number, string, string][];
+  /** Whether the M1 may leave Norway (the prescription chain may still refuse it now). */
   exportable: boolean;
+  /** Days before seeding it was issued (default 14). */
+  issuedDaysAgo?: number;
 }
 
 const BAKKEN: Prescriber = {
@@ -139,6 +145,34 @@ export const DEMO_PRESCRIPTIONS: readonly DemoPrescription[] = [
     use: 'MOT ANGST',
     doses: [],
     exportable: false,
+  },
+  {
+    // 11 of its 12 dispensings made in Norway (the prescription chain's stand-in says so): 1 of 12 abroad.
+    msgId: DEMO_RESEPT_IDS.msSumatriptan,
+    persona: PERSONAS.ms,
+    prescriber: AASEN,
+    drug: { atc: ['N02CC01', 'Sumatriptan'], name: 'Sumatriptan Teva Tab 50 mg', group: 'C', form: TAB, varenr: '096143', packageName: 'Sumatriptan Teva', size: '18', unit: STK },
+    antall: 1,
+    reiterasjon: 11,
+    dosage: '1 tablett ved migreneanfall, kan gjentas etter 2 timer, høyst 6 tabletter per døgn',
+    use: 'MOT MIGRENE',
+    doses: [],
+    exportable: true,
+    issuedDaysAgo: 300,
+  },
+  {
+    // Recalled in Norway after two dispensings (the stand-in's status T): never available abroad.
+    msgId: DEMO_RESEPT_IDS.kneeAmlodipin,
+    persona: PERSONAS.knee,
+    prescriber: MO,
+    drug: { atc: ['C08CA01', 'Amlodipin'], name: 'Amlodipin Sandoz Tab 5 mg', group: 'C', form: TAB, varenr: '054887', packageName: 'Amlodipin Sandoz', size: '100', unit: STK },
+    antall: 1,
+    reiterasjon: 3,
+    dosage: '1 tablett om morgenen',
+    use: 'MOT HØYT BLODTRYKK',
+    doses: [[1, 'tablett', '1']],
+    exportable: true,
+    issuedDaysAgo: 120,
   },
 ];
 
@@ -250,7 +284,7 @@ export async function seedDemoPrescriptions(db: Db, config: Pick<Config, 'mode' 
   const deps = storePipelineDeps(db, config);
   for (const p of DEMO_PRESCRIPTIONS) {
     if (await findImportByPrescriptionId(db, p.msgId)) continue;
-    const outcome = await importM1(db, demoM1(p, today), deps, { now: today });
+    const outcome = await importM1(db, demoM1(p, today, p.issuedDaysAgo), deps, { now: today });
     if (outcome.kind === 'problem') throw new Error(`demo prescription ${p.msgId} did not import: ${outcome.problem.issues.map((i) => i.diagnostics).join('; ')}`);
   }
 }

@@ -19,7 +19,7 @@ import { loadMappingTable, type MappingTable } from '../mappings/table.ts';
 import type { M1Message } from './m1/model.ts';
 import { parseM1Document, type M1ParseOptions } from './m1/parse.ts';
 import { buildProvenance } from './provenance.ts';
-import { controlledDrugs, decideExport, productMismatch, EXPORT_RULE_CATALOGUE, type ExportDecision, type ExportReason, type ExportRuleCode } from './rules.ts';
+import { controlledDrugs, decideExport, productMismatch, EXPORT_RULE_CATALOGUE, type ChainStatus, type ExportDecision, type ExportReason, type ExportRuleCode } from './rules.ts';
 import { validateMpdBundle } from './validate-fhir.ts';
 
 export interface PipelineDeps {
@@ -38,6 +38,8 @@ export interface ChainFacts {
   dispensingsSoFar: number;
   recalled: boolean;
   patientRestricted: boolean;
+  /** Reseptformidleren's word on the prescription, when it was asked. */
+  chain?: ChainStatus | undefined;
 }
 
 export interface ConvertOptions {

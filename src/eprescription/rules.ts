@@ -1,7 +1,8 @@
 // Export rules: which Norwegian prescriptions may leave Norway as an EU ePrescription (DOMAIN.md,
 // "ePrescription out of Norway"). Each rule is a pure function over the M1 and the facts only the
-// prescription chain knows (dispensings so far, recall, patient restriction). The decision lists
-// every rule that applies, not just the first, so a clinician sees all reasons at once.
+// prescription chain knows (dispensings so far, the prescription's status in Reseptformidleren, patient
+// restriction). The decision lists every rule that applies, not just the first, so a clinician sees all
+// reasons at once.
 import type { CodeSystem, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue, unprocessable, type Problem } from '../fhir/outcomes.ts';
 import type { Legemiddel, M1Message, TypeLegemiddel } from './m1/model.ts';
@@ -102,6 +103,26 @@ export const EXPORT_RULE_CATALOGUE = [
     en: 'The prescription has no dispensings left.',
   },
   {
+    code: 'NO-EXPORT-BEING-DISPENSED',
+    nb: 'Resepten er under ekspedering i et apotek i Norge og kan ikke utleveres i utlandet nå.',
+    en: 'The prescription is being dispensed at a pharmacy in Norway right now and cannot be dispensed abroad at the moment.',
+  },
+  {
+    code: 'NO-EXPORT-INVALID',
+    nb: 'Reseptformidleren har registrert resepten som ugyldig.',
+    en: 'The national prescription intermediary has registered the prescription as invalid.',
+  },
+  {
+    code: 'NO-EXPORT-UNKNOWN-TO-CHAIN',
+    nb: 'Reseptformidleren kjenner ikke resepten.',
+    en: 'The national prescription intermediary does not know the prescription.',
+  },
+  {
+    code: 'NO-EXPORT-CHAIN-STATUS',
+    nb: 'Reseptformidleren oppgir en status som ikke tillater utlevering av resepten.',
+    en: 'The national prescription intermediary gives the prescription a status that does not allow it to be dispensed.',
+  },
+  {
     code: 'NO-EXPORT-PATIENT-RESTRICTION',
     nb: 'Pasienten har en restriksjon som hindrer at resepten sendes til utlandet.',
     en: 'The patient has a restriction that prevents the prescription from being sent abroad.',
@@ -111,15 +132,29 @@ export const EXPORT_RULE_CATALOGUE = [
 export type ExportRuleCode = (typeof EXPORT_RULE_CATALOGUE)[number]['code'];
 export const EXPORT_RULE_CODES: readonly ExportRuleCode[] = EXPORT_RULE_CATALOGUE.map((r) => r.code);
 
+/**
+ * What Reseptformidleren (RF) says of the prescription: whether it knows it, and its status (kodeverk 7408:
+ * E Ekspederbar, U Under ekspedering, R Avsluttet, T Tilbakekalt, F Foreldet, X Ugyldig, and A, B, H).
+ */
+export type ChainStatus = { known: false } | { known: true; status: string };
+
+/** The one RF status under which a prescription may be dispensed. */
+export const DISPENSABLE_CHAIN_STATUS = 'E';
+
 /** What the prescription chain knows beyond the M1 itself. */
 export interface ExportContext {
   now: Date;
-  /** Dispensings already registered on this prescription (M10s, here or abroad). */
+  /**
+   * Dispensings already made on this prescription, in Norway and abroad: RF's count plus Helsebro's own
+   * dispensations whose M10 RF had not received when it was asked.
+   */
   dispensingsSoFar: number;
   /** Recalled by the prescriber (M5) or otherwise withdrawn in the prescription chain. */
   recalled: boolean;
   /** The patient has a restriction (reservation, blocking) that forbids sharing abroad. */
   patientRestricted: boolean;
+  /** RF's word on the prescription, when RF was asked (absent: a conversion outside the serving path). */
+  chain?: ChainStatus | undefined;
   /** Whose calendar "today" is read in. Default Europe/Oslo: Norwegian prescriptions are Norwegian days. */
   timeZone?: string;
 }
@@ -230,6 +265,22 @@ export function productMismatch(drug: TypeLegemiddel, fest: { name: string; atc?
   return undefined;
 }
 
+/** RF's statuses that a rule of their own judges; E is the dispensable one. */
+const JUDGED_CHAIN_STATUSES: ReadonlySet<string> = new Set([DISPENSABLE_CHAIN_STATUS, 'U', 'R', 'T', 'F', 'X']);
+
+const chainSays = (ctx: ExportContext, status: string): boolean => ctx.chain?.known === true && ctx.chain.status === status;
+
+/**
+ * Whether the chain's facts, on their own, leave the prescription exportable: not recalled, no patient
+ * restriction, and RF (when asked) knows it and lists it as dispensable. The dispensings left and the M1's
+ * own rules are judged by decideExport; this says only when stored outputs may be served without deciding
+ * again (service.ts currentOutputs), so it must never say yes where a rule above would say no.
+ */
+export function chainAllowsExport(facts: Pick<ExportContext, 'recalled' | 'patientRestricted' | 'chain'>): boolean {
+  if (facts.recalled || facts.patientRestricted) return false;
+  return facts.chain === undefined || (facts.chain.known && facts.chain.status === DISPENSABLE_CHAIN_STATUS);
+}
+
 const flagged =
   (flag: 'lastResept' | 'vergeinnsynsreservasjon' | 'rekvLegensNavn' | 'tilEgenPraksis', element: string): ExportRule =>
   ({ m1 }) =>
@@ -276,14 +327,17 @@ export const EXPORT_RULES: Readonly<Record<ExportRuleCode, ExportRule>> = {
     m1.prescriber.category?.code?.trim().toUpperCase() === 'VE'
       ? { expression: [`${m1.prescriber.path}.TypeHealthcareProfessional`], detail: { nb: 'Forskriveren er veterinær.', en: 'The prescriber is a veterinarian.' } }
       : undefined,
-  // Utloper is the last day the prescription is valid; it has expired from the day after.
-  'NO-EXPORT-EXPIRED': ({ m1, today }) =>
+  // Utloper is the last day the prescription is valid; it has expired from the day after. RF's status F
+  // (Foreldet) says the same whatever the M1's date says.
+  'NO-EXPORT-EXPIRED': ({ m1, ctx, today }) =>
     today > m1.resept.utloper
       ? {
           expression: [`${m1.resept.path}.Utloper`],
           detail: { nb: `Utløpsdato ${m1.resept.utloper}.`, en: `Expiry date ${m1.resept.utloper}.` },
         }
-      : undefined,
+      : chainSays(ctx, 'F')
+        ? { detail: { nb: 'Reseptformidleren oppgir resepten som foreldet (status F).', en: 'The prescription intermediary lists it as expired (status F).' } }
+        : undefined,
   'NO-EXPORT-NOT-YET-DISPENSABLE': ({ m1, today }) => {
     const earliest = m1.resept.tidligsteUtlevering;
     const prescribed = m1.resept.forskrivningsdato.slice(0, 10);
@@ -303,7 +357,13 @@ export const EXPORT_RULES: Readonly<Record<ExportRuleCode, ExportRule>> = {
     }
     return paths.length ? { expression: paths, detail: { nb: nb.join(' '), en: en.join(' ') } } : undefined;
   },
-  'NO-EXPORT-RECALLED': ({ ctx }) => (ctx.recalled ? {} : undefined),
+  'NO-EXPORT-RECALLED': ({ ctx }) =>
+    chainSays(ctx, 'T')
+      ? { detail: { nb: 'Reseptformidleren oppgir resepten som tilbakekalt (status T).', en: 'The prescription intermediary lists it as recalled (status T).' } }
+      : ctx.recalled
+        ? {}
+        : undefined,
+  // RF's status R (Avsluttet): finished, whatever the counts say.
   'NO-EXPORT-NO-DISPENSINGS-LEFT': ({ m1, ctx, totalDispensings, remainingDispensings }) =>
     remainingDispensings <= 0
       ? {
@@ -313,7 +373,22 @@ export const EXPORT_RULES: Readonly<Record<ExportRuleCode, ExportRule>> = {
             en: `${ctx.dispensingsSoFar} of ${totalDispensings} dispensings have been used.`,
           },
         }
-      : undefined,
+      : chainSays(ctx, 'R')
+        ? { detail: { nb: 'Reseptformidleren oppgir resepten som avsluttet (status R).', en: 'The prescription intermediary lists it as finished (status R).' } }
+        : undefined,
+  // A pharmacy in Norway has the prescription open: dispensing it abroad at the same time risks dispensing twice.
+  'NO-EXPORT-BEING-DISPENSED': ({ ctx }) =>
+    chainSays(ctx, 'U') ? { detail: { nb: 'Status U (under ekspedering).', en: 'Status U (being dispensed).' } } : undefined,
+  'NO-EXPORT-INVALID': ({ ctx }) => (chainSays(ctx, 'X') ? { detail: { nb: 'Status X (ugyldig).', en: 'Status X (invalid).' } } : undefined),
+  'NO-EXPORT-UNKNOWN-TO-CHAIN': ({ ctx }) => (ctx.chain?.known === false ? {} : undefined),
+  // Any other status (A, B: an application to the medicines agency; H; a code Helsebro does not know) is not
+  // one a prescription is dispensed under.
+  'NO-EXPORT-CHAIN-STATUS': ({ ctx }) => {
+    const status = ctx.chain?.known ? ctx.chain.status : undefined;
+    return status !== undefined && !JUDGED_CHAIN_STATUSES.has(status)
+      ? { detail: { nb: `Status ${status}.`, en: `Status ${status}.` } }
+      : undefined;
+  },
   'NO-EXPORT-PATIENT-RESTRICTION': ({ ctx }) => (ctx.patientRestricted ? {} : undefined),
 };
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Bundle, BundleEntry, MedicationRequest, Resource } from '@medplum/fhirtypes';
 import type { Config } from '../config.ts';
-import { conflict, type Problem } from '../fhir/outcomes.ts';
+import { conflict, isProblem, type Problem } from '../fhir/outcomes.ts';
 import { festDrugRegistry, type DrugRegistry } from '../registries/drugs.ts';
 import type { FestProduct } from '../registries/fest/types.ts';
 import { demoHprRegistry, hprRegistryFromTable } from '../registries/hpr.ts';
@@ -13,7 +13,7 @@ import { storePopulationRegistry } from '../registries/population.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { countConversion } from '../metrics/registry.ts';
 import { convertM1, sha256, type ChainFacts, type Conversion, type ConversionIds, type Converted, type PipelineDeps } from './pipeline.ts';
-import type { ExportDecision } from './rules.ts';
+import { chainAllowsExport, type ExportDecision } from './rules.ts';
 import { parseXml } from '../xml/parse.ts';
 import {
   findImportByHash,
@@ -76,34 +76,62 @@ export function storePipelineDeps(
   };
 }
 
+/**
+ * `created` and `repeat` are prescriptions whose M1 may leave Norway; `served` says whether the prescription
+ * chain lets it be dispensed abroad now (the outputs to answer with) or not (the decision with the chain's
+ * reasons). `refused` is an M1 that may never leave (its refusal is stored).
+ */
 export type ImportOutcome =
-  | { kind: 'created'; row: ExportRow; conversion: Converted }
-  | { kind: 'repeat'; row: ExportRow }
+  | { kind: 'created'; row: ExportRow; conversion: Converted; served: Served }
+  | { kind: 'repeat'; row: ExportRow; served: Served }
   | { kind: 'refused'; row: ExportRow; decision: ExportDecision; repeat: boolean }
   | { kind: 'problem'; problem: Problem };
 
+/** The prescription the chain is asked about: the M1's MsgId and the patient's person number. */
+export interface ChainSubject {
+  prescriptionId: string;
+  patientFnr: string | undefined;
+  /** Helsebro's row, when the prescription is stored. */
+  rowId?: string;
+  /** The row's own counter of dispensings reported to Helsebro. */
+  recorded?: number;
+}
+
+/** Asks the prescription chain for the facts now; a Problem (the chain did not answer) stops the import. */
+export type ChainFactsReader = (subject: ChainSubject) => Promise<ChainFacts | Problem>;
+
 export interface ImportOptions {
   now?: Date;
-  /** What the prescription chain knows (patient restriction ...), for the export decision. */
+  /** What is known of the patient beyond the chain (a restriction), for the export decision; stored with a refusal. */
   facts?: Partial<ChainFacts>;
+  /**
+   * The prescription chain's state now (Reseptformidleren), asked about an M1 that may leave Norway once it
+   * is stored. Its answer decides what the import answers, not what is stored: a prescription recalled or
+   * being dispensed in Norway is stored as an exportable M1 and refused now, and every later read asks the
+   * chain again. Without it (the demo seed, tests) the import answers with what it stored.
+   */
+  chain?: ChainFactsReader;
   /** Last word before anything is stored (access rules on the patient the M1 names); a Problem stops it. */
   beforeStore?: (c: Conversion) => Promise<Problem | undefined>;
-  /** Called inside the storing transaction (the AuditEvent of the import goes here). */
+  /** Called inside the storing transaction (the AuditEvent of the import goes here); for a repeat, in one of its own. */
   onStored?: (q: Queryable, row: ExportRow) => Promise<void>;
 }
 
 const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === '23505';
 
 /**
- * Imports one M1. The same bytes again answer with what the first import stored; another message with the
- * same prescription id (MsgId) is a conflict. A refused M1 is stored too, with its decision, so the answer
- * to a repeat is the same refusal.
+ * Imports one M1. The same bytes again answer with what the first import stored, as the prescription chain
+ * lets it be served now; another message with the same prescription id (MsgId) is a conflict. An M1 its own
+ * rules refuse is stored too, with its decision, so the answer to a repeat is the same refusal.
  */
 export async function importM1(db: Db, body: Uint8Array | string, deps: PipelineDeps, opts: ImportOptions = {}): Promise<ImportOutcome> {
   const hash = sha256(body);
+  const now = opts.now ?? new Date();
   const earlier = await findImportByHash(db, hash);
-  if (earlier) return repeatOf(db, earlier, opts);
-  const converted = await convertM1(body, deps, { ...(opts.now ? { now: opts.now } : {}), ...(opts.facts ? { facts: opts.facts } : {}) });
+  if (earlier) return repeatOf(db, earlier, deps, opts, now);
+  // The M1 is converted and stored as the M1 alone decides (with what is known of the patient). The
+  // prescription chain is asked afterwards, about the stored prescription, and decides only the answer.
+  const converted = await convertM1(body, deps, { now, ...(opts.facts ? { facts: opts.facts } : {}) });
   if (!converted.ok) {
     countConversion('invalid');
     return { kind: 'problem', problem: converted.problem };
@@ -115,22 +143,38 @@ export async function importM1(db: Db, body: Uint8Array | string, deps: Pipeline
   if (stop) return { kind: 'problem', problem: stop };
   const sameId = await findImportByPrescriptionId(db, c.m1.prescriptionId);
   // The same message may have been stored meanwhile by a concurrent import: that is a repeat, not a conflict.
-  if (sameId) return sameId.sourceHash === hash ? repeatOf(db, sameId, opts) : { kind: 'problem', problem: duplicateId() };
+  if (sameId) return sameId.sourceHash === hash ? repeatOf(db, sameId, deps, opts, now) : { kind: 'problem', problem: duplicateId() };
   const sourceXml = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
+  let row: ExportRow;
   try {
-    const row = await db.tx(async (q) => {
+    row = await db.tx(async (q) => {
       const stored = await insertImport(q, c, { id: randomUUID(), sourceXml, patientId: c.exportable ? c.enrichment.patient?.id : undefined });
       await opts.onStored?.(q, stored);
       return stored;
     });
-    return c.exportable ? { kind: 'created', row, conversion: c } : { kind: 'refused', row, decision: c.decision, repeat: false };
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     // A concurrent import of the same message won the race: answer as a repeat.
     const winner = await findImportByHash(db, hash);
-    if (winner) return repeatOf(db, winner, opts);
+    if (winner) return repeatOf(db, winner, deps, opts, now);
     return { kind: 'problem', problem: duplicateId() };
   }
+  if (!c.exportable) return { kind: 'refused', row, decision: c.decision, repeat: false };
+  const served = await servedFor(db, row, deps, opts, now);
+  return isProblem(served) ? { kind: 'problem', problem: served } : { kind: 'created', row, conversion: c, served };
+}
+
+/**
+ * What a stored exportable row answers with: as the chain allows it now (asked fresh), or, when no chain is
+ * given, as stored. A Problem when the chain did not answer: the row stays stored, a repeat asks again.
+ */
+async function servedFor(db: Db, row: ExportRow, deps: PipelineDeps, opts: ImportOptions, now: Date): Promise<Served | Problem> {
+  if (!opts.chain) return row.bundle && row.cdaXml ? { kind: 'outputs', bundle: row.bundle, cda: row.cdaXml } : { kind: 'gone' };
+  const live = await opts.chain({ prescriptionId: row.prescriptionId, patientFnr: row.patientFnr, rowId: row.id, recorded: row.dispensingsDone });
+  if (isProblem(live)) return live;
+  // Either restriction restricts: the chain's (a reservation) and what else is known of the patient.
+  const facts: ChainFacts = { ...live, patientRestricted: live.patientRestricted || opts.facts?.patientRestricted === true };
+  return currentOutputs(db, row, deps, facts, now);
 }
 
 const duplicateId = (): Problem =>
@@ -138,10 +182,13 @@ const duplicateId = (): Problem =>
     expression: ['MsgHead.MsgInfo.MsgId'],
   });
 
-async function repeatOf(db: Db, earlier: ExportRow, opts: ImportOptions): Promise<ImportOutcome> {
+async function repeatOf(db: Db, earlier: ExportRow, deps: PipelineDeps, opts: ImportOptions, now: Date): Promise<ImportOutcome> {
   const row = (await readImport(db, earlier.id)) ?? earlier;
   if (opts.onStored) await db.tx((q) => opts.onStored!(q, row));
-  return row.exportable ? { kind: 'repeat', row } : { kind: 'refused', row, decision: row.decision, repeat: true };
+  if (!row.exportable) return { kind: 'refused', row, decision: row.decision, repeat: true };
+  // What was stored is served only as the chain allows it now.
+  const served = await servedFor(db, row, deps, opts, now);
+  return isProblem(served) ? { kind: 'problem', problem: served } : { kind: 'repeat', row, served };
 }
 
 function drugsFor(q: Queryable): DrugRegistry {
@@ -181,24 +228,31 @@ export interface CurrentOutputs {
 }
 
 /**
- * The outputs of an exportable row as they must be served now. The stored ones state the dispensings
- * remaining when they were made; when dispensings happened since, the M1 is converted again (same ids) and
- * the row updated. Undefined when the prescription is no longer exportable.
+ * What may be served of a stored prescription now: its outputs; the decision that refuses it now (recalled,
+ * being dispensed in Norway, no dispensings left ...); or nothing (not exportable at all, or its M1 is gone).
  */
-export async function currentOutputs(db: Db, row: ExportRow, deps: PipelineDeps, now = new Date()): Promise<CurrentOutputs | undefined> {
-  if (!row.exportable) return undefined;
-  if (row.bundle && row.cdaXml && row.outputsAtDispensings === row.dispensingsDone) return { bundle: row.bundle, cda: row.cdaXml };
+export type Served = ({ kind: 'outputs' } & CurrentOutputs) | { kind: 'refused'; decision: ExportDecision } | { kind: 'gone' };
+
+/**
+ * The outputs of an exportable row as they must be served now, given the prescription chain's facts now
+ * (asked fresh by the caller). The stored outputs state the dispensings remaining for the count they were
+ * made at (outputsAtDispensings, the count in Norway and abroad together); they are served as they are only
+ * when that count is still the count and the chain's facts raise no objection. Otherwise the M1 is decided
+ * and converted again (same ids): a refusal comes back with its reasons, new outputs replace the stored ones.
+ */
+export async function currentOutputs(db: Db, row: ExportRow, deps: PipelineDeps, facts: ChainFacts, now = new Date()): Promise<Served> {
+  if (!row.exportable) return { kind: 'gone' };
+  if (row.bundle && row.cdaXml && row.outputsAtDispensings === facts.dispensingsSoFar && chainAllowsExport(facts)) {
+    return { kind: 'outputs', bundle: row.bundle, cda: row.cdaXml };
+  }
   const source = await sourceXmlOf(db, row.id);
-  if (!source) return undefined;
-  const again = await convertM1(source, deps, {
-    now,
-    facts: { dispensingsSoFar: row.dispensingsDone },
-    ids: { ...idsOf(row.bundle), medicationRequest: row.id },
-  });
-  if (!again.ok || !again.value.exportable) return undefined;
+  if (!source) return { kind: 'gone' };
+  const again = await convertM1(source, deps, { now, facts, ids: { ...idsOf(row.bundle), medicationRequest: row.id } });
+  if (!again.ok) return { kind: 'gone' };
   const c = again.value;
-  await db.tx((q) => replaceOutputs(q, row.id, { bundle: c.bundle, cda: c.cda, atDispensings: row.dispensingsDone, decision: c.decision, provenance: c.provenance }));
-  return { bundle: c.bundle, cda: c.cda };
+  if (!c.exportable) return { kind: 'refused', decision: c.decision };
+  await db.tx((q) => replaceOutputs(q, row.id, { bundle: c.bundle, cda: c.cda, atDispensings: facts.dispensingsSoFar, decision: c.decision, provenance: c.provenance }));
+  return { kind: 'outputs', bundle: c.bundle, cda: c.cda };
 }
 
 /**
@@ -210,18 +264,26 @@ export async function currentLevel1(
   db: Db,
   row: ExportRow,
   deps: PipelineDeps,
+  /** The prescription chain's facts now, the same the Level 3 document was served with. */
+  facts: ChainFacts,
   now = new Date(),
   /** The row's current outputs when the caller has already read them (currentOutputs), so they are not read twice. */
   known?: CurrentOutputs,
 ): Promise<string | undefined> {
-  const outputs = known ?? (await currentOutputs(db, row, deps, now));
-  const source = outputs && (await sourceXmlOf(db, row.id));
-  if (!outputs || !source) return undefined;
+  let outputs = known;
+  if (!outputs) {
+    const served = await currentOutputs(db, row, deps, facts, now);
+    if (served.kind !== 'outputs') return undefined;
+    outputs = served;
+  }
+  const source = await sourceXmlOf(db, row.id);
+  if (!source) return undefined;
   const { documentId, effective } = level3Header(outputs.cda);
   const again = await convertM1(source, deps, {
-    // The Level 3 document's own time, so the same Level 3 always gives the same Level 1, byte for byte.
+    // The Level 3 document's own time, so the same Level 3 always gives the same Level 1, byte for byte. The
+    // export decision is the Level 3's too: facts and a time it was already served under.
     now: effective ?? now,
-    facts: { dispensingsSoFar: row.dispensingsDone },
+    facts,
     ids: { ...idsOf(outputs.bundle), medicationRequest: row.id, ...(documentId ? { documentId } : {}) },
     level1: true,
   });

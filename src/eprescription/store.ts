@@ -25,7 +25,10 @@ export interface ExportRow {
   sourceHash: string;
   bundle?: Bundle;
   cdaXml?: string;
-  /** dispensings_done when the outputs were made. */
+  /**
+   * The dispensings so far the stored outputs were made for: Reseptformidleren's count plus Helsebro's own
+   * undelivered dispensings at the time (0 at import). Served as stored only while that is still the count.
+   */
   outputsAtDispensings?: number;
   createdAt: string;
 }

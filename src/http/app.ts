@@ -37,6 +37,7 @@ import { supportedProfiles } from './supported-profiles.ts';
 import { finishResult, representationProblem } from './representation.ts';
 import { outcomeOf, prepareResult, sendPrepared, sendProblem, type AnsweredOutcome, type PreparedResponse } from './respond.ts';
 import { PersonNumbers } from './person-numbers.ts';
+import { reseptformidlerenFor, type ReseptformidlerenSource } from '../sources/reseptformidleren/index.ts';
 import { buildFhirRequest, RouteTable } from './router.ts';
 import type { AuditNotes, FhirRequest, HandlerResult, RouteContext, RouteDef } from './types.ts';
 
@@ -51,6 +52,8 @@ export interface AppDeps {
   patientFacts: (db: Db, patient: { id: string; fnr: string }) => Promise<PatientFacts>;
   /** The clinician view at /view (src/http/view/); not mounted when absent. */
   view?: { summarySources: readonly SummarySource[] };
+  /** Reseptformidleren (the prescription chain); built from the configuration when absent. */
+  prescriptionChain?: ReseptformidlerenSource;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -63,7 +66,11 @@ declare module 'express-serve-static-core' {
 }
 
 export function createApp(given: AppDeps): express.Express {
-  const deps = { ...given, personNumbers: new PersonNumbers() };
+  const deps = {
+    ...given,
+    personNumbers: new PersonNumbers(),
+    prescriptionChain: given.prescriptionChain ?? reseptformidlerenFor(given.config, given.db, { log: given.log }),
+  };
   const { config, db } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -214,7 +221,7 @@ export function createApp(given: AppDeps): express.Express {
 
 /** What a handler (or the view, calling the same functions) may use for one request. */
 export function createRouteContext(
-  deps: Pick<AppDeps, 'db' | 'config' | 'patientFacts'> & { personNumbers?: PersonNumbers },
+  deps: Pick<AppDeps, 'db' | 'config' | 'patientFacts' | 'prescriptionChain'> & { personNumbers?: PersonNumbers },
   log: Logger,
   principal: Principal | undefined,
   notes: AuditNotes,
@@ -227,6 +234,7 @@ export function createRouteContext(
     audit: notes,
     patientFacts: (patient) => deps.patientFacts(deps.db, patient),
     personNumbers: deps.personNumbers,
+    prescriptionChain: deps.prescriptionChain,
   };
 }
 

@@ -10,6 +10,7 @@ import type { AuditAction } from '../audit/build.ts';
 import type { Config } from '../config.ts';
 import type { Problem } from '../fhir/outcomes.ts';
 import type { Logger } from '../log.ts';
+import type { ReseptformidlerenSource } from '../sources/reseptformidleren/adapter.ts';
 import type { Db } from '../store/db.ts';
 import type { PersonNumbers } from './person-numbers.ts';
 
@@ -74,6 +75,8 @@ export interface RouteContext {
   patientFacts(patient: { id: string; fnr: string }): Promise<PatientFacts>;
   /** The person numbers patient ids stood for, shared by the app's requests (see person-numbers.ts). */
   personNumbers?: PersonNumbers | undefined;
+  /** Reseptformidleren, asked for a Norwegian prescription's state (built from the configuration when absent). */
+  prescriptionChain?: ReseptformidlerenSource | undefined;
 }
 
 export type BodyKind = 'json' | 'xml' | 'form';

@@ -1,7 +1,7 @@
-// JSON over HTTP for the live source clients. An upstream can fail in three ways that matter to the
-// summary: it is unreachable or answers with an error status (SourceUnavailableError), it answers with
-// something that is not JSON or is too large to be a sane answer (MalformedSourceError), or it hangs
-// (the caller's signal aborts). Upstream response text is never copied into messages: it may hold
+// JSON (and, for the prescription chain, XML) over HTTP for the live source clients. An upstream can fail
+// in three ways that matter to the caller: it is unreachable or answers with an error status
+// (SourceUnavailableError), it answers with something that is not JSON or is too large to be a sane answer
+// (MalformedSourceError), or it hangs (the caller's signal aborts). Upstream response text is never copied into messages: it may hold
 // personal data and the messages reach logs and OperationOutcomes.
 import { MalformedSourceError, SourceUnavailableError } from './source.ts';
 
@@ -26,9 +26,39 @@ export async function fetchJson(url: string, req: JsonRequest): Promise<unknown>
     headers['content-type'] ??= 'application/json';
     body = JSON.stringify(req.body);
   }
+  const text = await fetchText(url, { method: req.method ?? 'GET', headers, body, signal: req.signal, maxBytes: req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES });
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new MalformedSourceError('upstream answer is not JSON');
+  }
+}
+
+export interface XmlRequest {
+  /** The XML document to send (a whole MsgHead message). */
+  body: string;
+  headers?: Record<string, string>;
+  signal: AbortSignal;
+  /** Largest response body accepted; larger answers are malformed. */
+  maxBytes: number;
+}
+
+/**
+ * POSTs an XML document and answers with the text the upstream sent back. The text is not parsed here:
+ * the caller reads it with the hardened XML reader (src/xml/), which refuses what is not XML.
+ */
+export function postXml(url: string, req: XmlRequest): Promise<string> {
+  const headers: Record<string, string> = { accept: 'application/xml', 'content-type': 'application/xml; charset=utf-8', ...req.headers };
+  return fetchText(url, { method: 'POST', headers, body: req.body, signal: req.signal, maxBytes: req.maxBytes });
+}
+
+async function fetchText(
+  url: string,
+  req: { method: 'GET' | 'POST'; headers: Record<string, string>; body: string | undefined; signal: AbortSignal; maxBytes: number },
+): Promise<string> {
   let res: Response;
   try {
-    res = await fetch(url, { method: req.method ?? 'GET', headers, body, signal: req.signal, redirect: 'error' });
+    res = await fetch(url, { method: req.method, headers: req.headers, body: req.body, signal: req.signal, redirect: 'error' });
   } catch (err) {
     if (req.signal.aborted) throw req.signal.reason ?? err;
     throw new SourceUnavailableError(`upstream not reachable (${errorCode(err)})`);
@@ -37,12 +67,7 @@ export async function fetchJson(url: string, req: JsonRequest): Promise<unknown>
     await res.body?.cancel().catch(() => undefined);
     throw new SourceUnavailableError(`upstream answered HTTP ${res.status}`);
   }
-  const text = await readLimited(res, req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES, req.signal);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new MalformedSourceError('upstream answer is not JSON');
-  }
+  return readLimited(res, req.maxBytes, req.signal);
 }
 
 async function readLimited(res: Response, maxBytes: number, signal: AbortSignal): Promise<string> {

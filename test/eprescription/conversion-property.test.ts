@@ -23,7 +23,7 @@ describe('conversion of generated M1s', () => {
       fc.asyncProperty(m1Spec, nsStyle, exportContext, async (spec, style, ctx) => {
         const r = await convertM1(buildM1(spec, style), deps, {
           now: ctx.now,
-          facts: { dispensingsSoFar: ctx.dispensingsSoFar, recalled: ctx.recalled, patientRestricted: ctx.patientRestricted },
+          facts: { dispensingsSoFar: ctx.dispensingsSoFar, recalled: ctx.recalled, patientRestricted: ctx.patientRestricted, chain: ctx.chain },
         });
         if (!r.ok) {
           // A refusal of the input itself must be the sender's fault (4xx) and name where.

@@ -248,7 +248,7 @@ describe('eHDSI ePrescription Level 1', () => {
     spec.msgId = randomUUID();
     const outcome = await importM1(db, buildM1(spec), deps, { now: NOW });
     if (outcome.kind !== 'created') throw new Error(`not created: ${outcome.kind}`);
-    const l1 = await currentLevel1(db, outcome.row, deps, NOW);
+    const l1 = await currentLevel1(db, outcome.row, deps, { dispensingsSoFar: 0, recalled: false, patientRestricted: false }, NOW);
     if (!l1) throw new Error('no Level 1 document');
     await expectSchemaValidCda(l1);
     const l3Id = rootOf(outcome.row.cdaXml!).child(V3, 'id')!.attr('extension');

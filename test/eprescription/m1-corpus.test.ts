@@ -140,8 +140,18 @@ describe('the authored M1 corpus', () => {
       ['Brystprotese', 'Legemiddelblanding', 'Legemiddeldose', 'LegemiddelMerkevare', 'Legemiddelpakning', 'LegemiddelVirkestoff', 'MedForbMatr', 'Naringsmiddel'].sort(),
     );
     const reasons = new Set(Object.values(VALID).flatMap((v) => v.reasons));
-    // Decided on what the chain or FEST says, not on the M1 alone (the pipeline's tests hold those).
-    const contextOnly = ['NO-EXPORT-RECALLED', 'NO-EXPORT-PATIENT-RESTRICTION', 'NO-EXPORT-NO-DISPENSINGS-LEFT', 'NO-EXPORT-CONTROLLED-UNVERIFIED', 'NO-EXPORT-PRODUCT-MISMATCH'];
+    // Decided on what the prescription chain or FEST says, not on the M1 alone (the pipeline's and rules' tests hold those).
+    const contextOnly = [
+      'NO-EXPORT-RECALLED',
+      'NO-EXPORT-PATIENT-RESTRICTION',
+      'NO-EXPORT-NO-DISPENSINGS-LEFT',
+      'NO-EXPORT-BEING-DISPENSED',
+      'NO-EXPORT-INVALID',
+      'NO-EXPORT-UNKNOWN-TO-CHAIN',
+      'NO-EXPORT-CHAIN-STATUS',
+      'NO-EXPORT-CONTROLLED-UNVERIFIED',
+      'NO-EXPORT-PRODUCT-MISMATCH',
+    ];
     expect([...reasons].sort()).toEqual(EXPORT_RULE_CODES.filter((c) => !contextOnly.includes(c)).sort());
   });
 

@@ -37,8 +37,14 @@ function expectedReasons(spec: M1Spec, ctx: ExportContext): ExportRuleCode[] {
   if (today > r.utloper.slice(0, 10)) out.add('NO-EXPORT-EXPIRED');
   if (r.tidligsteUtlevering && today < r.tidligsteUtlevering.slice(0, 10)) out.add('NO-EXPORT-NOT-YET-DISPENSABLE');
   if (today < r.forskrivningsdato.slice(0, 10)) out.add('NO-EXPORT-NOT-YET-DISPENSABLE');
-  if (ctx.recalled) out.add('NO-EXPORT-RECALLED');
-  if (total - ctx.dispensingsSoFar <= 0) out.add('NO-EXPORT-NO-DISPENSINGS-LEFT');
+  const status = ctx.chain?.known ? ctx.chain.status : undefined;
+  if (status === 'F') out.add('NO-EXPORT-EXPIRED');
+  if (ctx.recalled || status === 'T') out.add('NO-EXPORT-RECALLED');
+  if (total - ctx.dispensingsSoFar <= 0 || status === 'R') out.add('NO-EXPORT-NO-DISPENSINGS-LEFT');
+  if (status === 'U') out.add('NO-EXPORT-BEING-DISPENSED');
+  if (status === 'X') out.add('NO-EXPORT-INVALID');
+  if (ctx.chain?.known === false) out.add('NO-EXPORT-UNKNOWN-TO-CHAIN');
+  if (status !== undefined && !['E', 'U', 'R', 'T', 'F', 'X'].includes(status)) out.add('NO-EXPORT-CHAIN-STATUS');
   if (ctx.patientRestricted) out.add('NO-EXPORT-PATIENT-RESTRICTION');
   return EXPORT_RULE_CODES.filter((c) => out.has(c));
 }

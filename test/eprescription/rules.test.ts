@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Legemiddelblanding, M1Message, ReseptDokLegemiddel, TypeLegemiddel } from '../../src/eprescription/m1/model.ts';
 import { parseM1 } from '../../src/eprescription/m1/parse.ts';
+import fc from 'fast-check';
 import {
   calendarDay,
+  chainAllowsExport,
   decideExport,
   EXPORT_RULE_CATALOGUE,
   EXPORT_RULE_CODES,
@@ -62,6 +64,10 @@ describe('the rule catalogue', () => {
       'NO-EXPORT-NOT-YET-DISPENSABLE',
       'NO-EXPORT-RECALLED',
       'NO-EXPORT-NO-DISPENSINGS-LEFT',
+      'NO-EXPORT-BEING-DISPENSED',
+      'NO-EXPORT-INVALID',
+      'NO-EXPORT-UNKNOWN-TO-CHAIN',
+      'NO-EXPORT-CHAIN-STATUS',
       'NO-EXPORT-PATIENT-RESTRICTION',
     ]);
     expect(Object.keys(EXPORT_RULES).sort()).toEqual([...EXPORT_RULE_CODES].sort());
@@ -222,6 +228,60 @@ describe('each rule on its own', () => {
     const single = fresh();
     dok(single).reiterasjon = 0;
     expect(codes(single, { dispensingsSoFar: 1 })).toEqual(['NO-EXPORT-NO-DISPENSINGS-LEFT']);
+  });
+});
+
+describe("the prescription chain's word (Reseptformidleren, kodeverk 7408)", () => {
+  const chain = (status: string) => ({ chain: { known: true as const, status } });
+
+  it('exports under status E only, with the count the chain gives', () => {
+    expect(decideExport(BASE, ctx({ ...chain('E'), dispensingsSoFar: 3 }))).toMatchObject({ exportable: true, remainingDispensings: 1 });
+  });
+
+  it.each([
+    ['T', 'NO-EXPORT-RECALLED', 'tilbakekalt (status T)'],
+    ['R', 'NO-EXPORT-NO-DISPENSINGS-LEFT', 'avsluttet (status R)'],
+    ['F', 'NO-EXPORT-EXPIRED', 'foreldet (status F)'],
+    ['U', 'NO-EXPORT-BEING-DISPENSED', 'under ekspedering'],
+    ['X', 'NO-EXPORT-INVALID', 'ugyldig'],
+    ['A', 'NO-EXPORT-CHAIN-STATUS', 'Status A.'],
+    ['B', 'NO-EXPORT-CHAIN-STATUS', 'Status B.'],
+    ['H', 'NO-EXPORT-CHAIN-STATUS', 'Status H.'],
+    ['Q', 'NO-EXPORT-CHAIN-STATUS', 'Status Q.'],
+  ])('status %s refuses with %s, saying so in the detail', (status, code, detail) => {
+    const d = decideExport(BASE, ctx(chain(status)));
+    expect(d.exportable).toBe(false);
+    expect(d.reasons.map((r) => r.code)).toEqual([code]);
+    expect(d.reasons[0]?.detail?.nb).toContain(detail);
+    expect(d.reasons[0]?.detail?.en.length).toBeGreaterThan(5);
+    // The chain's own reasons point at nothing in the M1.
+    expect(d.reasons[0]?.expression).toEqual([]);
+  });
+
+  it('refuses a prescription the chain does not know, and one whose patient reserved the answer (patient restriction)', () => {
+    expect(codes(BASE, { chain: { known: false } })).toEqual(['NO-EXPORT-UNKNOWN-TO-CHAIN']);
+    expect(codes(BASE, { ...chain('E'), patientRestricted: true })).toEqual(['NO-EXPORT-PATIENT-RESTRICTION']);
+  });
+
+  it('gives one reason when the M1 date and the chain agree the prescription expired, and when it is recalled either way', () => {
+    expect(codes(BASE, { ...chain('F'), now: new Date('2027-03-01T12:00:00+01:00') })).toEqual(['NO-EXPORT-EXPIRED']);
+    expect(codes(BASE, { ...chain('T'), recalled: true })).toEqual(['NO-EXPORT-RECALLED']);
+    expect(codes(BASE, { ...chain('R'), dispensingsSoFar: 4 })).toEqual(['NO-EXPORT-NO-DISPENSINGS-LEFT']);
+  });
+
+  it('chainAllowsExport says yes exactly when the chain facts leave an otherwise exportable prescription exportable', () => {
+    const statuses = ['E', 'U', 'R', 'T', 'F', 'X', 'A', 'B', 'H', 'Z'];
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.boolean(),
+        fc.option(fc.oneof(fc.constant({ known: false as const }), fc.constantFrom(...statuses).map((status) => ({ known: true as const, status }))), { nil: undefined }),
+        (recalled, patientRestricted, c) => {
+          const facts = { recalled, patientRestricted, chain: c };
+          expect(chainAllowsExport(facts)).toBe(decideExport(BASE, ctx(facts)).exportable);
+        },
+      ),
+    );
   });
 });
 

@@ -113,21 +113,46 @@ describe.each(engines)('prescription store (%s)', (engine) => {
     expect((await searchForNcp(db, { today: today(), limit: 10 })).rows).toEqual([]);
   });
 
-  it('makes the outputs again when dispensings happened, keeping the ids, with a new Provenance', async () => {
+  it('makes the outputs again when the count of dispensings changed, keeping the ids, with a new Provenance', async () => {
     const outcome = await importM1(db, demoM1(fresh(0), new Date()), deps);
     if (outcome.kind !== 'created') throw new Error(outcome.kind);
-    await db.query('update prescription set dispensings_done = 1 where id = $1', [outcome.row.id]);
     const row = (await readForNcp(db, outcome.row.id)).row!;
-    const now = await currentOutputs(db, row, deps);
-    const mr = standaloneRequest(now!.bundle) as MedicationRequest;
+    // One dispensing so far, in Norway or abroad (the prescription chain's count with Helsebro's own).
+    const facts = { dispensingsSoFar: 1, recalled: false, patientRestricted: false, chain: { known: true as const, status: 'E' } };
+    const now = await currentOutputs(db, row, deps, facts);
+    if (now.kind !== 'outputs') throw new Error(now.kind);
+    const mr = standaloneRequest(now.bundle) as MedicationRequest;
     expect(mr.id).toBe(outcome.row.id);
     expect(mr.dispenseRequest?.numberOfRepeatsAllowed).toBe(2);
-    expect(now!.cda).toContain('<repeatNumber value="3"/>');
+    expect(now.cda).toContain('<repeatNumber value="3"/>');
     const after = (await readForNcp(db, outcome.row.id)).row!;
     expect(after.outputsAtDispensings).toBe(1);
     expect(await provenanceOf(db, outcome.row.id)).toHaveLength(2);
-    // Served again without converting: the stored outputs are current.
-    expect(await currentOutputs(db, after, deps)).toEqual({ bundle: after.bundle, cda: after.cdaXml });
+    // Served again without converting: the stored outputs are current for that count.
+    expect(await currentOutputs(db, after, deps, facts)).toEqual({ kind: 'outputs', bundle: after.bundle, cda: after.cdaXml });
+    expect(await provenanceOf(db, outcome.row.id)).toHaveLength(2);
+  });
+
+  it('serves nothing the chain refuses now, even when the stored outputs are for the current count', async () => {
+    const outcome = await importM1(db, demoM1(fresh(0), new Date()), deps);
+    if (outcome.kind !== 'created') throw new Error(outcome.kind);
+    const row = (await readForNcp(db, outcome.row.id)).row!;
+    expect(row.outputsAtDispensings).toBe(0);
+    for (const [chain, code] of [
+      [{ known: true as const, status: 'T' }, 'NO-EXPORT-RECALLED'],
+      [{ known: true as const, status: 'U' }, 'NO-EXPORT-BEING-DISPENSED'],
+      [{ known: true as const, status: 'R' }, 'NO-EXPORT-NO-DISPENSINGS-LEFT'],
+      [{ known: true as const, status: 'F' }, 'NO-EXPORT-EXPIRED'],
+      [{ known: true as const, status: 'X' }, 'NO-EXPORT-INVALID'],
+      [{ known: true as const, status: 'B' }, 'NO-EXPORT-CHAIN-STATUS'],
+      [{ known: false as const }, 'NO-EXPORT-UNKNOWN-TO-CHAIN'],
+    ] as const) {
+      const served = await currentOutputs(db, row, deps, { dispensingsSoFar: 0, recalled: chain.known && chain.status === 'T', patientRestricted: false, chain });
+      expect(served.kind, code).toBe('refused');
+      if (served.kind === 'refused') expect(served.decision.reasons.map((r) => r.code)).toEqual([code]);
+    }
+    // Nothing was replaced: a refusal leaves the stored outputs as they were.
+    expect(await provenanceOf(db, outcome.row.id)).toHaveLength(1);
   });
 
   it('seeds the demo prescriptions once; a restart imports nothing', async () => {

@@ -8,13 +8,19 @@ import { validateXML, type XMLFileInfo } from 'xmllint-wasm';
 
 /**
  * `m10`: an M10 Utleveringsrapport inside MsgHead v1.2 (eResept 2.5, schemas/kith/).
+ * `m97`, `m98`, `m91`, `m92`: the prescription chain's query and answer messages, likewise inside MsgHead.
  * `cda`: any eHDSI CDA (PS, eP, eD, Level 1 or 3) against CDA R2 with the pharm extension
  * (schemas/eu/cda-schema/CDA_Pharma.xsd), the schema an NCP parses with before anything else.
  */
-export type SchemaId = 'm10' | 'cda';
+export type SchemaId = 'm10' | 'm97' | 'm98' | 'm91' | 'm92' | 'cda';
 
 const SCHEMAS: Record<SchemaId, { root: string; entry: string }> = {
   m10: { root: 'kith', entry: 'msghead-m10.xsd' },
+  // The prescription chain's query messages (src/sources/reseptformidleren/), each inside MsgHead v1.2.
+  m97: { root: 'kith', entry: 'msghead-m97.xsd' },
+  m98: { root: 'kith', entry: 'msghead-m98.xsd' },
+  m91: { root: 'kith', entry: 'msghead-m91.xsd' },
+  m92: { root: 'kith', entry: 'msghead-m92.xsd' },
   cda: { root: 'eu/cda-schema', entry: 'CDA_Pharma.xsd' },
 };
 

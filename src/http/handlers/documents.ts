@@ -4,11 +4,11 @@
 // (Level 3, and Level 1 made from it on demand); Binary/{id} serves the document, or a FHIR Binary with
 // Accept: application/fhir+json.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Binary, Bundle, DocumentReference } from '@medplum/fhirtypes';
+import type { Binary, Bundle, DocumentReference, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { searchsetBundle } from '../../fhir/bundle.ts';
 import { documentReference, type OfferedDocument } from '../../fhir/document-reference.ts';
 import { parseToken } from '../../fhir/identifiers.ts';
-import { badRequest, isProblem, notAcceptable, notFound, type Problem } from '../../fhir/outcomes.ts';
+import { badRequest, isProblem, notAcceptable, notFound, toOperationOutcome, type Problem } from '../../fhir/outcomes.ts';
 import { readNcpDocument, storeNcpDocuments, type NcpDocument } from '../../store/ncp-documents.ts';
 import { findPatientByIdentifier } from '../../store/patients.ts';
 import { checkKnownParams, parsePaging } from '../search-params.ts';
@@ -178,6 +178,8 @@ async function searchHandler(req: FhirRequest, ctx: RouteContext, services: Summ
 
   const now = new Date();
   const offered: OfferedDocument[] = [];
+  // Prescriptions left out because the prescription chain did not answer for them (named in an outcome entry).
+  const leftOut: OperationOutcomeIssue[] = [];
   const wantsCurrent = status === null || status.split(',').includes('current');
   if (wantsCurrent && types.has(PS_TYPE)) {
     const summary = await summaryDocument(decided, req.lang, ctx, services);
@@ -186,7 +188,9 @@ async function searchHandler(req: FhirRequest, ctx: RouteContext, services: Summ
   }
   if (wantsCurrent && types.has(EP_TYPE)) {
     const who = { id: patient.id, fnr };
-    for (const p of await prescriptionsForNcp(ctx, decided.principal, who, facts)) {
+    const prescriptions = await prescriptionsForNcp(ctx, decided.principal, who, facts);
+    leftOut.push(...prescriptions.leftOut);
+    for (const p of prescriptions.served) {
       offered.push(offeredPrescription(p, { level: 3 }, p.cda, req, ctx, who));
       const l1 = await norwegianLevel1(ctx, p.row, p);
       if (!isProblem(l1)) offered.push(offeredPrescription(p, { level: 1, suffix: 'l1' }, l1, req, ctx, who));
@@ -206,6 +210,7 @@ async function searchHandler(req: FhirRequest, ctx: RouteContext, services: Summ
     resources: references.slice(paging.offset, paging.offset + paging.count),
     ...paging,
   });
+  if (leftOut.length) bundle.entry = [...(bundle.entry ?? []), { resource: toOperationOutcome({ issues: leftOut }), search: { mode: 'outcome' } }];
   return { status: 200, resource: bundle };
 }
 
@@ -316,7 +321,7 @@ async function documentOf(req: FhirRequest, ctx: RouteContext, decided: Decided<
   const listed = decided.loaded;
   const who = { id: decided.patient?.id ?? '', fnr: decided.patient?.fnr };
   if (listed.kind === 'ps') return { content: listed.doc.content, offered: offeredSummary(listed.doc, req, ctx, who) };
-  const outputs = await norwegianOutputs(ctx, decided, listed.row);
+  const outputs = await norwegianOutputs(ctx, decided, listed.row, req.lang);
   if (isProblem(outputs)) return outputs;
   const at = listed.level;
   const content = at.level === 3 ? outputs.cda : await norwegianLevel1(ctx, listed.row, outputs);

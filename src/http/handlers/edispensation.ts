@@ -48,6 +48,7 @@ import type { Principal } from '../../auth/principal.ts';
 import type { DispenseChannel } from '../../edispensation/checks.ts';
 import type { Config } from '../../config.ts';
 import { FHIR_ID, locator, noPatient, notePrescription, rowPatient } from '../locate.ts';
+import { chainCountForIntake } from '../prescription-chain.ts';
 import { route, type Decided, type FhirRequest, type Found, type HandlerResult, type PatientLocator, type RouteContext, type RouteDef } from '../types.ts';
 
 const CREATE = { resourceType: 'MedicationDispense', interaction: 'c' } as const;
@@ -339,6 +340,10 @@ async function receiveParsed(
   const eu = input.channel === 'pharmacy' ? await euDispenseAssessment(ctx.db, d, enriched) : undefined;
   const served = enriched.enrichment ? servedParts(enriched.enrichment) : undefined;
   const enrichment = eu ? { ...served, substitution: eu.substitution } : served;
+  // A Norwegian prescription dispensed abroad is checked against the dispensings made in Norway too: the
+  // prescription chain's count, asked before the transaction (it may be slow; the row lock is not held meanwhile).
+  const rx = input.channel === 'ncp' ? await findPrescription(ctx.db, d.prescription) : undefined;
+  const chainCount = rx?.origin === 'NO' ? await chainCountForIntake(ctx, rx.prescriptionId) : undefined;
   const result = await receiveDispensation(
     ctx.db,
     {
@@ -348,6 +353,7 @@ async function receiveParsed(
       ...(enrichment ? { enrichment } : {}),
       ...(eu ? { eu: { issues: eu.issues, warnings: eu.warnings, ...(eu.counted ? { counted: eu.counted } : {}) } } : {}),
       ...(pharmacy ? { reporter: reporterOf(who), mayUse } : {}),
+      ...(chainCount ? { chainCount } : {}),
     },
     {
       ncp: { herId: ctx.config.ncp.herId, orgnr: ctx.config.ncp.orgnr, name: ctx.config.ncp.name, ...(ctx.config.ncp.phone ? { phone: ctx.config.ncp.phone } : {}) },

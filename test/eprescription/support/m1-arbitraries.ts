@@ -128,10 +128,20 @@ export const nsStyle: fc.Arbitrary<NsStyle> = fc
   })
   .map(({ declareAtRoot, picks }) => ({ declareAtRoot, prefixes: Object.fromEntries(picks) }));
 
+/** What Reseptformidleren may say: nothing (not asked), that it does not know the prescription, or a 7408 status. */
+export const chainStatus = fc.option(
+  fc.oneof(
+    fc.constant({ known: false as const }),
+    fc.constantFrom('E', 'E', 'E', 'U', 'R', 'T', 'F', 'X', 'A', 'B', 'H').map((status) => ({ known: true as const, status })),
+  ),
+  { nil: undefined },
+);
+
 export const exportContext: fc.Arbitrary<ExportContext> = fc.record({
   now: fc.integer({ min: Date.UTC(2023, 11, 1), max: Date.UTC(2030, 0, 1) }).map((ms) => new Date(ms)),
   dispensingsSoFar: fc.integer({ min: 0, max: 25 }),
   recalled: fc.boolean(),
   patientRestricted: fc.boolean(),
+  chain: chainStatus,
 });
 
