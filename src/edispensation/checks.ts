@@ -27,6 +27,11 @@ export interface PrescriptionFacts {
   issuedOn?: string;
   /** Dispensings still allowed before this one (Reiterasjon + 1 minus dispensings so far). */
   remainingDispensings: number;
+  /**
+   * For a Norwegian prescription counted with the prescription chain's dispensings: what Helsebro's own count
+   * (the dispensings reported to it) leaves. Set only when the chain's count was used.
+   */
+  remainingByOwnCount?: number;
   /** Quantity still dispensable in total (number of packs unless the unit says otherwise), when tracked. */
   remainingQuantity?: Quantity;
   /** Identifiers of the prescription's patient, for the cross-check with the dispensation's subject. */
@@ -143,6 +148,16 @@ function checkDispense(d: Dispensation, p: PrescriptionFacts, channel: DispenseC
 
   if (p.status !== 'active') {
     issues.push(refusal('DISP-NOT-DISPENSABLE', `The prescription is ${p.status}, not active`, where));
+  } else if (p.remainingDispensings === 0 && channel === 'ncp' && (p.remainingByOwnCount ?? 0) > 0) {
+    // The last dispensing was made in Norway while this one was made abroad (a race Helsebro cannot prevent:
+    // it served the prescription with one left). The medicine has been handed over; refusing the report would
+    // keep it from the prescription chain for good, so it is taken, and the chain learns of both. One only:
+    // a second would mean the prescription was dispensed abroad again after Helsebro stopped serving it.
+    warnings.push(
+      warning('business-rule', 'The prescription chain counts no dispensings left (the last was made in Norway meanwhile); this dispensing abroad is reported to it all the same', {
+        expression: [where],
+      }),
+    );
   } else if (p.remainingDispensings <= 0) {
     issues.push(refusal('DISP-NOT-DISPENSABLE', 'The prescription has no dispensings left', where));
   } else if (p.validUntil && day > stripDateZone(p.validUntil)) {

@@ -29,6 +29,7 @@ export function prescriptionFacts(row: PrescriptionRow | undefined, dispensingsS
     remainingDispensings: row.dispensingsAllowed === undefined ? UNCOUNTED_DISPENSINGS : row.dispensingsAllowed - (dispensingsSoFar ?? row.dispensingsDone),
     patientIdentifiers: patientIdentifiers(row),
   };
+  if (dispensingsSoFar !== undefined && row.dispensingsAllowed !== undefined) facts.remainingByOwnCount = row.dispensingsAllowed - row.dispensingsDone;
   if (row.origin === 'EU') {
     const patient = euPatient(row);
     const name = patient?.name?.find((n) => n.use === 'official') ?? patient?.name?.[0];

@@ -15,7 +15,7 @@ import { startTestServer, type TestServer } from '../support/server.ts';
 import { expectSchemaValidCda } from '../support/cda-schema.ts';
 import { viewClient } from '../view/support/client.ts';
 import { textOf } from '../view/support/html.ts';
-import { euProductCda, productM10 } from './support/eu-dispense.ts';
+import { euProductCda, productM10, ENGINE } from './support/eu-dispense.ts';
 import { fixture } from './support/fixtures.ts';
 import { euPrescriptionBundle } from './support/messages.ts';
 import { count, prescriptionCounters } from './support/store.ts';
@@ -224,14 +224,14 @@ describe.each(engines)('the Norwegian dispensing rules on EU prescriptions (%s)'
       const row = await db.query<{ q: number; unit: string; allowed: number | null }>('select quantity_prescribed::float8 as q, quantity_unit as unit, dispensings_allowed as allowed from prescription where id = $1', [rxId]);
       expect(row.rows[0]).toEqual({ q: 21, unit: 'stk', allowed: null });
       // The audit's case: Antall 50 of a pack of 10 vials (500 vials), as an M10.
-      const tooMuch = await reportM10(productM10(prescriptionId, { varenr: '999001', antall: '50' }).xml);
+      const tooMuch = await reportM10(productM10(prescriptionId, { varenr: '999001', antall: '50', patient: ENGINE }).xml);
       expect(tooMuch.status).toBe(422);
       expect(await issuesOf(tooMuch)).toEqual([expect.objectContaining({ code: 'DISP-QUANTITY-EXCEEDED', at: `${U}.ReseptDokLegemiddel.Antall`, text: expect.stringContaining('500 stk dispensed, but only 21 stk remain') })]);
       await nothingFor(rxId);
       // One pack of 10, then 20 more are too many, then the remaining 11 vials as a MedicationDispense.
-      expect((await reportM10(productM10(prescriptionId, { varenr: '999001' }).xml)).status).toBe(201);
+      expect((await reportM10(productM10(prescriptionId, { varenr: '999001', patient: ENGINE }).xml)).status).toBe(201);
       expect(await prescriptionCounters(db, rxId)).toEqual({ done: 1, quantity: 10, status: 'active' });
-      expect(await codesOf(await reportM10(productM10(prescriptionId, { varenr: '999001', antall: '2' }).xml))).toEqual(['DISP-QUANTITY-EXCEEDED']);
+      expect(await codesOf(await reportM10(productM10(prescriptionId, { varenr: '999001', antall: '2', patient: ENGINE }).xml))).toEqual(['DISP-QUANTITY-EXCEEDED']);
       expect(await codesOf(await reportMd(cefuroxime(rxId, 12)))).toEqual(['DISP-QUANTITY-EXCEEDED']);
       const rest = await reportMd(cefuroxime(rxId, 11));
       expect(rest.status, await rest.clone().text()).toBe(201);
@@ -243,12 +243,12 @@ describe.each(engines)('the Norwegian dispensing rules on EU prescriptions (%s)'
       const { bundle, prescriptionId } = euPrescriptionBundle();
       const rxId = ((await (await deliverBundle(bundle)).json()) as Bundle).entry![0]!.response!.location!.split('/')[1]!;
       // A pack stated in millilitres against vials; a MedicationDispense in a unit Helsebro cannot place.
-      const ml = await issuesOf(await reportM10(productM10(prescriptionId, { varenr: '999001', size: '15' }).xml.replaceAll('V="HGL"', 'V="ML"')));
+      const ml = await issuesOf(await reportM10(productM10(prescriptionId, { varenr: '999001', size: '15', patient: ENGINE }).xml.replaceAll('V="HGL"', 'V="ML"')));
       expect(ml).toEqual([expect.objectContaining({ code: 'DISP-QUANTITY-UNIT', at: `${U}.ReseptDokLegemiddel.Antall` })]);
       const course = await reportMd(cefuroxime(rxId, 3, '{course}'));
       expect(await codesOf(course)).toEqual(['DISP-QUANTITY-UNIT']);
       // Another product on a prescription counted in vials: the product is refused, the units are not reported besides.
-      expect(await codesOf(await reportM10(productM10(prescriptionId, { varenr: '138545' }).xml))).toEqual(['DISP-PRODUCT-MISMATCH']);
+      expect(await codesOf(await reportM10(productM10(prescriptionId, { varenr: '138545', patient: ENGINE }).xml))).toEqual(['DISP-PRODUCT-MISMATCH']);
       await nothingFor(rxId);
     });
 

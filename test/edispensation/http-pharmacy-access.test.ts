@@ -18,7 +18,7 @@ import { PERSONAS } from '../../src/demo/personas.ts';
 import { engines, openIsolatedDb } from '../support/db.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { expectSchemaValidCda } from '../support/cda-schema.ts';
-import { euPrescriptionCda, pharmacyM10, type M10Options } from './support/messages.ts';
+import { euPrescriptionCda, pharmacyM10 as sampleM10, type M10Options } from './support/messages.ts';
 import { prescriptionCounters } from './support/store.ts';
 
 const NCP_SCOPE = 'system/MedicationRequest.cruds system/MedicationDispense.cruds';
@@ -27,6 +27,8 @@ const PHARMACY_SCOPE = 'system/MedicationRequest.rs system/MedicationDispense.cr
 const SKI = { client: 'pharmacy-apotek-1-ski', org: '983044778' };
 /** Another pharmacy (synthetic numbers). */
 const BERGEN = { client: 'pharmacy-vitus-bergen', org: '912345678', her: '8080808' };
+/** The sample M10 dispensing what the EU prescription prescribes (Metformin Mylan 500 mg), as the dispensing rules require. */
+const pharmacyM10 = (prescriptionId: string, o: M10Options = {}) => sampleM10(prescriptionId, { product: 'metformin', ...o });
 const bergenM10 = (o: M10Options = {}): M10Options => ({ senderOrgnr: BERGEN.org, herId: BERGEN.her, ...o });
 
 const TOKENS: Record<string, Partial<DemoTokenOptions> | undefined> = {
@@ -76,7 +78,7 @@ describe.each(engines)('pharmacy access and M10 content for EU prescriptions (%s
   const codes = async (res: Response) => (await outcome(res)).map((i) => i.details?.coding?.[0]?.code);
 
   async function euPrescription(): Promise<{ rxId: string; prescriptionId: string }> {
-    const { xml, prescriptionId } = euPrescriptionCda('lantus');
+    const { xml, prescriptionId } = euPrescriptionCda('metformin');
     const res = await as({ client: 'ncp-no', scope: NCP_SCOPE }, '/fhir/MedicationRequest/$import-ehdsi-cda', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
     expect(res.status).toBe(201);
     const b = (await res.json()) as Bundle;
@@ -207,7 +209,7 @@ describe.each(engines)('pharmacy access and M10 content for EU prescriptions (%s
         status: 'completed',
         medicationReference: { reference: '#med' },
         contained: [
-          { resourceType: 'Medication', id: 'med', identifier: [{ system: 'https://helsebro.no/fhir/NamingSystem/no-varenummer', value: '541409' }], code: { text: 'Cosylan Mikst 1,7 mg/ml' } },
+          { resourceType: 'Medication', id: 'med', identifier: [{ system: 'https://helsebro.no/fhir/NamingSystem/no-varenummer', value: '181457' }], code: { text: 'Metformin Mylan Tab 500 mg' } },
           { resourceType: 'Organization', id: 'apotek', identifier: [{ system: 'urn:oid:2.16.578.1.12.4.1.4.101', value: orgnr }], name: 'Apotek' },
         ],
         subject: { display: 'Robert Schuman' },

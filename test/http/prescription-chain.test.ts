@@ -106,9 +106,9 @@ describe.each(engines)("the prescription chain's word, over HTTP (%s)", (engine)
 
       const nb = await (await ncp(`/fhir/MedicationRequest/${id}/$ehdsi-cda?level=1`)).text();
       await expectSchemaValidCda(nb);
-      expect(await pdfText(nb)).toContain('Gjenstående utleveringer: 1 av 12');
+      expect(await pdfText(nb)).toContain('Dispensings remaining / Gjenstående utleveringer: 1 of 12 / 1 av 12');
       const en = await (await ncp(`/fhir/MedicationRequest/${id}/$ehdsi-cda?level=1`, { headers: { 'accept-language': 'en' } })).text();
-      expect(await pdfText(en)).toContain('Dispensings remaining: 1 of 12');
+      expect(await pdfText(en)).toContain('Dispensings remaining / Gjenstående utleveringer: 1 of 12 / 1 av 12');
 
       // The document list offers the same.
       const list = (await (
@@ -251,15 +251,27 @@ describe.each(engines)("the prescription chain's word, over HTTP (%s)", (engine)
   });
 
   describe('a dispensing reported from abroad is checked against the true count', () => {
-    const dispense = (prescriptionId: string) =>
-      ncp('/fhir/MedicationDispense', { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(mpdDispense(prescriptionId, { quantity: 1 })) });
+    const dispense = (prescriptionId: string, o: { prefer?: string } = {}) =>
+      ncp('/fhir/MedicationDispense', {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json', ...(o.prefer ? { prefer: o.prefer } : {}) },
+        body: JSON.stringify(mpdDispense(prescriptionId, { quantity: 1 })),
+      });
 
-    it('refuses a dispensing of a prescription whose dispensings were all made in Norway', async () => {
+    it('takes one dispensing abroad that raced the last one in Norway, with a warning, and refuses a further one', async () => {
+      // Helsebro served it with dispensings left; Norway dispensed the last one before the report from abroad came.
       const rx = await insertNoPrescription(db, { dispensingsAllowed: 3, quantityPrescribed: 6 });
       await storeDemoChainState(db, { reseptId: rx.prescriptionId, status: 'E', dispensings: 3, patientReservation: false });
-      const res = await dispense(rx.prescriptionId);
-      expect(res.status).toBe(422);
-      expect(((await res.json()) as OperationOutcome).issue.map((i) => i.details?.coding?.[0]?.code)).toEqual(['DISP-NOT-DISPENSABLE']);
+      const res = await dispense(rx.prescriptionId, { prefer: 'return=OperationOutcome' });
+      expect(res.status).toBe(201);
+      const issues = ((await res.json()) as OperationOutcome).issue;
+      expect(issues.some((i) => i.severity === 'warning' && /counts no dispensings left/.test(i.diagnostics ?? ''))).toBe(true);
+      const { rows } = await db.query<{ payload: string }>("select o.payload from outbox o join dispensation d on d.id = o.dispensation_id where d.prescription_row = $1 and o.channel = 'm10'", [rx.id]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.payload).toContain('<Avsluttet V="1" DN="Ja"/>');
+      const again = await dispense(rx.prescriptionId);
+      expect(again.status).toBe(422);
+      expect(((await again.json()) as OperationOutcome).issue.map((i) => i.details?.coding?.[0]?.code)).toEqual(['DISP-NOT-DISPENSABLE']);
     });
 
     it('accepts the last one left after Norway\'s, and its M10 says the prescription is finished', async () => {

@@ -1,5 +1,5 @@
 // Reseptformidleren's stand-in for demo mode: per ReseptId a status and a count of dispensings, in the
-// store (migration 0180), answered over the same client interface as the live RF and in RF's own message
+// store (migration 0190), answered over the same client interface as the live RF and in RF's own message
 // shapes (M9.8, M9.2), so the demo runs the same reading code as production.
 //
 // RF knows every prescription, because every M1 passes through it. The stand-in knows the ones Helsebro

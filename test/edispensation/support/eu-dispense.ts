@@ -124,7 +124,16 @@ export interface PharmacyM10Options {
   substituted?: boolean;
   date?: string;
   annulleringsId?: string;
+  /** The patient the M10 names (default Robert Schuman, the Lantus sample's EU patient). */
+  patient?: { family: string; given: string; birthDate?: string };
 }
+
+/** The patient the M10 names: the EU prescription's (Robert Schuman of the Lantus sample unless told otherwise). */
+const patientOf = (o: PharmacyM10Options): { family: string; given: string; birthDate?: string } =>
+  o.patient ?? { family: 'Schuman', given: 'Robert' };
+
+/** The patient of the MPD cefuroxime scenario Bundle (euPrescriptionBundle). */
+export const ENGINE = { family: 'Engine', given: 'Thomas', birthDate: '1950-09-15' } as const;
 
 /** The M10 a Norwegian pharmacy system sends for the dispensing of an EU prescription. */
 export function productM10(reseptId: string, o: PharmacyM10Options = {}): { xml: string; msgId: string } {
@@ -159,8 +168,8 @@ export function productM10(reseptId: string, o: PharmacyM10Options = {}): { xml:
       </Organisation>
     </Receiver>
     <Patient>
-      <FamilyName>Schuman</FamilyName>
-      <GivenName>Robert</GivenName>
+      <FamilyName>${patientOf(o).family}</FamilyName>
+      <GivenName>${patientOf(o).given}</GivenName>${patientOf(o).birthDate ? `\n      <DateOfBirth>${patientOf(o).birthDate}</DateOfBirth>` : ''}
     </Patient>
   </MsgInfo>
   <Document>
