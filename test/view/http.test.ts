@@ -94,6 +94,21 @@ describe.each(engines)('the clinician view over HTTP (%s)', (engine) => {
     expect(textOf(await page.text())).toContain('Innlogget som Magnar Koman (HPR 9144889)');
   });
 
+  it('ends the session the browser held when someone signs in again at it', async () => {
+    const c = viewClient(srv.url);
+    await c.get('/view/signin');
+    expect((await c.post('/view/signin', { hpr: '9144889', csrf: c.csrf()! })).status).toBe(303);
+    const first = c.cookies.get(SESSION_COOKIE)!;
+    expect((await c.get('/view/patient/ms')).status).toBe(200);
+    await c.get('/view/signin');
+    expect((await c.post('/view/signin', { hpr: '565502011', csrf: c.csrf()! })).status).toBe(303);
+    expect(c.cookies.get(SESSION_COOKIE)).not.toBe(first);
+    // The first person's session is gone from the store, not merely replaced in this browser.
+    const old = await fetch(`${srv.url}/view/patient/ms`, { headers: { cookie: `${SESSION_COOKIE}=${first}` }, redirect: 'manual' });
+    expect([303, 401]).toContain(old.status);
+    expect(old.status === 303 ? old.headers.get('location') : 'ended').not.toBe('/view/patient/ms');
+  });
+
   it('never sends the browser off-site after sign-in', async () => {
     const c = viewClient(srv.url);
     await c.get('/view/signin');

@@ -256,8 +256,12 @@ export function createViewRouter(deps: ViewDeps): express.Router {
   /** Stores the session and gives the browser its id (and a new CSRF token, so one fixed before sign-in is useless after it). */
   const beginSession = async (res: Response, session: Parameters<typeof createSession>[1]): Promise<void> => {
     const at = now();
+    const { secure, cookies } = locals(res);
+    // A sign-in ends the session this browser held: two people at one workstation must not leave the first
+    // one's session alive behind the second's, to be signed out of separately or not at all.
+    const previous = cookieId(cookies, SESSION_COOKIE);
+    if (previous) await deleteSession(deps.db, previous);
     const { id, expiresAt } = await createSession(deps.db, session, at, config.viewSession);
-    const { secure } = locals(res);
     res.append('Set-Cookie', serializeCookie(SESSION_COOKIE, id, { secure, maxAgeSec: Math.ceil((expiresAt.getTime() - at.getTime()) / 1000) }));
     res.append('Set-Cookie', serializeCookie(CSRF_COOKIE, newCsrfToken(), { secure }));
   };
