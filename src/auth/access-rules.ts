@@ -83,6 +83,7 @@ export const ACCESS_RULES = {
   'ACCESS-KJ-RESERVED': 'A patient reserved against Kjernejournal has no Kjernejournal content to show',
   'ACCESS-RESTRICTED': 'Content the patient has restricted (blocked personnel, restricted sources or records, confidential address) is withheld',
   'ACCESS-PURPOSE': 'A clinician reads and writes patient data only for a care purpose (TREAT, ETREAT, COC, CAREMGT)',
+  'ACCESS-LAUNCH-CONTEXT': 'A session an EHR launched for one patient reaches that patient only: the care purpose it asserted is for them',
   'ACCESS-PHARMACY-OWN-ONLY': 'A pharmacy system reads and withdraws only the dispensations it reported itself (the same client acting for the same organisation)',
   'ACCESS-PHARMACY-ORGANISATION': 'A pharmacy system reports dispensings only in the name of the organisation it is registered for (org.nr, HER-id)',
 } as const;
@@ -193,6 +194,13 @@ export const purposeRule: Rule = (who, _patient, what) => {
     : out('ACCESS-PURPOSE', 'deny', 'The purpose of use in the access token is not a care purpose', what);
 };
 
+export const launchContextRule: Rule = (who, patient, what) => {
+  if (who.kind !== 'clinician' || !who.launchPatient || what.impersonal || !patient) return [];
+  return patient.id === who.launchPatient
+    ? []
+    : out('ACCESS-LAUNCH-CONTEXT', 'deny', 'This session was opened from the EHR for another patient; open this patient from the EHR', what);
+};
+
 export const RULES: readonly Rule[] = [
   roleRule,
   scopeRule,
@@ -200,6 +208,7 @@ export const RULES: readonly Rule[] = [
   guardianReservedRule,
   guardianRegisteredRule,
   purposeRule,
+  launchContextRule,
   kjernejournalReservedRule,
   restrictionRule,
 ];

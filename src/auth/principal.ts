@@ -38,6 +38,11 @@ export interface ClinicianPrincipal extends PrincipalBase {
   /** HL7 v3 PurposeOfUse code. */
   purposeOfUse: string;
   name?: string | undefined;
+  /**
+   * The patient (Helsebro id) an EHR launch opened this session for (SMART launch context). The care purpose
+   * the EHR asserted is for that patient; set by the clinician view from its session, never from a bare token.
+   */
+  launchPatient?: string | undefined;
 }
 
 export interface SystemPrincipal extends PrincipalBase {

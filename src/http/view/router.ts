@@ -416,7 +416,8 @@ export function createViewRouter(deps: ViewDeps): express.Router {
         return errorPage(res, 403, say(res, 'Visningen er for helsepersonell.', 'The view is for health personnel.'));
       }
       await touchSession(deps.db, id, now());
-      locals(res).principal = result;
+      // A session the EHR launched for one patient carries that context into every decision (ACCESS-LAUNCH-CONTEXT).
+      locals(res).principal = session?.launchPatient ? { ...result, launchPatient: session.launchPatient } : result;
       next();
     }),
   );
