@@ -51,6 +51,7 @@ export function renderPatientPage(input: PatientPageInput): string {
   }
   const name = patientName(doc.patient);
   const body = html`
+${printedHeader(doc, input)}
 ${patientHeader(doc, input)}
 ${sectionNav(doc, lang)}
 ${doc.otherNotices.length ? html`<div class="notices">${doc.otherNotices.map((n) => notice(n, input))}</div>` : ''}
@@ -63,6 +64,20 @@ export function patientName(p: Patient | undefined): string {
   const n = p?.name?.find((x) => x.use === 'official') ?? p?.name?.[0];
   if (!n) return '';
   return n.text ?? [...(n.given ?? []), n.family].filter(Boolean).join(' ');
+}
+
+/**
+ * On paper only, at the top of every printed page: whom the pages are about, when and by whom they were
+ * printed. Pages 2 and 3 of a summary are otherwise loose sheets that could be filed with another patient.
+ */
+function printedHeader(doc: ReadSummary, input: PatientPageInput): SafeHtml {
+  const { lang } = input;
+  const ids = doc.patient?.identifier ?? [];
+  const number = ids.find((i) => (i.system === OID.fnr || i.system === OID.dnr) && i.value)?.value;
+  const user = input.shell.user;
+  const by = user ? `${user.name ?? ''}${user.hpr ? ` (HPR ${user.hpr})` : ''}`.trim() : undefined;
+  const printed = formatInstant(input.now.toISOString(), lang);
+  return html`<div class="print-running print-only" aria-hidden="true"><bdi>${patientName(doc.patient)}</bdi>${number ? html` · ${formatPersonNumber(number)}` : ''} · ${lang === 'nb' ? 'utskrevet' : 'printed'} ${printed ?? ''}${by ? html` ${lang === 'nb' ? 'av' : 'by'} <bdi>${by}</bdi>` : ''}</div>`;
 }
 
 function patientHeader(doc: ReadSummary, input: PatientPageInput): SafeHtml {

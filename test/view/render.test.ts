@@ -345,3 +345,16 @@ describe('the patient page', () => {
     expect(page).not.toMatch(/<script(?![^>]*\ssrc=)/);
   });
 });
+
+describe('the patient page on paper', () => {
+  it('heads every printed page with the patient, the number, and when and by whom it was printed', () => {
+    const page = render(personaDocument('ms'));
+    const running = /<div class="print-running print-only" aria-hidden="true">([\s\S]*?)<\/div>/.exec(page)?.[1];
+    expect(running).toBeDefined();
+    const text = textOf(running!);
+    expect(text).toContain(`${PERSONAS.ms.given.join(' ')} ${PERSONAS.ms.family}`);
+    expect(text).toContain(`${PERSONAS.ms.fnr.slice(0, 6)} ${PERSONAS.ms.fnr.slice(6)}`);
+    expect(text).toContain('utskrevet');
+    expect(text).toContain('av Magnar Koman (HPR 9144889)');
+  });
+});
