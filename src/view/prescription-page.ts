@@ -228,9 +228,21 @@ const UCUM = 'http://unitsofmeasure.org';
 /** "1500 mg": the UCUM code where there is one (what a pharmacist reads), else the unit as written. */
 function quantityText(q: Quantity | undefined, lang: Lang): string | undefined {
   if (!q || q.value === undefined) return undefined;
-  const unit = q.system === UCUM && q.code ? q.code : (q.unit ?? q.code ?? '');
-  return `${num(q.value, lang)} ${unit}`.trim();
+  return `${num(q.value, lang)} ${unitText(q, lang)}`.trim();
 }
+
+/**
+ * A unit as a pharmacist reads it: UCUM's unity "1" is a count ("stk"), an annotation "{Tablet}" is its word,
+ * anything else as coded. "100 1/1" told the counter nothing.
+ */
+function unitText(q: Pick<Quantity, 'system' | 'code' | 'unit'>, lang: Lang): string {
+  const unit = q.system === UCUM && q.code ? q.code : (q.unit ?? q.code ?? '');
+  if (unit === '1') return lang === 'nb' ? 'stk' : 'units';
+  const annotation = /^\{([^}]+)\}$/.exec(unit);
+  return annotation ? annotation[1]! : unit;
+}
+
+const isUnity = (q: Quantity): boolean => (q.system === UCUM && q.code === '1') || (!q.code && (q.unit === '1' || q.unit === undefined));
 
 /**
  * What one package holds. A multipack in MPD counts its items in `amount` and says what one item holds in
@@ -248,7 +260,9 @@ function ratioText(r: Ratio | undefined, lang: Lang): string | undefined {
   if (!n) return undefined;
   const d = r?.denominator;
   if (!d || d.value === undefined) return n;
-  const unit = d.system === UCUM && d.code ? d.code : (d.unit ?? d.code);
+  // "per one" says nothing: 100 tablets per 1 is 100 tablets, 500 mg per 1 (tablet) is 500 mg.
+  if (d.value === 1 && isUnity(d)) return n;
+  const unit = unitText(d, lang);
   return d.value === 1 && unit ? `${n}/${unit}` : `${n}/${quantityText(d, lang)}`;
 }
 

@@ -135,3 +135,17 @@ describe('the EU prescription page', () => {
     expect(dosageText({}, ctx)).toBeUndefined();
   });
 });
+
+describe('units on the counter page', () => {
+  it('reads UCUM unity as a count and drops "per one": 100 stk, 500 mg, never "100 1/1" or "500 mg/1"', () => {
+    const request = storedMpdRequest();
+    const med = (request.contained ?? []).find((c): c is Medication => c.resourceType === 'Medication')!;
+    med.amount = { numerator: { value: 100, system: 'http://unitsofmeasure.org', code: '1' }, denominator: { value: 1, system: 'http://unitsofmeasure.org', code: '1' } };
+    med.ingredient = [{ itemCodeableConcept: { text: 'metformin' }, strength: { numerator: { value: 500, system: 'http://unitsofmeasure.org', code: 'mg' }, denominator: { value: 1, system: 'http://unitsofmeasure.org', code: '1' } } }];
+    const nb = textOf(render(request));
+    expect(nb).toContain('Pakning 100 stk');
+    expect(nb).toContain('metformin 500 mg');
+    expect(nb).not.toMatch(/100 1\/1|500 mg\/1\b/);
+    expect(textOf(render(request, { lang: 'en' }))).toContain('100 units');
+  });
+});
