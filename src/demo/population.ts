@@ -38,16 +38,20 @@ export function personaPatient(p: Persona): Patient & { id: string } {
  * enrichment then withholds the address (fail closed) rather than read "not protected" into a stand-in.
  */
 export function personaPopulationRegistry(): PopulationRegistry {
-  const byNumber = new Map(PERSONA_LIST.map((p) => [p.fnr, p]));
+  // Worked out once, not per file: a batch asks about every file's patient, and most are no persona. For them
+  // the one refusal is made once too: a new Error per file captured a stack trace each time.
+  const patients = new Map(PERSONA_LIST.map((p) => [p.fnr, personaPatient(p)]));
+  const grades = new Map(PERSONA_LIST.map((p) => [p.fnr, addressProtection(personaDocument(p))]));
+  const notRegistered = new Error('the demo register answers for the personas only');
   return {
     byPersonNumber: async (personNumber) => {
-      const p = byNumber.get(personNumber.trim());
-      return p ? personaPatient(p) : undefined;
+      const p = patients.get(personNumber.trim());
+      return p ? structuredClone(p) : undefined;
     },
     addressProtection: async (personNumber) => {
-      const p = byNumber.get(personNumber.trim());
-      if (!p) throw new Error('the demo register answers for the personas only');
-      return addressProtection(personaDocument(p));
+      const grade = grades.get(personNumber.trim());
+      if (grade === undefined) throw notRegistered;
+      return grade;
     },
   };
 }
