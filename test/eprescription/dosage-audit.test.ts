@@ -172,7 +172,7 @@ describe('audit 2 dosages in FHIR, Level 3 and the PDF', () => {
       ]);
       expect(r.dosageCell).toBe(
         'every day, morning: 2 Tablet; every day, evening: 2 Tablet; in addition, as needed: 1 Tablet, at most 2 Tablet per 24 hours, at least 4 hours between doses' +
-          '<br/>hver dag, morgen: 2 tablett; hver dag, kveld: 2 tablett; i tillegg, ved behov: 1 tablett, høyst 2 tablett per døgn, minst 4 Time mellom dosene',
+          '<br/>hver dag, morgen: 2 tablett; hver dag, kveld: 2 tablett; i tillegg, ved behov: 1 tablett, høyst 2 tablett per døgn, minst 4 timer mellom dosene',
       );
       expect(r.en).toContain('every day, evening: 2 Tablet; in addition, as needed: 1 Tablet');
       expect(r.nb).toContain('hver dag, kveld: 2 tablett; i tillegg, ved behov: 1 tablett');

@@ -118,7 +118,7 @@ describe('dosage in both outputs', () => {
     expect(sa).toMatch(/<maxDoseQuantity>\s*<numerator value="6" unit="\{Tablet\}"\/>\s*<denominator value="1" unit="d"\/>\s*<\/maxDoseQuantity>/);
     expect(sa).toMatch(/<precondition typeCode="PRCN">\s*<criterion classCode="OBS" moodCode="EVN.CRT">\s*<text>\s*<reference value="#dosage-1"\/>/);
     expect(c.cda).toContain('as needed: 1 Tablet, at most 6 Tablet per 24 hours');
-    expect(c.cda).toContain('minst 4 Time mellom dosene');
+    expect(c.cda).toContain('minst 4 timer mellom dosene');
     // The pharmacist abroad reads the interval and the per-period maximum in English time words.
     expect(c.cda).toContain('at least 4 hours between doses');
     expect(c.cda).toContain('at most 2 tablett (Norwegian unit) per 4 hours');
@@ -130,7 +130,7 @@ describe('dosage in both outputs', () => {
     const c = await convert({ dosering: dosering(behov) });
     expect(c.cda).toContain('as needed: 1 Tablet, at most 8 Tablet per 24 hours, at least 30 minutes between doses');
     expect(c.cda).not.toMatch(/at most 8 tablett.*per (1 )?(Døgn|day)/);
-    expect(c.cda).toContain('ved behov: 1 tablett, høyst 8 tablett per døgn, minst 30 Minutt mellom dosene');
+    expect(c.cda).toContain('ved behov: 1 tablett, høyst 8 tablett per døgn, minst 30 minutter mellom dosene');
   });
 
   it('a time of day HL7 TimingEvent has no code for (formiddag): text only in the CDA, still MORN.late in FHIR', async () => {

@@ -356,7 +356,8 @@ function doseNotes(dose: XmlElement): { notes: { nb: string; en: string }[]; sch
   const least = pqText(interval);
   if (interval && least) {
     const en = englishTime(Number(interval.attr('V')), interval.attr('U') ?? '');
-    notes.push({ nb: `minst ${least} mellom dosene`, en: `at least ${en ?? `${least} (Norwegian time unit)`} between doses` });
+    const nb = norwegianTime(Number(interval.attr('V')), interval.attr('U') ?? '');
+    notes.push({ nb: `minst ${nb ?? least} mellom dosene`, en: `at least ${en ?? `${least} (Norwegian time unit)`} between doses` });
   }
   const perPeriodEl = child(dose, 'DoseTidsromMaks');
   const periodEl = child(dose, 'Tidsrom');
@@ -382,6 +383,25 @@ const TIME_WORDS: Record<string, [string, string]> = {
   måned: ['month', 'months'],
   år: ['year', 'years'],
 };
+
+// The unit words of the M1's time units as Norwegian prose writes them: "4 timer", not the code's "4 Time".
+const NORWEGIAN_TIME_WORDS: Record<string, [string, string]> = {
+  sekund: ['sekund', 'sekunder'],
+  minutt: ['minutt', 'minutter'],
+  time: ['time', 'timer'],
+  døgn: ['døgn', 'døgn'],
+  dag: ['dag', 'dager'],
+  uke: ['uke', 'uker'],
+  måned: ['måned', 'måneder'],
+  år: ['år', 'år'],
+};
+
+/** "4 timer" for V=4 U=Time; undefined for a unit word this does not know (the caller keeps it as written). */
+function norwegianTime(value: number, unit: string): string | undefined {
+  const words = NORWEGIAN_TIME_WORDS[unit.trim().toLowerCase()];
+  if (!words || !Number.isFinite(value)) return undefined;
+  return `${String(value).replace('.', ',')} ${value === 1 ? words[0] : words[1]}`;
+}
 
 /** "4 hours" for V=4 U=Time; undefined for a unit word this does not know (the caller keeps the Norwegian). */
 function englishTime(value: number, unit: string): string | undefined {
