@@ -10,13 +10,19 @@ import { loadDemoFest } from '../../../src/registries/fest/ingest.ts';
 import type { Db } from '../../../src/store/db.ts';
 import { upsertPatient } from '../../../src/store/patients.ts';
 import { documentPayload, parseMsgHead } from '../../../src/xml/msghead.ts';
-import { getTestDb, type Engine } from '../../support/db.ts';
+import { getTestDb, type Engine, openIsolatedDb } from '../../support/db.ts';
 
 export const TEST_OID = '2.999.47';
 export const TEST_OPERATOR = { name: 'Norsk helsenett SF (Helsebro test)', orgnr: '994598759' };
 
-export async function preparedDb(engine: Engine): Promise<Db> {
-  const db = await getTestDb(engine);
+/**
+ * A store with the demo FEST catalogue and population. `isolated`: a store of its own, for a test whose
+ * outcomes depend on FEST holding exactly the demo catalogue; the worker's shared store also holds what other
+ * files loaded (test/fixtures/fest/prefixed-m30.xml gives varenummer 026721, an official M1's Livostin, to a
+ * paracetamol mixture).
+ */
+export async function preparedDb(engine: Engine, opts: { isolated?: boolean } = {}): Promise<Db> {
+  const db = opts.isolated ? await openIsolatedDb(engine) : await getTestDb(engine);
   await loadDemoFest(db);
   await db.tx(async (q) => {
     for (const p of demoPatients(0)) await upsertPatient(q, p);
