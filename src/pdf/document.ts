@@ -122,7 +122,16 @@ function fonts(): Fonts {
  * back the characters as written.
  */
 function withCmapLayout(font: fontkit.Font): fontkit.Font {
-  const glyphs = (text: string): fontkit.Glyph[] => [...text].map((ch) => font.glyphForCodePoint(ch.codePointAt(0)!));
+  const glyphs = (text: string): fontkit.Glyph[] =>
+    [...text].map((ch) => {
+      const cp = ch.codePointAt(0)!;
+      const glyph = font.glyphForCodePoint(cp);
+      // fontkit keeps one Glyph per id, with the code points of whoever made it first. A glyph first made as a
+      // part of a composite (Ʒ inside Ǯ) has none, and the PDF's ToUnicode map would then give it none or
+      // another character's: text copied or extracted from the PDF would not be the name drawn.
+      if (!glyph.codePoints.length) (glyph as { codePoints: number[] }).codePoints = [cp];
+      return glyph;
+    });
   Object.defineProperty(font, 'layout', { value: (text: string) => ({ glyphs: glyphs(text) }) });
   return font;
 }
