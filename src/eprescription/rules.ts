@@ -6,7 +6,7 @@
 import type { CodeSystem, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue, unprocessable, type Problem } from '../fhir/outcomes.ts';
 import type { Legemiddel, M1Message, TypeLegemiddel } from './m1/model.ts';
-import { CONTROLLED_ATC_PREFIXES, isControlledAtc } from '../registries/controlled-atc.ts';
+import { isControlledAtc } from '../registries/controlled-atc.ts';
 
 export const EXPORT_RULE_SYSTEM = 'https://helsebro.no/fhir/CodeSystem/export-rule';
 
@@ -220,9 +220,6 @@ const inGroup =
 
 /** Kodeverk 7421 (Reseptgruppe), whole: anything else is unknown, and an unknown group is never let through. */
 export const PRESCRIPTION_GROUPS: ReadonlySet<string> = new Set(['A', 'B', 'C', 'CF', 'F', 'K']);
-
-/** ATC classes of narcotic and habit-forming medicines (shared with the EU dispensing side). */
-export { CONTROLLED_ATC_PREFIXES };
 
 /** The drug components of the prescription whose ATC code lies in a controlled class. */
 export function controlledDrugs(m1: M1Message): TypeLegemiddel[] {

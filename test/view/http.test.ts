@@ -111,6 +111,24 @@ describe.each(engines)('the clinician view over HTTP (%s)', (engine) => {
     expect(old.status === 303 ? old.headers.get('location') : 'ended').not.toBe('/view/patient/ms');
   });
 
+  it('reaches that patient only: another is refused with ACCESS-LAUNCH-CONTEXT, and the refusal is audited under them', async () => {
+    // As the HelseID callback stores a launch (tokens.patient): the session remembers whom the EHR opened it for.
+    const token = await srv.token({ audience: DEMO_VIEW_AUDIENCE, hpr: '9144889' });
+    const { id } = await createSession(db, { accessToken: token, tokenExpiresAt: Math.floor(Date.now() / 1000) + 600, launchPatient: 'ms' }, new Date(), srv.config.viewSession);
+    const get = (path: string, requestId?: string) =>
+      fetch(`${srv.url}${path}`, { redirect: 'manual', headers: { cookie: `${SESSION_COOKIE}=${id}`, ...(requestId ? { 'x-request-id': requestId } : {}) } });
+    expect((await get('/view/patient/ms')).status).toBe(200);
+    const requestId = `launch-${Date.now()}`;
+    const other = await get('/view/patient/addison', requestId);
+    expect(other.status).toBe(403);
+    expect(textOf(await other.text())).toContain('another patient');
+    const audited = await auditFor(db, requestId);
+    expect(audited).toHaveLength(1);
+    expect(audited[0]!.patient_id).toBe('addison');
+    expect(audited[0]!.resource.outcome).toBe('4');
+    expect(audited[0]!.resource.outcomeDesc).toContain('forbidden');
+  });
+
   it('never sends the browser off-site after sign-in', async () => {
     const c = viewClient(srv.url);
     await c.get('/view/signin');
@@ -342,36 +360,5 @@ describe.each(engines)('the clinician view in production mode (%s)', (engine) =>
     expect(res.status).toBe(503);
     expect(textOf(await res.text())).toContain('HelseID kan ikke nås');
     expect(res.headers.getSetCookie().some((l) => l.startsWith('helsebro_view_login='))).toBe(false);
-  });
-});
-
-describe.each(engines)('a view session the EHR launched for one patient (%s)', (engine) => {
-  let srv: TestServer;
-  let db: Db;
-  beforeAll(async () => {
-    db = await getTestDb(engine);
-    await seedDemoSummarySources(db);
-    srv = await startTestServer(engine);
-  });
-  afterAll(async () => {
-    await srv.close();
-  });
-
-  it('reaches that patient only: another is refused with ACCESS-LAUNCH-CONTEXT, and the refusal is audited under them', async () => {
-    // As the HelseID callback stores a launch (tokens.patient): the session remembers whom the EHR opened it for.
-    const token = await srv.token({ audience: DEMO_VIEW_AUDIENCE, hpr: '9144889' });
-    const { id } = await createSession(db, { accessToken: token, tokenExpiresAt: Math.floor(Date.now() / 1000) + 600, launchPatient: 'ms' }, new Date(), srv.config.viewSession);
-    const get = (path: string, requestId?: string) =>
-      fetch(`${srv.url}${path}`, { redirect: 'manual', headers: { cookie: `${SESSION_COOKIE}=${id}`, ...(requestId ? { 'x-request-id': requestId } : {}) } });
-    expect((await get('/view/patient/ms')).status).toBe(200);
-    const requestId = `launch-${Date.now()}`;
-    const other = await get('/view/patient/addison', requestId);
-    expect(other.status).toBe(403);
-    expect(textOf(await other.text())).toContain('another patient');
-    const audited = await auditFor(db, requestId);
-    expect(audited).toHaveLength(1);
-    expect(audited[0]!.patient_id).toBe('addison');
-    expect(audited[0]!.resource.outcome).toBe('4');
-    expect(audited[0]!.resource.outcomeDesc).toContain('forbidden');
   });
 });

@@ -372,42 +372,32 @@ function doseNotes(dose: XmlElement): { notes: { nb: string; en: string }[]; sch
   return { notes, schedule, weekdaysInWords: notes.some((n) => n.nb.startsWith('kun faste ukedager')) };
 }
 
-// The time units the eResept schema writes in words (Tidsrom, DoseIntervallMin, Tidsenhet).
-const TIME_WORDS: Record<string, [string, string]> = {
-  sekund: ['second', 'seconds'],
-  minutt: ['minute', 'minutes'],
-  time: ['hour', 'hours'],
-  døgn: ['day (24 hours)', 'days'],
-  dag: ['day', 'days'],
-  uke: ['week', 'weeks'],
-  måned: ['month', 'months'],
-  år: ['year', 'years'],
+// The time units the eResept schema writes in words (Tidsrom, DoseIntervallMin, Tidsenhet): singular and
+// plural in English, and as Norwegian prose writes them ("4 timer", not the code's "4 Time").
+const TIME_WORDS: Record<string, { en: [string, string]; nb: [string, string] }> = {
+  sekund: { en: ['second', 'seconds'], nb: ['sekund', 'sekunder'] },
+  minutt: { en: ['minute', 'minutes'], nb: ['minutt', 'minutter'] },
+  time: { en: ['hour', 'hours'], nb: ['time', 'timer'] },
+  døgn: { en: ['day (24 hours)', 'days'], nb: ['døgn', 'døgn'] },
+  dag: { en: ['day', 'days'], nb: ['dag', 'dager'] },
+  uke: { en: ['week', 'weeks'], nb: ['uke', 'uker'] },
+  måned: { en: ['month', 'months'], nb: ['måned', 'måneder'] },
+  år: { en: ['year', 'years'], nb: ['år', 'år'] },
 };
 
-// The unit words of the M1's time units as Norwegian prose writes them: "4 timer", not the code's "4 Time".
-const NORWEGIAN_TIME_WORDS: Record<string, [string, string]> = {
-  sekund: ['sekund', 'sekunder'],
-  minutt: ['minutt', 'minutter'],
-  time: ['time', 'timer'],
-  døgn: ['døgn', 'døgn'],
-  dag: ['dag', 'dager'],
-  uke: ['uke', 'uker'],
-  måned: ['måned', 'måneder'],
-  år: ['år', 'år'],
-};
+const timeWords = (value: number, unit: string): { en: [string, string]; nb: [string, string] } | undefined =>
+  Number.isFinite(value) ? TIME_WORDS[unit.trim().toLowerCase()] : undefined;
 
 /** "4 timer" for V=4 U=Time; undefined for a unit word this does not know (the caller keeps it as written). */
 function norwegianTime(value: number, unit: string): string | undefined {
-  const words = NORWEGIAN_TIME_WORDS[unit.trim().toLowerCase()];
-  if (!words || !Number.isFinite(value)) return undefined;
-  return `${String(value).replace('.', ',')} ${value === 1 ? words[0] : words[1]}`;
+  const words = timeWords(value, unit)?.nb;
+  return words && `${String(value).replace('.', ',')} ${value === 1 ? words[0] : words[1]}`;
 }
 
-/** "4 hours" for V=4 U=Time; undefined for a unit word this does not know (the caller keeps the Norwegian). */
+/** "4 hours" for V=4 U=Time ("hour" for 1, as in "per hour"); undefined for a unit word this does not know. */
 function englishTime(value: number, unit: string): string | undefined {
-  const words = TIME_WORDS[unit.trim().toLowerCase()];
-  if (!words || !Number.isFinite(value)) return undefined;
-  return value === 1 ? words[0] : `${value} ${words[1]}`;
+  const words = timeWords(value, unit)?.en;
+  return words && (value === 1 ? words[0] : `${value} ${words[1]}`);
 }
 
 const isOneDay = (el: XmlElement | undefined): boolean => el?.attr('V') === '1' && /^(døgn|dag)$/i.test(el.attr('U') ?? '');
